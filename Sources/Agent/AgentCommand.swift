@@ -1,0 +1,62 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// `lockstep-agent`: the daemon that runs on each lab machine.
+@main
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lockstep-agent",
+        abstract: "The lockstep agent: serves one coordinator, runs servers and load generators.",
+        version: LockstepVersion.current,
+        subcommands: [Serve.self])
+}
+
+/// `lockstep-agent serve`.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve coordinator sessions until SIGTERM or SIGINT.")
+
+    @Option(help: "Control address to listen on, HOST:PORT.")
+    var listen: String
+
+    @Option(help: "File holding the lab token (mode 0600).")
+    var tokenFile: String
+
+    @Option(help: "Name of this agent in logs and results.")
+    var name: String = "agent"
+
+    @Option(help: "Folder for the agent's event log (<name>.jsonl).")
+    var logDir: String?
+
+    @Option(help: "Seconds without word from the coordinator after which all load and servers stop.")
+    var lease: Double = 3
+
+    func validate() throws {
+        guard Endpoint(parsing: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
+        guard lease > 0 else { throw ValidationError("--lease must be positive") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "lockstep-agent")
+        logger[metadataKey: "agent.name"] = "\(name)"
+        let token: Token
+        do {
+            token = try Token.load(path: tokenFile)
+        } catch let error as WireError {
+            throw ValidationError(error.message)
+        }
+        var config = AgentConfig(listen: Endpoint(parsing: listen)!, token: token, name: name)
+        config.leaseNs = Int64(lease * 1e9)
+        config.logDirectory = logDir
+        let server = AgentServer(config: config, logger: logger)
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch let error as WireError {
+            logger.error("\(error.message)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Shared
+
+/// Emits one ``IntervalSample`` per second from the start of a step, from cumulative counters
+/// the data-plane threads publish. Runs on its own thread; never touches the hot path.
+struct IntervalSampler: Sendable {
+    let stepID: String
+    let startNs: Int64
+    let endNs: Int64
+    let stop: StopFlag
+    let events: EngineEventSink
+    /// Cumulative (transactions, lost) right now.
+    let read: @Sendable () -> (UInt64, UInt64)
+    static let intervalNs: Int64 = 1_000_000_000
+
+    func run() {
+        var index = 0
+        var previous: (UInt64, UInt64) = (0, 0)
+        var previousT = MonotonicClock.sleepThenSpin(until: startNs, spinNs: 0)
+        while !stop.isRaised {
+            let due = min(startNs + Int64(index + 1) * Self.intervalNs, endNs)
+            // Sleep in short slices so a stop is noticed quickly.
+            while MonotonicClock.now() < due && !stop.isRaised {
+                MonotonicClock.sleepThenSpin(until: min(due, MonotonicClock.now() + 100_000_000), spinNs: 0)
+            }
+            let t = MonotonicClock.now()
+            let current = read()
+            events(.sample(IntervalSample(
+                stepID: stepID, index: index, tNs: t, lengthNs: t - previousT,
+                transactions: current.0 &- previous.0, lost: current.1 &- previous.1)))
+            previous = current
+            previousT = t
+            index += 1
+            if t >= endNs { return }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Histogram
+import Shared
+
+/// One request/response flow. Its thread owns every field but the two counters; the supervisor reads
+/// the rest after joining the thread.
+final class RRFlow: @unchecked Sendable {
+    private let fd: Int32
+    private let spec: RRSpec
+    private(set) var histogram = HistogramSnapshot.makeLatencyHistogram()
+    private(set) var transactions: UInt64 = 0
+    private(set) var lost: UInt64 = 0
+    private(set) var stoppedNs: Int64 = 0
+    private(set) var error: WireError?
+    private(set) var stoppedByFlag = false
+    /// Transactions completed since the start (warm-up included), for interval samples.
+    let done = ProgressCounter()
+    /// Transactions lost since the start.
+    let lostCounter = ProgressCounter()
+
+    init(fd: Int32, spec: RRSpec) {
+        self.fd = fd
+        self.spec = spec
+    }
+
+    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    func close() { _ = Glibc.close(fd) }
+
+    /// Runs transactions from `startAt` until `windowEnd` or the stop flag. Transactions that
+    /// begin inside the window count; earlier ones are warm-up.
+    func run(startAt: Int64, windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+        let request = UnsafeMutableRawPointer.allocate(byteCount: spec.requestSize, alignment: 8)
+        let response = UnsafeMutableRawPointer.allocate(byteCount: spec.responseSize, alignment: 8)
+        defer {
+            request.deallocate()
+            response.deallocate()
+            stoppedNs = MonotonicClock.now()
+        }
+        request.initializeMemory(as: UInt8.self, repeating: 0x61, count: spec.requestSize)
+        MonotonicClock.sleepThenSpin(until: startAt)
+        if spec.proto == .tcp {
+            Socket.setReceiveTimeout(fd, ns: 500_000_000)
+            runTCP(request, response, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
+        } else {
+            Socket.setReceiveTimeout(fd, ns: spec.lossTimeoutNs)
+            runUDP(request, response, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
+        }
+    }
+
+    private func runTCP(_ request: UnsafeMutableRawPointer, _ response: UnsafeMutableRawPointer,
+                        windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+        var total: UInt64 = 0
+        while true {
+            let t0 = MonotonicClock.now()
+            if t0 >= windowEnd || stop.isRaised { return }
+            guard case .done = Socket.sendAll(fd, request, count: spec.requestSize) else {
+                return fail("send to responder")
+            }
+            var result = Socket.receiveAll(fd, response, count: spec.responseSize)
+            while case .timedOut(let progress) = result {
+                if stop.isRaised { stoppedByFlag = true; return }
+                if MonotonicClock.now() - t0 > RRClient.stallTimeoutNs {
+                    error = WireError(.dataPlaneStalled, "data plane stalled: no TCP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
+                    return
+                }
+                result = Socket.receiveAll(fd, response, count: spec.responseSize, offset: progress)
+            }
+            guard case .done = result else {
+                if case .closed = result { return fail("responder closed the connection", errnoText: false) }
+                return fail("receive from responder")
+            }
+            let t1 = MonotonicClock.now()
+            if t0 >= windowStart {
+                histogram.record(UInt64(t1 - t0))
+                transactions &+= 1
+            }
+            total &+= 1
+            done.publish(total)
+        }
+    }
+
+    private func runUDP(_ request: UnsafeMutableRawPointer, _ response: UnsafeMutableRawPointer,
+                        windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+        var total: UInt64 = 0
+        var lostTotal: UInt64 = 0
+        var sequence: UInt64 = 0
+        var lastAnswerNs = MonotonicClock.now()
+        let tagged = spec.tagsSequence
+        while true {
+            let t0 = MonotonicClock.now()
+            if t0 >= windowEnd || stop.isRaised { return }
+            sequence &+= 1
+            if tagged { request.storeBytes(of: sequence, as: UInt64.self) }
+            let sent = send(fd, request, spec.requestSize, 0)
+            if sent < 0 && !Socket.wouldBlock && errno != ECONNREFUSED { return fail("send to responder") }
+            var answered = false
+            while true {
+                let n = recv(fd, response, spec.responseSize, 0)
+                if n >= 0 {
+                    if tagged && (n < 8 || response.loadUnaligned(as: UInt64.self) != sequence) { continue }
+                    answered = true
+                } else if errno == ECONNREFUSED {
+                    if stop.isRaised { return }
+                    return fail("responder unreachable (port closed)", errnoText: false)
+                } else if !Socket.wouldBlock {
+                    if stop.isRaised { stoppedByFlag = true; return }
+                    return fail("receive from responder")
+                }
+                break
+            }
+            let t1 = MonotonicClock.now()
+            if answered {
+                lastAnswerNs = t1
+                if t0 >= windowStart {
+                    histogram.record(UInt64(t1 - t0))
+                    transactions &+= 1
+                }
+                total &+= 1
+                done.publish(total)
+            } else {
+                if t0 >= windowStart { lost &+= 1 }
+                lostTotal &+= 1
+                lostCounter.publish(lostTotal)
+                if t1 - lastAnswerNs > RRClient.stallTimeoutNs {
+                    error = WireError(.dataPlaneStalled, "data plane stalled: no UDP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
+                    return
+                }
+            }
+        }
+    }
+
+    private func fail(_ what: String, errnoText: Bool = true) {
+        error = errnoText ? Socket.error(what) : WireError(.dataPlane, what)
+    }
+}

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Shared
+import Synchronization
+
+/// The SUT side of TCP_RR / UDP_RR: answers every request of `requestSize` bytes with
+/// `responseSize` bytes. TCP: one thread per accepted connection; UDP: one socket, `flows` threads.
+/// Listens from prepare on, so the peer can connect before the start.
+final class RRResponder: Engine, @unchecked Sendable {
+    let endpoint: Endpoint?
+    private let spec: RRSpec
+    private let listener: Int32
+    private let events: EngineEventSink
+    private let stop = StopFlag()
+    private let served = ProgressCounter()
+    private let connections = Mutex<[Int32]>([])
+    private let threads = Mutex<[EngineThread]>([])
+    private let startedNs = Atomic<Int64>(0)
+    /// How often blocked threads look at the stop flag.
+    private static let pollNs: Int64 = 200_000_000
+
+    /// Binds the responder on the spec's bind host, any free port.
+    init(spec: RRSpec, events: @escaping EngineEventSink) throws {
+        self.spec = spec
+        self.events = events
+        let host = spec.bindHost ?? "0.0.0.0"
+        let type = spec.proto == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        listener = try Socket.bound(host: host, port: 0, type: type)
+        endpoint = Endpoint(host: host, port: Socket.localPort(listener))
+        Socket.setReceiveTimeout(listener, ns: Self.pollNs)
+        if spec.proto == .tcp {
+            spawn("rr-accept") { [self] in acceptLoop() }
+        } else {
+            for index in 0..<min(spec.flows, 8) {
+                spawn("rr-udp-\(index)") { [self] in serveUDP() }
+            }
+        }
+    }
+
+    func start(atNs: Int64) {
+        _ = EngineThread(name: "rr-start") { [self] in
+            let actual = MonotonicClock.sleepThenSpin(until: atNs)
+            startedNs.store(actual, ordering: .relaxed)
+            events(.started(actual))
+        }
+    }
+
+    func requestStop() {
+        guard !stop.isRaised else { return }
+        stop.raise()
+        _ = EngineThread(name: "rr-stop") { [self] in
+            let stoppedNs = MonotonicClock.now()
+            connections.withLock { $0.forEach { fd in _ = shutdown(fd, Int32(SHUT_RDWR)) } }
+            threads.withLock { $0 }.forEach { $0.join() }
+            connections.withLock { $0.forEach { fd in _ = close(fd) } }
+            close(listener)
+            let started = startedNs.load(ordering: .relaxed)
+            events(.finished(SideResult(
+                startedNs: started, stoppedNs: stoppedNs, windowStartNs: started, windowEndNs: stoppedNs,
+                transactions: served.current, lost: 0, latency: nil)))
+        }
+    }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = EngineThread(name: name, body)
+        threads.withLock { $0.append(thread) }
+    }
+
+    private func acceptLoop() {
+        while !stop.isRaised {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { continue }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            Socket.setReceiveTimeout(fd, ns: Self.pollNs)
+            connections.withLock { $0.append(fd) }
+            spawn("rr-serve") { [self] in serveTCP(fd) }
+        }
+    }
+
+    private func serveTCP(_ fd: Int32) {
+        let request = UnsafeMutableRawPointer.allocate(byteCount: spec.requestSize, alignment: 8)
+        let response = UnsafeMutableRawPointer.allocate(byteCount: spec.responseSize, alignment: 8)
+        defer {
+            request.deallocate()
+            response.deallocate()
+        }
+        response.initializeMemory(as: UInt8.self, repeating: 0x62, count: spec.responseSize)
+        while !stop.isRaised {
+            var result = Socket.receiveAll(fd, request, count: spec.requestSize)
+            while case .timedOut(let progress) = result, !stop.isRaised {
+                result = Socket.receiveAll(fd, request, count: spec.requestSize, offset: progress)
+            }
+            guard case .done = result, case .done = Socket.sendAll(fd, response, count: spec.responseSize) else {
+                return
+            }
+            served.increment()
+        }
+    }
+
+    private func serveUDP() {
+        let capacity = max(spec.requestSize, 8)
+        let request = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        let response = UnsafeMutableRawPointer.allocate(byteCount: spec.responseSize, alignment: 8)
+        defer {
+            request.deallocate()
+            response.deallocate()
+        }
+        response.initializeMemory(as: UInt8.self, repeating: 0x62, count: spec.responseSize)
+        let tag = min(8, spec.responseSize)
+        var from = sockaddr_storage()
+        while !stop.isRaised {
+            var fromLen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(listener, request, capacity, 0, $0, &fromLen) }
+            }
+            guard n > 0 else { continue }
+            // Echo the request's sequence tag so the client can tell a late answer from the current one.
+            response.copyMemory(from: request, byteCount: min(tag, n))
+            _ = withUnsafePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(listener, response, spec.responseSize, 0, $0, fromLen) }
+            }
+            served.increment()
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Shared
+import Synchronization
+
+/// One authenticated coordinator session: runs ``AgentRunMachine`` and carries out its actions
+/// against the engines. Messages come from the connection's inbound loop, engine events from
+/// engine threads; everything for the coordinator goes through `outbox`.
+final class AgentSession: Sendable {
+    private struct Current: Sendable {
+        var machine = AgentRunMachine()
+        var engine: (any Engine)?
+        var generation = 0
+        var runID: String?
+        var stepID: String?
+    }
+
+    private let current = Mutex(Current())
+    private let outbox: AsyncStream<WireMessage>.Continuation
+    private let log: EventLog
+
+    init(outbox: AsyncStream<WireMessage>.Continuation, log: EventLog) {
+        self.outbox = outbox
+        self.log = log
+    }
+
+    /// A message from the coordinator, `receivedNs` when it came off the connection.
+    func received(_ message: WireMessage, receivedNs: Int64) {
+        switch message {
+        case .clockProbe(let probe):
+            outbox.yield(.clockReply(ClockReply(t0: probe.t0, t1: receivedNs, t2: MonotonicClock.now())))
+        case .heartbeat:
+            break
+        case .fetchLog(let fetch):
+            let batch = log.records(from: fetch.from)
+            outbox.yield(.logBatch(LogBatch(records: batch.records, next: batch.next, complete: batch.complete)))
+        case .prepare(let prepare):
+            current.withLock {
+                $0.runID = prepare.step.runID
+                $0.stepID = prepare.step.stepID
+            }
+            record("step.prepare", ["role": prepare.step.role.rawValue], at: receivedNs)
+            drive { $0.received(message) }
+        case .start(let start):
+            record("step.start.received", ["at_ns": String(start.atNs)], at: receivedNs)
+            drive { $0.received(message) }
+        case .stop:
+            record("step.stop.received", at: receivedNs)
+            drive { $0.received(message) }
+        case .abort(let abort):
+            record("step.abort", level: "warning", ["reason": abort.reason], at: receivedNs)
+            drive { $0.received(message) }
+        default:
+            drive { $0.received(message) }
+        }
+    }
+
+    /// Stops whatever runs; for a lost coordinator, a lease expiry or shutdown.
+    func abandon(reason: String) {
+        let engine = current.withLock { state -> (any Engine)? in
+            guard state.machine.hasEngine else { return nil }
+            _ = state.machine.received(.abort(Abort(reason: reason)))
+            defer { state.engine = nil }
+            return state.engine
+        }
+        if let engine {
+            record("step.abandoned", level: "warning", ["reason": reason])
+            engine.requestStop()
+        }
+    }
+
+    /// Asks the machine and carries out its answer.
+    private func drive(_ event: (inout AgentRunMachine) -> AgentRunMachine.Action) {
+        let (action, engine, generation) = current.withLock { state in
+            (event(&state.machine), state.engine, state.generation)
+        }
+        perform(action, engine: engine, generation: generation)
+    }
+
+    private func perform(_ action: AgentRunMachine.Action, engine: (any Engine)?, generation: Int) {
+        switch action {
+        case .none:
+            break
+        case .send(let message):
+            if case .failure(let failure) = message {
+                record("step.failed", level: "error", ["code": failure.code.rawValue, "message": failure.message])
+            }
+            outbox.yield(message)
+        case .prepareEngine(let spec):
+            let next = current.withLock { state -> Int in
+                state.generation += 1
+                return state.generation
+            }
+            // Preparing may block (connects, binds): keep it off the control plane's threads.
+            _ = EngineThread(name: "prepare") { [self] in prepare(spec, generation: next) }
+        case .startEngine(let atNs):
+            engine?.start(atNs: atNs)
+        case .stopEngine:
+            engine?.requestStop()
+        case .abortEngine:
+            current.withLock { $0.engine = nil }
+            engine?.requestStop()
+        case .failAndAbort(let failure):
+            current.withLock { $0.engine = nil }
+            engine?.requestStop()
+            record("step.failed", level: "error", ["code": failure.code.rawValue, "message": failure.message])
+            outbox.yield(.failure(failure))
+        }
+    }
+
+    private func prepare(_ spec: StepSpec, generation: Int) {
+        let sink: EngineEventSink = { [weak self] event in self?.engineEvent(event, generation: generation) }
+        do {
+            let engine = try EngineFactory.make(spec, events: sink)
+            let stale = current.withLock { state -> Bool in
+                guard state.generation == generation else { return true }
+                state.engine = engine
+                return false
+            }
+            if stale {
+                engine.requestStop()
+                return
+            }
+            record("step.ready", ["endpoint": engine.endpoint?.description ?? "-"])
+            drive { $0.engineReady(engine.endpoint) }
+        } catch let error as WireError {
+            drive { $0.prepareFailed(error) }
+        } catch {
+            drive { $0.prepareFailed(WireError(.badStep, "\(error)")) }
+        }
+    }
+
+    private func engineEvent(_ event: EngineEvent, generation: Int) {
+        guard current.withLock({ $0.generation == generation }) else { return }
+        switch event {
+        case .started(let t):
+            record("step.started", at: t)
+            drive { $0.engineStarted(t) }
+        case .sample(let sample):
+            outbox.yield(.sample(sample))
+        case .finished(let result):
+            record("step.finished", ["transactions": String(result.transactions)], at: result.stoppedNs)
+            current.withLock { $0.engine = nil }
+            drive { $0.engineFinished(result) }
+        case .failed(let error):
+            drive { $0.engineFailed(error) }
+        }
+    }
+
+    private func record(_ event: String, level: String = "info", _ fields: [String: String] = [:],
+                        at t: Int64 = MonotonicClock.now()) {
+        let (run, step) = current.withLock { ($0.runID, $0.stepID) }
+        log.record(event, level: level, run: run, step: step, fields, at: t)
+    }
+}
+
+/// Builds the engine a step asks for.
+enum EngineFactory {
+    static func make(_ spec: StepSpec, events: @escaping EngineEventSink) throws -> any Engine {
+        switch (spec.workload, spec.role) {
+        case (.rr(let rr), .sut):
+            if let problem = rr.problems().first { throw WireError(.badStep, problem) }
+            return try RRResponder(spec: rr, events: events)
+        case (.rr(let rr), .peer):
+            if let problem = rr.problems().first { throw WireError(.badStep, problem) }
+            return try RRClient(spec: rr, stepID: spec.stepID, events: events)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `lockstep rr`: a synchronized netperf-style TCP_RR or UDP_RR run between two agents.
+struct RRCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rr",
+        abstract: "Request/response latency (netperf TCP_RR / UDP_RR) between the SUT and the peer.")
+
+    @Option(help: "The SUT agent's control address, HOST:PORT.")
+    var sut: Endpoint
+
+    @Option(help: "The peer agent's control address, HOST:PORT.")
+    var peer: Endpoint
+
+    @Option(help: "Address the peer uses to reach the SUT on the test network (default: the SUT's control host).")
+    var sutData: String?
+
+    @Option(help: "File holding the lab token (mode 0600).")
+    var tokenFile: String
+
+    @Option(name: .customLong("protocol"), help: "tcp or udp; a comma-separated list runs one step each.")
+    var protocols: String = "tcp"
+
+    @Option(help: "Request size in bytes.")
+    var request: Int = 100
+
+    @Option(help: "Response size in bytes.")
+    var response: Int = 200
+
+    @Option(help: "Length of the measurement window (e.g. 10s).")
+    var duration: DurationArgument = DurationArgument(nanoseconds: 10_000_000_000)
+
+    @Option(help: "Warm-up before the window.")
+    var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
+
+    @Option(help: "Concurrent flows, each with one transaction in flight.")
+    var flows: Int = 1
+
+    @Option(help: "UDP: a response not back within this time counts as lost.")
+    var udpTimeout: DurationArgument = DurationArgument(nanoseconds: 50_000_000)
+
+    @Option(help: "Results directory (must not hold a run yet).")
+    var out: String
+
+    func validate() throws {
+        let protos = try parsedProtocols()
+        for spec in protos.map(makeSpec) {
+            if let problem = spec.problems().first { throw ValidationError(problem) }
+        }
+    }
+
+    func parsedProtocols() throws -> [RRProtocol] {
+        try protocols.split(separator: ",").map {
+            guard let p = RRProtocol(rawValue: $0.lowercased().trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown protocol '\($0)': use tcp or udp")
+            }
+            return p
+        }
+    }
+
+    func makeSpec(_ proto: RRProtocol) -> RRSpec {
+        RRSpec(proto: proto, requestSize: request, responseSize: response, flows: flows, warmupNs: warmup.nanoseconds,
+               durationNs: duration.nanoseconds, lossTimeoutNs: udpTimeout.nanoseconds)
+    }
+
+    func run() async throws {
+        let token = try CLI.loadToken(tokenFile)
+        let plan = RRPlan(sut: sut, peer: peer, sutDataHost: sutData ?? sut.host, token: token,
+                          steps: try parsedProtocols().map(makeSpec), outDirectory: out,
+                          command: CommandLine.arguments.joined(separator: " "))
+        let outcomes = try await CLI.reportingErrors { try await RRRun(plan: plan).run() }
+        print(SummaryTable.render(outcomes))
+        print("results: \(out)")
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import NIOCore
+import Shared
+
+/// An authenticated agent of a session.
+struct ConnectedAgent: Sendable {
+    let link: AgentLink
+    /// The agent's own name (its `--name`).
+    let name: String
+    let version: String
+    let host: HostFacts
+}
+
+/// The coordinator's live connections to its agents: connects and authenticates them, keeps
+/// heartbeats flowing, syncs clocks, and hands the run one ``Mailbox`` to wait on.
+final class LabSession {
+    let mailbox: Mailbox
+    private(set) var agents: [ConnectedAgent] = []
+    private let token: Token
+    private let log: RunLog
+    private var ticker: Task<Void, Never>?
+    private let links = LockedValue<[AgentLink]>([])
+    /// Heartbeat period towards the agents.
+    static let heartbeatNs: Int64 = 500_000_000
+
+    init(token: Token, log: RunLog, heartbeatTimeoutNs: Int64 = 3_000_000_000) {
+        self.token = token
+        self.log = log
+        mailbox = Mailbox(heartbeatTimeoutNs: heartbeatTimeoutNs)
+    }
+
+    /// Connects and authenticates one agent per (role, address), in order.
+    func connect(_ targets: [(Role, Endpoint)]) async throws {
+        for (role, address) in targets {
+            let index = agents.count
+            let link = try await AgentLink.connect(index: index, role: role, address: address, mailbox: mailbox)
+            mailbox.register(index, name: "\(role.rawValue)@\(address)")
+            var handshake = CoordinatorHandshake(token: token, nonce: Data(randomBytes(32)))
+            link.send(handshake.start())
+            let deadline = MonotonicClock.now() + 5_000_000_000
+            var connected: ConnectedAgent?
+            while connected == nil {
+                let (message, _) = try await mailbox.next(from: index, deadlineNs: deadline)
+                switch handshake.received(message) {
+                case .send(let reply):
+                    link.send(reply)
+                case .authenticated(let name, let version, let host):
+                    connected = ConnectedAgent(link: link, name: name, version: version, host: host)
+                    mailbox.rename(index, to: name)
+                case .fail(let error):
+                    await link.close()
+                    throw WireError(error.code, "the \(role) agent at \(address) refused us: \(error.message)")
+                }
+            }
+            agents.append(connected!)
+            links.withLock { $0.append(link) }
+            log.record("agent.connected", ["role": role.rawValue, "agent": connected!.name, "address": address.description])
+            if ticker == nil { startTicker() }
+        }
+    }
+
+    /// The agent playing `role`.
+    func agent(_ role: Role) -> ConnectedAgent { agents.first { $0.link.role == role }! }
+
+    /// Estimates one agent's clock offset from `probes` NTP-style exchanges (minimum round trip).
+    func syncClock(_ agent: ConnectedAgent, probes: Int = 24) async throws -> ClockEstimate {
+        var exchanges: [ClockExchange] = []
+        for _ in 0..<probes {
+            let t0 = MonotonicClock.now()
+            agent.link.send(.clockProbe(ClockProbe(t0: t0)))
+            let (message, t3) = try await mailbox.next(from: agent.link.index, deadlineNs: t0 + 3_000_000_000)
+            guard case .clockReply(let reply) = message, reply.t0 == t0 else {
+                throw WireError(.unexpectedMessage, "agent \(agent.name) answered a clock probe with \(message.kind)")
+            }
+            exchanges.append(ClockExchange(t0: t0, t1: reply.t1, t2: reply.t2, t3: t3))
+        }
+        let estimate = ClockEstimate(exchanges: exchanges)!
+        log.record("clock.sync", ["agent": agent.name, "offset_ns": String(estimate.offsetNs),
+                                  "error_ns": String(estimate.errorNs)])
+        return estimate
+    }
+
+    /// Fetches an agent's whole event log. Trouble on other links does not interrupt it.
+    func fetchLog(_ agent: ConnectedAgent, timeoutNs: Int64 = 5_000_000_000) async throws -> [LogRecord] {
+        var records: [LogRecord] = []
+        var from = 0
+        let deadline = MonotonicClock.now() + timeoutNs
+        while true {
+            agent.link.send(.fetchLog(FetchLog(from: from)))
+            let (message, _) = try await mailbox.next(from: agent.link.index, deadlineNs: deadline, onlyThis: true)
+            guard case .logBatch(let batch) = message else {
+                throw WireError(.unexpectedMessage, "agent \(agent.name) answered a log fetch with \(message.kind)")
+            }
+            records += batch.records
+            if batch.complete || batch.next <= from { return records }
+            from = batch.next
+        }
+    }
+
+    /// Tells every live agent to abort; best effort.
+    func abortAll(reason: String) {
+        for agent in agents where mailbox.isAlive(agent.link.index) {
+            agent.link.send(.abort(Abort(reason: reason)))
+        }
+        log.record("run.abort", level: "error", ["reason": reason])
+    }
+
+    /// Says bye to every agent and closes the connections.
+    func close() async {
+        ticker?.cancel()
+        for agent in agents {
+            if mailbox.isAlive(agent.link.index) { agent.link.send(.bye(Bye())) }
+            await agent.link.close()
+        }
+        mailbox.sink.finish()
+    }
+
+    private func startTicker() {
+        ticker = Task.detached(operation: Self.tick(sink: mailbox.sink, links: links, periodNs: Self.heartbeatNs))
+    }
+
+    /// Every 100 ms a tick for the mailbox's timeout checks; every `periodNs` a heartbeat to each agent.
+    private static func tick(sink: AsyncStream<Mailbox.Event>.Continuation, links: LockedValue<[AgentLink]>,
+                             periodNs: Int64) -> @Sendable () async -> Void {
+        {
+            var beat: Int64 = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                sink.yield(.tick)
+                let now = MonotonicClock.now()
+                if now - beat >= periodNs {
+                    beat = now
+                    for link in links.value { link.send(.heartbeat(Heartbeat(tNs: now))) }
+                }
+            }
+        }
+    }
+}

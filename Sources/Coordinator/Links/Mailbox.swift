@@ -1,0 +1,94 @@
+import NIOCore
+import Shared
+
+/// Everything the agents send during a run arrives in one ordered mailbox, so a wait on one
+/// agent still sees another agent dying, failing or going silent. One consumer: the run.
+final class Mailbox {
+    /// An event from a link or the ticker.
+    enum Event: Sendable {
+        case message(Int, WireMessage, arrivedNs: Int64)
+        case lost(Int, WireError)
+        case tick
+    }
+
+    let events: AsyncStream<Event>
+    let sink: AsyncStream<Event>.Continuation
+    private var iterator: AsyncStream<Event>.AsyncIterator
+    private var pending: [Int: [(WireMessage, Int64)]] = [:]
+    private var lastHeard: [Int: Int64] = [:]
+    private var dead: [Int: WireError] = [:]
+    private var names: [Int: String] = [:]
+    /// Silence after which an agent counts as hung.
+    let heartbeatTimeoutNs: Int64
+    /// Called for every interval sample, with the link index.
+    var onSample: (Int, IntervalSample) -> Void = { _, _ in }
+
+    init(heartbeatTimeoutNs: Int64) {
+        (events, sink) = AsyncStream<Event>.makeStream()
+        iterator = events.makeAsyncIterator()
+        self.heartbeatTimeoutNs = heartbeatTimeoutNs
+    }
+
+    /// Registers a link so its silence is watched.
+    func register(_ index: Int, name: String) {
+        names[index] = name
+        lastHeard[index] = MonotonicClock.now()
+    }
+
+    /// Renames a link once its agent told its name.
+    func rename(_ index: Int, to name: String) { names[index] = name }
+
+    /// Whether the link is still usable.
+    func isAlive(_ index: Int) -> Bool { dead[index] == nil && names[index] != nil }
+
+    /// The next message from link `index` other than heartbeats and samples, with its arrival time.
+    /// Throws when it does not come before `deadlineNs`, when any watched link fails, dies or goes
+    /// silent, or when an agent reports a failure. With `onlyThis`, trouble on other links is noted, not thrown.
+    func next(from index: Int, deadlineNs: Int64, onlyThis: Bool = false) async throws -> (WireMessage, Int64) {
+        if let error = dead[index] { throw error }
+        if var queue = pending[index], !queue.isEmpty {
+            let first = queue.removeFirst()
+            pending[index] = queue
+            return first
+        }
+        while let event = await iterator.next() {
+            switch event {
+            case .message(let from, let message, let arrived):
+                lastHeard[from] = arrived
+                switch message {
+                case .heartbeat:
+                    continue
+                case .sample(let sample):
+                    onSample(from, sample)
+                    continue
+                case .failure(let failure):
+                    let error = WireError(failure.code, "\(label(from)): \(failure.message)")
+                    if from == index || !onlyThis { throw error }
+                case _ where from == index:
+                    return (message, arrived)
+                default:
+                    pending[from, default: []].append((message, arrived))
+                }
+            case .lost(let from, let error):
+                guard dead[from] == nil, names[from] != nil else { continue }
+                let named = WireError(error.code, "\(label(from)): \(error.message)")
+                dead[from] = named
+                if from == index || !onlyThis { throw named }
+            case .tick:
+                let now = MonotonicClock.now()
+                for (link, heard) in lastHeard where dead[link] == nil && now - heard > heartbeatTimeoutNs {
+                    let error = WireError(.timeout,
+                        "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)")
+                    dead[link] = error
+                    if link == index || !onlyThis { throw error }
+                }
+                if now > deadlineNs {
+                    throw WireError(.timeout, "\(label(index)): no answer in time")
+                }
+            }
+        }
+        throw WireError(.connectionLost, "mailbox closed")
+    }
+
+    private func label(_ index: Int) -> String { "agent \(names[index] ?? "#\(index)")" }
+}

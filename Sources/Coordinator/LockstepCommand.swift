@@ -1,0 +1,12 @@
+import ArgumentParser
+import Shared
+
+/// `lockstep`: the coordinator CLI.
+@main
+struct LockstepCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lockstep",
+        abstract: "Coordinated, clock-synchronized network benchmarks between a SUT and a peer agent.",
+        version: LockstepVersion.current,
+        subcommands: [QuickstartCommand.self, RRCommand.self])
+}

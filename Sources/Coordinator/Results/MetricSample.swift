@@ -1,0 +1,7 @@
+/// One line of `samples.jsonl`: the shape PerfKitBenchmarker users know.
+struct MetricSample: Encodable, Sendable {
+    var metric: String
+    var value: Double
+    var unit: String
+    var labels: [String: String]
+}

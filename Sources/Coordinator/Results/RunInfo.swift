@@ -1,0 +1,56 @@
+import Shared
+
+/// `run.json`: what was run, on which agents, with which clocks, and how it ended.
+struct RunInfo: Encodable {
+    struct Agent: Encodable {
+        var role: String
+        var name: String
+        var address: String
+        var version: String
+        var host: HostFacts
+        var clock: Clock?
+    }
+
+    /// An agent's clock relative to the coordinator's: agent = coordinator + offset.
+    struct Clock: Encodable {
+        var offset_ns: Int64
+        var offset_error_ns: Int64
+        var round_trip_ns: Int64
+        var offset_after_ns: Int64?
+        var offset_after_error_ns: Int64?
+        var drift_ppm: Double?
+    }
+
+    struct Step: Encodable {
+        var id: String
+        var status: String
+        var window_start_ns: Int64?
+        var window_end_ns: Int64?
+        var start_skew_ns: Int64?
+        var clock_offset_error_ns: Int64?
+        var error: String?
+    }
+
+    var run_id: String
+    var command: String
+    var lockstep_version = LockstepVersion.current
+    var started_at: String
+    var finished_at: String?
+    var status: String
+    var error: String?
+    var parameters: [String: String]
+    var coordinator: HostFacts
+    var agents: [Agent] = []
+    var steps: [Step] = []
+}
+
+extension RunInfo.Clock {
+    init(_ track: ClockTrack) {
+        offset_ns = track.before.offsetNs
+        offset_error_ns = track.before.errorNs
+        round_trip_ns = track.before.roundTripNs
+        offset_after_ns = track.after?.offsetNs
+        offset_after_error_ns = track.after?.errorNs
+        drift_ppm = track.driftPPM
+    }
+}

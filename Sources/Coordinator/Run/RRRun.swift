@@ -1,0 +1,147 @@
+import Foundation
+import Shared
+
+/// A request/response run: one or more RR steps between a SUT and a peer agent.
+struct RRPlan: Sendable {
+    var sut: Endpoint
+    var peer: Endpoint
+    /// The address the peer uses to reach the SUT's responder.
+    var sutDataHost: String
+    var token: Token
+    var steps: [RRSpec]
+    var outDirectory: String
+    /// The command line, for `run.json`.
+    var command: String
+    var heartbeatTimeoutNs: Int64 = 3_000_000_000
+}
+
+/// Drives a whole run: connect, sync clocks, run each step, re-sync after each, write results as
+/// each step ends, and on any failure abort both sides and still write what it has.
+struct RRRun {
+    let plan: RRPlan
+    /// Progress lines for the user (stderr).
+    var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    /// Runs the plan; returns the finished steps, or throws the first failure after writing results.
+    func run() async throws -> [RRStepOutcome] {
+        let runID = Self.makeRunID()
+        let log = RunLog(runID: runID)
+        let sinceNs = MonotonicClock.now()
+        let store = try ResultStore(directory: plan.outDirectory)
+        var info = RunInfo(
+            run_id: runID, command: plan.command, started_at: Self.wallClock(), status: "running",
+            parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current))
+        try store.writeRunInfo(info)
+        log.record("run.begin", ["out": plan.outDirectory])
+
+        let session = LabSession(token: plan.token, log: log, heartbeatTimeoutNs: plan.heartbeatTimeoutNs)
+        var outcomes: [RRStepOutcome] = []
+        var tracks: [Role: ClockTrack] = [:]
+        var failure: WireError?
+        do {
+            try await session.connect([(.sut, plan.sut), (.peer, plan.peer)])
+            var current: [Role: ClockEstimate] = [:]
+            for agent in session.agents {
+                let estimate = try await session.syncClock(agent)
+                current[agent.link.role] = estimate
+                tracks[agent.link.role] = ClockTrack(before: estimate)
+                progress("connected \(agent.link.role.rawValue) agent '\(agent.name)' at \(agent.link.address) "
+                         + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
+            }
+            info.agents = agentInfo(session, tracks)
+            try store.writeRunInfo(info)
+            let runner = RRStepRunner(session: session, log: log)
+            for (index, spec) in plan.steps.enumerated() {
+                let stepID = "rr-\(spec.proto.rawValue)-\(index + 1)"
+                progress("step \(stepID): \(spec.proto.rawValue.uppercased())_RR \(spec.requestSize)/\(spec.responseSize) bytes, "
+                         + "\(spec.flows) flow(s), \(Self.seconds(spec.warmupNs)) warm-up + \(Self.seconds(spec.durationNs))")
+                info.steps.append(RunInfo.Step(id: stepID, status: "running"))
+                try store.writeRunInfo(info)
+                let result = try await runner.run(stepID: stepID, spec: spec, sutDataHost: plan.sutDataHost,
+                                                  sutClock: current[.sut]!, peerClock: current[.peer]!)
+                var stepTracks: [Role: ClockTrack] = [:]
+                for agent in session.agents {
+                    let after = try await session.syncClock(agent)
+                    let role = agent.link.role
+                    stepTracks[role] = ClockTrack(before: current[role]!, after: after)
+                    tracks[role] = ClockTrack(before: tracks[role]!.before, after: after)
+                    current[role] = after
+                }
+                let outcome = RRStepOutcome(stepID: stepID, spec: spec, peer: result.peer, sut: result.sut,
+                                            peerClock: stepTracks[.peer]!, sutClock: stepTracks[.sut]!,
+                                            intervals: result.intervals)
+                outcomes.append(outcome)
+                try store.append(outcome.samples(runID: runID))
+                try store.writeHistogram(step: stepID, text: outcome.hgrm)
+                try store.writeSummary(([RRStepOutcome.summaryHeader] + outcomes.map(\.summaryRow)).joined(separator: "\n") + "\n")
+                let window = outcome.window
+                info.steps[info.steps.count - 1] = RunInfo.Step(
+                    id: stepID, status: "complete", window_start_ns: window.start, window_end_ns: window.end,
+                    start_skew_ns: outcome.startSkewNs, clock_offset_error_ns: outcome.clockErrorNs)
+                info.agents = agentInfo(session, tracks)
+                try store.writeRunInfo(info)
+                log.record("step.written", step: stepID)
+            }
+            info.status = "complete"
+        } catch {
+            let wire = error as? WireError ?? WireError(.aborted, "\(error)")
+            failure = wire
+            let stepText = info.steps.last.map { $0.status == "running" ? " in step \($0.id)" : "" } ?? ""
+            info.status = "failed"
+            info.error = wire.message + stepText
+            if let last = info.steps.indices.last, info.steps[last].status == "running" {
+                info.steps[last].status = "failed"
+                info.steps[last].error = wire.message
+            }
+            session.abortAll(reason: wire.message)
+            log.record("run.failed", level: "error", ["error": wire.description])
+        }
+
+        log.record("run.end", ["status": info.status])
+        var agentLogs: [(records: [LogRecord], clock: ClockTrack)] = []
+        for agent in session.agents where session.mailbox.isAlive(agent.link.index) {
+            guard let track = tracks[agent.link.role] else { continue }
+            do {
+                agentLogs.append((try await session.fetchLog(agent), track))
+            } catch {
+                log.record("log.fetch.failed", level: "warning", ["agent": agent.name, "error": "\(error)"])
+            }
+        }
+        await session.close()
+        info.finished_at = Self.wallClock()
+        info.agents = agentInfo(session, tracks)
+        try store.writeMergedLog(MergedLog.merge(coordinator: log.all, agents: agentLogs, sinceNs: sinceNs - 1_000_000_000))
+        try store.writeRunInfo(info)
+        if let failure {
+            throw WireError(failure.code, info.error ?? failure.message)
+        }
+        return outcomes
+    }
+
+    private var parameters: [String: String] {
+        var p = ["sut": plan.sut.description, "peer": plan.peer.description, "sut_data": plan.sutDataHost]
+        for (i, s) in plan.steps.enumerated() {
+            p["step\(i + 1)"] = "protocol=\(s.proto.rawValue) request=\(s.requestSize) response=\(s.responseSize) "
+                + "flows=\(s.flows) warmup_ns=\(s.warmupNs) duration_ns=\(s.durationNs) loss_timeout_ns=\(s.lossTimeoutNs)"
+        }
+        return p
+    }
+
+    private func agentInfo(_ session: LabSession, _ tracks: [Role: ClockTrack]) -> [RunInfo.Agent] {
+        session.agents.map { agent in
+            RunInfo.Agent(role: agent.link.role.rawValue, name: agent.name, address: agent.link.address.description,
+                          version: agent.version, host: agent.host, clock: tracks[agent.link.role].map(RunInfo.Clock.init))
+        }
+    }
+
+    static func makeRunID() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date()) + "-" + randomBytes(3).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func wallClock() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func ms(_ ns: Int64) -> String { String(format: "%.3f ms", Double(ns) / 1e6) }
+    static func seconds(_ ns: Int64) -> String { String(format: "%gs", Double(ns) / 1e9) }
+}

@@ -1,0 +1,84 @@
+/// One NTP-style exchange: coordinator send `t0`, agent receive `t1`, agent send `t2`, coordinator receive `t3`.
+package struct ClockExchange: Codable, Equatable, Sendable {
+    package var t0: Int64
+    package var t1: Int64
+    package var t2: Int64
+    package var t3: Int64
+
+    package init(t0: Int64, t1: Int64, t2: Int64, t3: Int64) {
+        self.t0 = t0
+        self.t1 = t1
+        self.t2 = t2
+        self.t3 = t3
+    }
+
+    /// Round trip minus the agent's time between receive and send.
+    package var roundTripNs: Int64 { (t3 - t0) - (t2 - t1) }
+    /// Agent clock minus coordinator clock.
+    package var offsetNs: Int64 { ((t1 - t0) + (t2 - t3)) / 2 }
+}
+
+/// An agent's clock offset: agent time = coordinator time + `offsetNs`, true within `errorNs`.
+package struct ClockEstimate: Codable, Equatable, Sendable {
+    package var offsetNs: Int64
+    package var errorNs: Int64
+    package var roundTripNs: Int64
+    /// When it was taken, on the coordinator's clock (middle of the best exchange).
+    package var atNs: Int64
+    package var probes: Int
+
+    package init(offsetNs: Int64, errorNs: Int64, roundTripNs: Int64, atNs: Int64, probes: Int) {
+        self.offsetNs = offsetNs
+        self.errorNs = errorNs
+        self.roundTripNs = roundTripNs
+        self.atNs = atNs
+        self.probes = probes
+    }
+
+    /// The estimate from the exchange with the smallest round trip; `nil` for no exchanges.
+    package init?(exchanges: [ClockExchange]) {
+        guard let best = exchanges.min(by: { $0.roundTripNs < $1.roundTripNs }) else { return nil }
+        let rtt = max(best.roundTripNs, 0)
+        self.init(offsetNs: best.offsetNs, errorNs: (rtt + 1) / 2, roundTripNs: rtt,
+                  atNs: best.t0 + (best.t3 - best.t0) / 2, probes: exchanges.count)
+    }
+
+    /// Agent time to coordinator time.
+    package func toCoordinator(_ agentNs: Int64) -> Int64 { agentNs - offsetNs }
+    /// Coordinator time to agent time.
+    package func toAgent(_ coordinatorNs: Int64) -> Int64 { coordinatorNs + offsetNs }
+}
+
+/// An agent's offset before and after a run; maps agent times by linear interpolation between them.
+package struct ClockTrack: Codable, Equatable, Sendable {
+    package var before: ClockEstimate
+    package var after: ClockEstimate?
+
+    package init(before: ClockEstimate, after: ClockEstimate? = nil) {
+        self.before = before
+        self.after = after
+    }
+
+    /// Offset change per second of coordinator time, in parts per million.
+    package var driftPPM: Double? {
+        guard let after, after.atNs != before.atNs else { return nil }
+        return Double(after.offsetNs - before.offsetNs) / Double(after.atNs - before.atNs) * 1e6
+    }
+
+    /// The larger error bound of the two estimates.
+    package var errorNs: Int64 { max(before.errorNs, after?.errorNs ?? 0) }
+
+    /// The offset at coordinator time `t`, interpolated between the two estimates (held outside them).
+    package func offset(atCoordinator t: Int64) -> Int64 {
+        guard let after, after.atNs > before.atNs else { return before.offsetNs }
+        let clamped = min(max(t, before.atNs), after.atNs)
+        let fraction = Double(clamped - before.atNs) / Double(after.atNs - before.atNs)
+        return before.offsetNs + Int64((Double(after.offsetNs - before.offsetNs) * fraction).rounded())
+    }
+
+    /// Agent time to coordinator time.
+    package func toCoordinator(_ agentNs: Int64) -> Int64 {
+        // The offset barely moves over a run, so the offset at the agent time read as coordinator time is exact enough.
+        agentNs - offset(atCoordinator: agentNs - before.offsetNs)
+    }
+}

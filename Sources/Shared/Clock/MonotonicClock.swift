@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The clock every cross-host timestamp is read from: `CLOCK_MONOTONIC`, in nanoseconds. Never
+/// wall time; the epoch is the host's (or its time namespace's), so offsets are always estimated.
+package enum MonotonicClock {
+    /// Now, in nanoseconds.
+    @inline(__always)
+    package static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+    }
+
+    /// Sleeps until `deadline`, then spins the last `spinNs` so the wake-up is within microseconds.
+    /// Returns the instant it really returned.
+    @discardableResult
+    package static func sleepThenSpin(until deadline: Int64, spinNs: Int64 = 2_000_000) -> Int64 {
+        var now = now()
+        while deadline - now > spinNs {
+            let sleepFor = deadline - now - spinNs
+            var req = timespec(tv_sec: Int(sleepFor / 1_000_000_000), tv_nsec: Int(sleepFor % 1_000_000_000))
+            nanosleep(&req, nil)
+            now = Self.now()
+        }
+        while now < deadline { now = Self.now() }
+        return now
+    }
+}

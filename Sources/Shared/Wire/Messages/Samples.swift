@@ -1,0 +1,61 @@
+/// Counters of one interval of a running step, streamed about once a second.
+package struct IntervalSample: Codable, Equatable, Sendable {
+    package var stepID: String
+    /// 0-based interval number since the start.
+    package var index: Int
+    /// End of the interval on the agent's clock.
+    package var tNs: Int64
+    /// Length of the interval in nanoseconds.
+    package var lengthNs: Int64
+    /// Transactions completed in the interval.
+    package var transactions: UInt64
+    /// Transactions lost in the interval (UDP timeouts).
+    package var lost: UInt64
+    package init(stepID: String, index: Int, tNs: Int64, lengthNs: Int64, transactions: UInt64, lost: UInt64) {
+        self.stepID = stepID
+        self.index = index
+        self.tNs = tNs
+        self.lengthNs = lengthNs
+        self.transactions = transactions
+        self.lost = lost
+    }
+}
+
+/// The final result of one side of a step.
+package struct Finished: Codable, Equatable, Sendable {
+    package var stepID: String
+    package var result: SideResult
+    package init(stepID: String, result: SideResult) {
+        self.stepID = stepID
+        self.result = result
+    }
+}
+
+/// What one agent measured in a step, on its own clock.
+package struct SideResult: Codable, Equatable, Sendable {
+    /// When this side really started.
+    package var startedNs: Int64
+    /// When this side stopped.
+    package var stoppedNs: Int64
+    /// Start of this side's measurement window (after warm-up).
+    package var windowStartNs: Int64
+    /// End of this side's measurement window.
+    package var windowEndNs: Int64
+    /// Transactions inside the window.
+    package var transactions: UInt64
+    /// Transactions lost inside the window.
+    package var lost: UInt64
+    /// Latency histogram of the window, in nanoseconds (clients only).
+    package var latency: HistogramSnapshot?
+
+    package init(startedNs: Int64, stoppedNs: Int64, windowStartNs: Int64, windowEndNs: Int64,
+                 transactions: UInt64, lost: UInt64, latency: HistogramSnapshot?) {
+        self.startedNs = startedNs
+        self.stoppedNs = stoppedNs
+        self.windowStartNs = windowStartNs
+        self.windowEndNs = windowEndNs
+        self.transactions = transactions
+        self.lost = lost
+        self.latency = latency
+    }
+}

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Facts about a host, for provenance in `run.json`.
+package struct HostFacts: Codable, Equatable, Sendable {
+    package var hostname: String
+    package var kernel: String
+    package var cpuModel: String
+    package var cores: Int
+    package var softwareVersion: String
+
+    package init(hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String) {
+        self.hostname = hostname
+        self.kernel = kernel
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.softwareVersion = softwareVersion
+    }
+
+    /// Reads the facts of the machine this process runs on.
+    package static func current(softwareVersion: String) -> HostFacts {
+        var uts = utsname()
+        uname(&uts)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        return HostFacts(
+            hostname: field(uts.nodename), kernel: "\(field(uts.sysname)) \(field(uts.release))",
+            cpuModel: model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion)
+    }
+}
+
+/// The version of this build of lockstep.
+package enum LockstepVersion {
+    package static let current = "0.1.0"
+}

@@ -1,0 +1,62 @@
+/// Transport of a request/response test.
+package enum RRProtocol: String, Codable, Sendable, CaseIterable {
+    case tcp
+    case udp
+}
+
+/// A netperf-style request/response test: each flow keeps exactly one transaction in flight.
+package struct RRSpec: Codable, Equatable, Sendable {
+    package var proto: RRProtocol
+    /// Request size in bytes (netperf default 1, paper 100).
+    package var requestSize: Int
+    /// Response size in bytes (paper 200).
+    package var responseSize: Int
+    /// Concurrent flows, each with one transaction in flight.
+    package var flows: Int
+    /// Warm-up before the measurement window, nanoseconds.
+    package var warmupNs: Int64
+    /// Length of the measurement window, nanoseconds.
+    package var durationNs: Int64
+    /// A UDP request whose response has not come within this time counts as lost.
+    package var lossTimeoutNs: Int64
+    /// SUT: the address the responder binds (the data address). Peer: unused.
+    package var bindHost: String?
+    /// Peer: the responder's endpoint, as reported by the SUT's ``Ready``.
+    package var target: Endpoint?
+
+    package init(proto: RRProtocol = .tcp, requestSize: Int = 100, responseSize: Int = 200, flows: Int = 1,
+                 warmupNs: Int64 = 1_000_000_000, durationNs: Int64 = 10_000_000_000,
+                 lossTimeoutNs: Int64 = 50_000_000, bindHost: String? = nil, target: Endpoint? = nil) {
+        self.proto = proto
+        self.requestSize = requestSize
+        self.responseSize = responseSize
+        self.flows = flows
+        self.warmupNs = warmupNs
+        self.durationNs = durationNs
+        self.lossTimeoutNs = lossTimeoutNs
+        self.bindHost = bindHost
+        self.target = target
+    }
+
+    /// Largest request or response accepted (UDP datagrams must fit one datagram).
+    package static let maxMessageSize = 65_000
+
+    /// Checks the parameters; returns one line per problem, empty when valid.
+    package func problems() -> [String] {
+        var out: [String] = []
+        if !(1...Self.maxMessageSize).contains(requestSize) {
+            out.append("request size must be 1...\(Self.maxMessageSize) bytes, got \(requestSize)")
+        }
+        if !(1...Self.maxMessageSize).contains(responseSize) {
+            out.append("response size must be 1...\(Self.maxMessageSize) bytes, got \(responseSize)")
+        }
+        if !(1...1024).contains(flows) { out.append("flows must be 1...1024, got \(flows)") }
+        if durationNs <= 0 { out.append("duration must be positive") }
+        if warmupNs < 0 { out.append("warm-up must not be negative") }
+        if lossTimeoutNs <= 0 { out.append("loss timeout must be positive") }
+        return out
+    }
+
+    /// Whether UDP messages carry an 8-byte sequence tag so a late response is not taken for the next one.
+    package var tagsSequence: Bool { requestSize >= 8 && responseSize >= 8 }
+}
