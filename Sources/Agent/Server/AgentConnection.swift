@@ -23,8 +23,9 @@ struct AgentConnection: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
                 do {
-                    guard let coordinator = try await handshake(&iterator, outbound, logger: logger) else { return }
+                    guard let (coordinator, proof) = try await handshake(&iterator, outbound) else { return }
                     deadline.cancel()
+                    // The slot is taken before the proof goes out: a coordinator that is told it is in, is in.
                     guard slot.acquire() else {
                         log.record("session.busy", level: "warning", ["peer": peer])
                         try await outbound.write(.failure(WireFailure(code: .busy,
@@ -32,6 +33,7 @@ struct AgentConnection: Sendable {
                         return
                     }
                     defer { slot.release() }
+                    try await outbound.write(proof)
                     log.record("session.open", ["coordinator": coordinator, "peer": peer])
                     logger.info("session open", metadata: ["coordinator.name": "\(coordinator)"])
                     let reason = try await session(&iterator, outbound, channel: channel)
@@ -49,17 +51,17 @@ struct AgentConnection: Sendable {
         deadline.cancel()
     }
 
-    /// Runs the handshake; the coordinator's name once authenticated, `nil` if the connection ended.
+    /// Runs the handshake up to the coordinator's proof; the coordinator's name and the agent's proof
+    /// (not yet sent) once it authenticated, `nil` if the connection ended.
     private func handshake(_ iterator: inout NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator,
-                           _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>, logger: Logger) async throws -> String? {
+                           _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>) async throws -> (String, WireMessage)? {
         var machine = AgentHandshake(token: config.token, name: config.name, host: host, nonce: .init(randomBytes(32)))
         while let message = try await iterator.next() {
             switch machine.received(message) {
             case .send(let reply):
                 try await outbound.write(reply)
             case .authenticated(let reply, let coordinator):
-                try await outbound.write(reply)
-                return coordinator
+                return (coordinator, reply)
             case .reject(let failure):
                 throw failure.error
             }

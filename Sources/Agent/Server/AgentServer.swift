@@ -33,6 +33,7 @@ struct AgentServer: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(WireMessageDecoder(maxPayload: maxPayload)))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(WireMessageEncoder()))
+                        try channel.pipeline.syncOperations.addHandler(ClockProbeResponder())
                         return try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
                     }
                 }

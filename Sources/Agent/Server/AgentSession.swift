@@ -26,6 +26,7 @@ final class AgentSession: Sendable {
     func received(_ message: WireMessage, receivedNs: Int64) {
         switch message {
         case .clockProbe(let probe):
+            // Normally answered by ClockProbeResponder on the event loop; this is the fallback.
             outbox.yield(.clockReply(ClockReply(t0: probe.t0, t1: receivedNs, t2: MonotonicClock.now())))
         case .heartbeat:
             break

@@ -48,6 +48,14 @@ final class AgentLink: Sendable {
         channel.writeAndFlush(message, promise: nil)
     }
 
+    /// Sends a clock probe stamped on the connection's event loop right before it is written.
+    func sendClockProbe() {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            channel.writeAndFlush(WireMessage.clockProbe(ClockProbe(t0: MonotonicClock.now())), promise: nil)
+        }
+    }
+
     /// Closes the connection.
     func close() async {
         try? await channel.close()

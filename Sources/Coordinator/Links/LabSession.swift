@@ -65,14 +65,16 @@ final class LabSession {
     /// Estimates one agent's clock offset from `probes` NTP-style exchanges (minimum round trip).
     func syncClock(_ agent: ConnectedAgent, probes: Int = 24) async throws -> ClockEstimate {
         var exchanges: [ClockExchange] = []
+        var last: Int64 = .min
         for _ in 0..<probes {
-            let t0 = MonotonicClock.now()
-            agent.link.send(.clockProbe(ClockProbe(t0: t0)))
-            let (message, t3) = try await mailbox.next(from: agent.link.index, deadlineNs: t0 + 3_000_000_000)
-            guard case .clockReply(let reply) = message, reply.t0 == t0 else {
+            let sent = MonotonicClock.now()
+            agent.link.sendClockProbe()
+            let (message, t3) = try await mailbox.next(from: agent.link.index, deadlineNs: sent + 3_000_000_000)
+            guard case .clockReply(let reply) = message, reply.t0 > last, reply.t0 <= t3 else {
                 throw WireError(.unexpectedMessage, "agent \(agent.name) answered a clock probe with \(message.kind)")
             }
-            exchanges.append(ClockExchange(t0: t0, t1: reply.t1, t2: reply.t2, t3: t3))
+            last = reply.t0
+            exchanges.append(ClockExchange(t0: reply.t0, t1: reply.t1, t2: reply.t2, t3: t3))
         }
         let estimate = ClockEstimate(exchanges: exchanges)!
         log.record("clock.sync", ["agent": agent.name, "offset_ns": String(estimate.offsetNs),

@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Shared
+
+/// The built `lockstep` and `lockstep-agent` executables, beside the test bundle.
+enum Binaries {
+    static var folder: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // The test runner may live inside lockstepPackageTests.xctest/... on some setups.
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("lockstep-agent").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }
+
+    static var agent: String { folder + "/lockstep-agent" }
+    static var coordinator: String { folder + "/lockstep" }
+}
+
+/// A scratch folder removed at the end of a test.
+final class Scratch {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/lockstep-test-XXXXXX".utf8CString)
+        path = String(cString: mkdtemp(&template)!)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A fresh token file (mode 0600) in the folder.
+    func token() throws -> (path: String, token: Token) {
+        let p = path + "/token"
+        return (p, try Token.generate(at: p))
+    }
+}
+
+/// A child process with captured output, killed at the end of the test if still running.
+final class ChildProcess {
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ executable: String, _ arguments: [String], prefix: [String] = [], scratch: Scratch, label: String) throws {
+        stdoutPath = "\(scratch.path)/\(label).out"
+        stderrPath = "\(scratch.path)/\(label).err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: prefix[0])
+            process.arguments = Array(prefix.dropFirst()) + [executable] + arguments
+        }
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+    }
+
+    deinit { terminate(signal: SIGKILL) }
+
+    var pid: Int32 { process.processIdentifier }
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    func terminate(signal: Int32 = SIGTERM) {
+        if process.isRunning { kill(pid, signal) }
+    }
+
+    /// Waits up to `seconds`; the exit status, or `nil` if it is still running.
+    func wait(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// A real `lockstep-agent serve` process on a free loopback port.
+final class AgentProcess {
+    let child: ChildProcess
+    let endpoint: Endpoint
+
+    init(name: String, tokenPath: String, scratch: Scratch, extra: [String] = [], prefix: [String] = []) throws {
+        endpoint = Endpoint(host: "127.0.0.1", port: try freePort())
+        child = try ChildProcess(Binaries.agent, ["serve", "--listen", endpoint.description, "--token-file", tokenPath,
+                                                  "--name", name] + extra,
+                                 prefix: prefix, scratch: scratch, label: "agent-\(name)")
+        try waitUntilListening(endpoint)
+    }
+}
+
+/// A loopback TCP port nobody listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Whether something accepts TCP connections on the endpoint right now.
+func isListening(_ endpoint: Endpoint) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr(endpoint.host)
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
+
+struct NotListening: Error, CustomStringConvertible {
+    let endpoint: Endpoint
+    var description: String { "nothing listens on \(endpoint)" }
+}
+
+func waitUntilListening(_ endpoint: Endpoint, seconds: Double = 10) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if isListening(endpoint) { return }
+        usleep(20_000)
+    }
+    throw NotListening(endpoint: endpoint)
+}
+
+/// Reads a JSON Lines file into dictionaries.
+func jsonLines(_ path: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+}
+
+/// The first summary (not interval) sample of a metric.
+func summaryValue(_ samples: [[String: Any]], _ metric: String, step: String? = nil) -> Double? {
+    samples.first { s in
+        let labels = s["labels"] as? [String: String] ?? [:]
+        return s["metric"] as? String == metric && labels["kind"] != "interval" && (step == nil || labels["step"] == step)
+    }?["value"] as? Double
+}
