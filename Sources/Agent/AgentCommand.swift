@@ -33,7 +33,9 @@ struct Serve: AsyncParsableCommand {
     var lease: Double = 3
 
     func validate() throws {
-        guard Endpoint(parsing: listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
+        guard Endpoint(parsing: listen) != nil else {
+            throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
+        }
         guard lease > 0 else { throw ValidationError("--lease must be positive") }
     }
 

@@ -6,109 +6,116 @@ import Testing
 
 /// The coordinator against two agents served in this process: the whole lifecycle, no child processes.
 extension Integration {
-@Suite struct InProcessRunTests {
-    @Test func tcpAndUdpStepsWriteEveryResultFile() async throws {
-        let scratch = Scratch()
-        let token = try scratch.token().token
-        let sut = try await InProcessAgent(name: "sut", token: token)
-        let peer = try await InProcessAgent(name: "peer", token: token)
-        let out = scratch.path + "/run"
-        let plan = RRPlan(
-            sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-            steps: [RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000),
-                    RRSpec(proto: .udp, requestSize: 64, responseSize: 1024, flows: 2, warmupNs: 200_000_000,
-                           durationNs: 1_000_000_000)],
-            outDirectory: out, command: "test")
-        let outcomes = try await RRRun(plan: plan, progress: { _ in }).run()
-        await sut.shutdown()
-        await peer.shutdown()
+    @Suite struct InProcessRunTests {
+        @Test func tcpAndUdpStepsWriteEveryResultFile() async throws {
+            let scratch = Scratch()
+            let token = try scratch.token().token
+            let sut = try await InProcessAgent(name: "sut", token: token)
+            let peer = try await InProcessAgent(name: "peer", token: token)
+            let out = scratch.path + "/run"
+            let plan = RRPlan(
+                sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
+                steps: [
+                    RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000),
+                    RRSpec(
+                        proto: .udp, requestSize: 64, responseSize: 1024, flows: 2, warmupNs: 200_000_000,
+                        durationNs: 1_000_000_000),
+                ],
+                outDirectory: out, command: "test")
+            let outcomes = try await RRRun(plan: plan, progress: { _ in }).run()
+            await sut.shutdown()
+            await peer.shutdown()
 
-        #expect(outcomes.map(\.stepID) == ["rr-tcp-1", "rr-udp-2"])
-        for outcome in outcomes {
-            #expect(outcome.peer.transactions > 100)
-            #expect(outcome.latency.totalCount == outcome.peer.transactions)
-            // The window is the configured duration, measured on the peer's own clock.
-            #expect(abs(outcome.windowSeconds - 1.0) < 0.05)
-            // One interval sample per second of warm-up + window, give or take the last partial one.
-            #expect((1...3).contains(outcome.intervals.count))
-        }
-        let samples = try jsonLines(out + "/samples.jsonl")
-        for metric in ["transactions_per_sec", "transactions", "latency_mean_us", "latency_p50_us", "latency_p90_us",
-                       "latency_p99_us", "latency_p999_us", "latency_max_us", "lost_transactions", "start_skew_us",
-                       "clock_offset_error_us"] {
-            #expect(summaryValue(samples, metric, step: "rr-tcp-1") != nil, "missing \(metric)")
-            #expect(summaryValue(samples, metric, step: "rr-udp-2") != nil, "missing \(metric)")
-        }
-        let tps = try #require(summaryValue(samples, "transactions_per_sec", step: "rr-tcp-1"))
-        #expect(tps == outcomes[0].transactionsPerSecond)
-        let p50 = try #require(summaryValue(samples, "latency_p50_us", step: "rr-tcp-1"))
-        let p99 = try #require(summaryValue(samples, "latency_p99_us", step: "rr-tcp-1"))
-        #expect(p50 > 0 && p50 <= p99)
-        #expect(samples.contains { ($0["labels"] as? [String: String])?["kind"] == "interval" })
+            #expect(outcomes.map(\.stepID) == ["rr-tcp-1", "rr-udp-2"])
+            for outcome in outcomes {
+                #expect(outcome.peer.transactions > 100)
+                #expect(outcome.latency.totalCount == outcome.peer.transactions)
+                // The window is the configured duration, measured on the peer's own clock.
+                #expect(abs(outcome.windowSeconds - 1.0) < 0.05)
+                // One interval sample per second of warm-up + window, give or take the last partial one.
+                #expect((1...3).contains(outcome.intervals.count))
+            }
+            let samples = try jsonLines(out + "/samples.jsonl")
+            for metric in [
+                "transactions_per_sec", "transactions", "latency_mean_us", "latency_p50_us", "latency_p90_us",
+                "latency_p99_us", "latency_p999_us", "latency_max_us", "lost_transactions", "start_skew_us",
+                "clock_offset_error_us",
+            ] {
+                #expect(summaryValue(samples, metric, step: "rr-tcp-1") != nil, "missing \(metric)")
+                #expect(summaryValue(samples, metric, step: "rr-udp-2") != nil, "missing \(metric)")
+            }
+            let tps = try #require(summaryValue(samples, "transactions_per_sec", step: "rr-tcp-1"))
+            #expect(tps == outcomes[0].transactionsPerSecond)
+            let p50 = try #require(summaryValue(samples, "latency_p50_us", step: "rr-tcp-1"))
+            let p99 = try #require(summaryValue(samples, "latency_p99_us", step: "rr-tcp-1"))
+            #expect(p50 > 0 && p50 <= p99)
+            #expect(samples.contains { ($0["labels"] as? [String: String])?["kind"] == "interval" })
 
-        let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
-        #expect(summary.count == 3)
-        #expect(summary[2].hasPrefix("rr-udp-2,rr,udp,64,1024,2,"))
-        for step in ["rr-tcp-1", "rr-udp-2"] {
-            let hgrm = try String(contentsOfFile: "\(out)/histograms/\(step).hgrm", encoding: .utf8)
-            #expect(hgrm.contains("Percentile"))
-            #expect(hgrm.contains("#[Mean"))
+            let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
+            #expect(summary.count == 3)
+            #expect(summary[2].hasPrefix("rr-udp-2,rr,udp,64,1024,2,"))
+            for step in ["rr-tcp-1", "rr-udp-2"] {
+                let hgrm = try String(contentsOfFile: "\(out)/histograms/\(step).hgrm", encoding: .utf8)
+                #expect(hgrm.contains("Percentile"))
+                #expect(hgrm.contains("#[Mean"))
+            }
+
+            let run =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                as! [String: Any]
+            #expect(run["status"] as? String == "complete")
+            let agents = try #require(run["agents"] as? [[String: Any]])
+            #expect(agents.map { $0["role"] as? String } == ["sut", "peer"])
+            for agent in agents {
+                let clock = try #require(agent["clock"] as? [String: Any])
+                // Same host, same clock: the true offset is 0, so it must lie within the error bound.
+                let offset = try #require(clock["offset_ns"] as? Int)
+                let error = try #require(clock["offset_error_ns"] as? Int)
+                #expect(abs(offset) <= error)
+                #expect(clock["offset_after_ns"] is Int)
+                #expect(clock["drift_ppm"] is Double)
+            }
+
+            let log = try jsonLines(out + "/merged-log.jsonl")
+            let times = log.map { $0["t_ns"] as! Int }
+            #expect(times == times.sorted())
+            #expect(Set(log.compactMap { $0["host"] as? String }) == ["coordinator", "sut", "peer"])
+            try expectCausalOrder(log, step: "rr-tcp-1")
         }
 
-        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as! [String: Any]
-        #expect(run["status"] as? String == "complete")
-        let agents = try #require(run["agents"] as? [[String: Any]])
-        #expect(agents.map { $0["role"] as? String } == ["sut", "peer"])
-        for agent in agents {
-            let clock = try #require(agent["clock"] as? [String: Any])
-            // Same host, same clock: the true offset is 0, so it must lie within the error bound.
-            let offset = try #require(clock["offset_ns"] as? Int)
-            let error = try #require(clock["offset_error_ns"] as? Int)
-            #expect(abs(offset) <= error)
-            #expect(clock["offset_after_ns"] is Int)
-            #expect(clock["drift_ppm"] is Double)
+        @Test func secondCoordinatorIsToldTheAgentIsBusy() async throws {
+            let scratch = Scratch()
+            let token = try scratch.token().token
+            let agent = try await InProcessAgent(name: "sut", token: token)
+            let holder = try RawClient(agent.endpoint)
+            guard case .message(.authenticated) = try await holder.authenticate(token: token) else {
+                Issue.record("first session did not authenticate")
+                return
+            }
+            let session = LabSession(token: token, log: RunLog(runID: "t"))
+            let error = await #expect(throws: WireError.self) { try await session.connect([(.sut, agent.endpoint)]) }
+            withExtendedLifetime(holder) {}
+            #expect(error?.code == .busy)
+            #expect(error?.message.contains("busy") == true)
+            await session.close()
+            await agent.shutdown()
         }
 
-        let log = try jsonLines(out + "/merged-log.jsonl")
-        let times = log.map { $0["t_ns"] as! Int }
-        #expect(times == times.sorted())
-        #expect(Set(log.compactMap { $0["host"] as? String }) == ["coordinator", "sut", "peer"])
-        try expectCausalOrder(log, step: "rr-tcp-1")
+        @Test func unreachableAgentIsOneClearErrorQuickly() async throws {
+            let scratch = Scratch()
+            let token = try scratch.token().token
+            let port = try freePort()
+            let session = LabSession(token: token, log: RunLog(runID: "t"))
+            let start = Date()
+            let error = await #expect(throws: WireError.self) {
+                try await session.connect([(.sut, Endpoint(host: "127.0.0.1", port: port))])
+            }
+            #expect(error?.code == .unreachable)
+            #expect(error?.message.contains("127.0.0.1:\(port)") == true)
+            #expect(Date().timeIntervalSince(start) < 5, "an unreachable agent must not hang the coordinator")
+            await session.close()
+        }
     }
-
-    @Test func secondCoordinatorIsToldTheAgentIsBusy() async throws {
-        let scratch = Scratch()
-        let token = try scratch.token().token
-        let agent = try await InProcessAgent(name: "sut", token: token)
-        let holder = try RawClient(agent.endpoint)
-        guard case .message(.authenticated) = try await holder.authenticate(token: token) else {
-            Issue.record("first session did not authenticate")
-            return
-        }
-        let session = LabSession(token: token, log: RunLog(runID: "t"))
-        let error = await #expect(throws: WireError.self) { try await session.connect([(.sut, agent.endpoint)]) }
-        withExtendedLifetime(holder) {}
-        #expect(error?.code == .busy)
-        #expect(error?.message.contains("busy") == true)
-        await session.close()
-        await agent.shutdown()
-    }
-
-    @Test func unreachableAgentIsOneClearErrorQuickly() async throws {
-        let scratch = Scratch()
-        let token = try scratch.token().token
-        let port = try freePort()
-        let session = LabSession(token: token, log: RunLog(runID: "t"))
-        let start = Date()
-        let error = await #expect(throws: WireError.self) {
-            try await session.connect([(.sut, Endpoint(host: "127.0.0.1", port: port))])
-        }
-        #expect(error?.code == .unreachable)
-        #expect(error?.message.contains("127.0.0.1:\(port)") == true)
-        #expect(Date().timeIntervalSince(start) < 5, "an unreachable agent must not hang the coordinator")
-        await session.close()
-    }
-}
 }
 
 /// Events that cause each other must appear in cause-then-effect order on the merged timeline:
@@ -122,17 +129,28 @@ func expectCausalOrder(_ log: [[String: Any]], step: String, sourceLocation: Sou
         return try #require(row?["t_ns"] as? Int, "no \(event) of \(host) in \(step)", sourceLocation: sourceLocation)
     }
     let chains: [[(String, String, String?)]] = [
-        [("coordinator", "step.prepare.sent", "sut"), ("sut", "step.prepare", nil), ("sut", "step.ready", nil),
-         ("coordinator", "step.ready", "sut")],
-        [("coordinator", "step.ready", "sut"), ("peer", "step.prepare", nil), ("peer", "step.ready", nil),
-         ("coordinator", "step.ready", "peer")],
+        [
+            ("coordinator", "step.prepare.sent", "sut"), ("sut", "step.prepare", nil), ("sut", "step.ready", nil),
+            ("coordinator", "step.ready", "sut"),
+        ],
+        [
+            ("coordinator", "step.ready", "sut"), ("peer", "step.prepare", nil), ("peer", "step.ready", nil),
+            ("coordinator", "step.ready", "peer"),
+        ],
         [("coordinator", "step.start.sent", nil), ("sut", "step.start.received", nil), ("sut", "step.started", nil)],
-        [("coordinator", "step.start.sent", nil), ("peer", "step.start.received", nil), ("peer", "step.started", nil),
-         ("peer", "step.finished", nil), ("coordinator", "step.peer.finished", nil)],
-        [("coordinator", "step.stop.sent", "sut"), ("sut", "step.stop.received", nil), ("coordinator", "step.done", nil)],
+        [
+            ("coordinator", "step.start.sent", nil), ("peer", "step.start.received", nil),
+            ("peer", "step.started", nil),
+            ("peer", "step.finished", nil), ("coordinator", "step.peer.finished", nil),
+        ],
+        [
+            ("coordinator", "step.stop.sent", "sut"), ("sut", "step.stop.received", nil),
+            ("coordinator", "step.done", nil),
+        ],
     ]
     for chain in chains {
         let times = try chain.map { try time($0.0, $0.1, agent: $0.2) }
-        #expect(times == times.sorted(), "out of order: \(chain.map { "\($0.0) \($0.1)" })", sourceLocation: sourceLocation)
+        #expect(
+            times == times.sorted(), "out of order: \(chain.map { "\($0.0) \($0.1)" })", sourceLocation: sourceLocation)
     }
 }

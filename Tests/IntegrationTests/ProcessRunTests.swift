@@ -1,168 +1,188 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Shared
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Real `lockstep-agent` processes and the `lockstep` CLI, as a user runs them.
 extension Integration {
-@Suite struct ProcessRunTests {
-    struct Lab {
-        let scratch = Scratch()
-        let tokenPath: String
-        let sut: AgentProcess
-        let peer: AgentProcess
+    @Suite struct ProcessRunTests {
+        struct Lab {
+            let scratch = Scratch()
+            let tokenPath: String
+            let sut: AgentProcess
+            let peer: AgentProcess
 
-        init() throws {
-            tokenPath = try scratch.token().path
-            sut = try AgentProcess(name: "sut", tokenPath: tokenPath, scratch: scratch)
-            peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
+            init() throws {
+                tokenPath = try scratch.token().path
+                sut = try AgentProcess(name: "sut", tokenPath: tokenPath, scratch: scratch)
+                peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
+            }
+
+            func rr(_ extra: [String], out: String, label: String = "coordinator") throws -> ChildProcess {
+                try ChildProcess(
+                    Binaries.coordinator,
+                    [
+                        "rr", "--sut", sut.endpoint.description, "--peer", peer.endpoint.description,
+                        "--token-file", tokenPath, "--out", out,
+                    ] + extra,
+                    scratch: scratch, label: label)
+            }
         }
 
-        func rr(_ extra: [String], out: String, label: String = "coordinator") throws -> ChildProcess {
-            try ChildProcess(Binaries.coordinator, ["rr", "--sut", sut.endpoint.description, "--peer", peer.endpoint.description,
-                                                    "--token-file", tokenPath, "--out", out] + extra,
-                             scratch: scratch, label: label)
+        @Test func cliRunsTcpAndUdpAndPrintsTheSummary() throws {
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let coordinator = try lab.rr(["--protocol", "tcp,udp", "--duration", "1s", "--warmup", "200ms"], out: out)
+            #expect(coordinator.wait(seconds: 60) == 0, "stderr: \(coordinator.stderr)")
+            #expect(coordinator.stdout.contains("TCP_RR"))
+            #expect(coordinator.stdout.contains("UDP_RR"))
+            let samples = try jsonLines(out + "/samples.jsonl")
+            #expect((summaryValue(samples, "transactions_per_sec", step: "rr-tcp-1") ?? 0) > 1000)
+            #expect((summaryValue(samples, "transactions_per_sec", step: "rr-udp-2") ?? 0) > 1000)
+            let log = try jsonLines(out + "/merged-log.jsonl")
+            #expect(Set(log.compactMap { $0["host"] as? String }) == ["coordinator", "sut", "peer"])
+            try expectCausalOrder(log, step: "rr-udp-2")
+            // Both agents are free for the next run.
+            let again = try lab.rr(["--duration", "0.3s", "--warmup", "0"], out: out + "2", label: "again")
+            #expect(again.wait(seconds: 30) == 0, "stderr: \(again.stderr)")
+        }
+
+        @Test func peerKilledMidRunAbortsCleanlyAndTheSutStopsItsResponder() throws {
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let coordinator = try lab.rr(["--duration", "20s"], out: out)
+            try waitForEvent(out: out, lab: lab, seconds: 10)
+            kill(lab.peer.child.pid, SIGKILL)
+            let killed = Date()
+            let status = try #require(
+                coordinator.wait(seconds: 10), "coordinator still running 10 s after the peer died")
+            #expect(Date().timeIntervalSince(killed) < 5)
+            #expect(status != 0)
+            let lines = coordinator.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains("peer") == true)
+            #expect(lines.first?.contains("rr-tcp-1") == true)
+            // What it had is on disk, marked failed, and the SUT's responder is gone.
+            let run =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                as! [String: Any]
+            #expect(run["status"] as? String == "failed")
+            let log = try jsonLines(out + "/merged-log.jsonl")
+            let ready = log.first { $0["host"] as? String == "sut" && $0["event"] as? String == "step.ready" }
+            let responder = try #require(
+                (ready?["fields"] as? [String: String])?["endpoint"].flatMap(Endpoint.init(parsing:)))
+            try expectEventually(seconds: 3, "the SUT's responder still listens") { !isListening(responder) }
+            #expect(
+                log.contains {
+                    $0["host"] as? String == "sut" && $0["event"] as? String == "step.abandoned"
+                        || $0["event"] as? String == "step.abort"
+                })
+            #expect(lab.sut.child.process.isRunning)
+        }
+
+        @Test func sutKilledMidRunAbortsCleanlyAndThePeerStopsItsLoad() throws {
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let coordinator = try lab.rr(["--duration", "20s"], out: out)
+            try waitForEvent(out: out, lab: lab, seconds: 10)
+            kill(lab.sut.child.pid, SIGKILL)
+            let killed = Date()
+            let status = try #require(
+                coordinator.wait(seconds: 10), "coordinator still running 10 s after the SUT died")
+            #expect(Date().timeIntervalSince(killed) < 5)
+            #expect(status != 0)
+            #expect(coordinator.stderr.contains("sut"))
+            // The peer is idle again: it takes a new session at once and burns no CPU.
+            let before = try cpuTicks(lab.peer.child.pid)
+            Thread.sleep(forTimeInterval: 1)
+            let busy = try cpuTicks(lab.peer.child.pid) - before
+            #expect(busy < 20, "peer agent used \(busy) ticks in 1 s after the run ended")
+            #expect(lab.peer.child.process.isRunning)
+        }
+
+        @Test func hungSutIsNoticedByHeartbeat() throws {
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let coordinator = try lab.rr(["--duration", "20s"], out: out)
+            try waitForEvent(out: out, lab: lab, seconds: 10)
+            kill(lab.sut.child.pid, SIGSTOP)
+            defer { kill(lab.sut.child.pid, SIGCONT) }
+            let stopped = Date()
+            let status = try #require(
+                coordinator.wait(seconds: 15), "coordinator still running 15 s after the SUT hung")
+            #expect(Date().timeIntervalSince(stopped) < 6)
+            #expect(status != 0)
+            #expect(coordinator.stderr.contains("sut"))
+        }
+
+        @Test func wrongTokenIsOneLineAndExitOne() throws {
+            let lab = try Lab()
+            let other = lab.scratch.path + "/other-token"
+            try Token.generate(at: other)
+            let coordinator = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file", other, "--duration", "1s", "--out", lab.scratch.path + "/run",
+                ],
+                scratch: lab.scratch, label: "wrong")
+            #expect(coordinator.wait(seconds: 15) == 1)
+            #expect(coordinator.stderr.contains("authentication-failed"))
+            #expect(coordinator.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }.count == 1)
+        }
+
+        @Test(arguments: [
+            (["--response", "0"], "response size"),
+            (["--protocol", "sctp"], "unknown protocol"),
+            (["--flows", "0"], "flows"),
+            (["--duration", "-1s"], "duration"),
+            (["--duration", "ten"], "duration"),
+        ])
+        func badParametersStartNothing(_ extra: [String], _ says: String) throws {
+            let scratch = Scratch()
+            let token = try scratch.token().path
+            let out = scratch.path + "/run"
+            let coordinator = try ChildProcess(
+                Binaries.coordinator,
+                ["rr", "--sut", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--token-file", token, "--out", out] + extra,
+                scratch: scratch, label: "bad")
+            let status = try #require(coordinator.wait(seconds: 10))
+            #expect(status != 0)
+            #expect(coordinator.stderr.lowercased().contains(says), "stderr: \(coordinator.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+
+        @Test func agentRefusesATokenFileOthersCanRead() throws {
+            let scratch = Scratch()
+            let token = try scratch.token().path
+            chmod(token, 0o644)
+            let agent = try ChildProcess(
+                Binaries.agent, ["serve", "--listen", "127.0.0.1:\(try freePort())", "--token-file", token],
+                scratch: scratch, label: "agent")
+            let status = try #require(agent.wait(seconds: 10))
+            #expect(status != 0)
+            #expect(agent.stderr.contains("chmod 600"))
+        }
+
+        @Test func agentStopsGracefullyOnSigterm() throws {
+            let lab = try Lab()
+            lab.sut.child.terminate(signal: SIGTERM)
+            #expect(lab.sut.child.wait(seconds: 5) == 0)
+            #expect(!isListening(lab.sut.endpoint))
+        }
+
+        /// Waits until the run's step is under way (the SUT agent reports its start).
+        func waitForEvent(out: String, lab: Lab, seconds: Double) throws {
+            try expectEventually(seconds: seconds, "the run never started") {
+                guard let run = try? String(contentsOfFile: out + "/run.json", encoding: .utf8) else { return false }
+                return run.contains("\"running\"") && run.contains("rr-tcp-1")
+            }
+            Thread.sleep(forTimeInterval: 1.5)  // into the measurement
         }
     }
-
-    @Test func cliRunsTcpAndUdpAndPrintsTheSummary() throws {
-        let lab = try Lab()
-        let out = lab.scratch.path + "/run"
-        let coordinator = try lab.rr(["--protocol", "tcp,udp", "--duration", "1s", "--warmup", "200ms"], out: out)
-        #expect(coordinator.wait(seconds: 60) == 0, "stderr: \(coordinator.stderr)")
-        #expect(coordinator.stdout.contains("TCP_RR"))
-        #expect(coordinator.stdout.contains("UDP_RR"))
-        let samples = try jsonLines(out + "/samples.jsonl")
-        #expect((summaryValue(samples, "transactions_per_sec", step: "rr-tcp-1") ?? 0) > 1000)
-        #expect((summaryValue(samples, "transactions_per_sec", step: "rr-udp-2") ?? 0) > 1000)
-        let log = try jsonLines(out + "/merged-log.jsonl")
-        #expect(Set(log.compactMap { $0["host"] as? String }) == ["coordinator", "sut", "peer"])
-        try expectCausalOrder(log, step: "rr-udp-2")
-        // Both agents are free for the next run.
-        let again = try lab.rr(["--duration", "0.3s", "--warmup", "0"], out: out + "2", label: "again")
-        #expect(again.wait(seconds: 30) == 0, "stderr: \(again.stderr)")
-    }
-
-    @Test func peerKilledMidRunAbortsCleanlyAndTheSutStopsItsResponder() throws {
-        let lab = try Lab()
-        let out = lab.scratch.path + "/run"
-        let coordinator = try lab.rr(["--duration", "20s"], out: out)
-        try waitForEvent(out: out, lab: lab, seconds: 10)
-        kill(lab.peer.child.pid, SIGKILL)
-        let killed = Date()
-        let status = try #require(coordinator.wait(seconds: 10), "coordinator still running 10 s after the peer died")
-        #expect(Date().timeIntervalSince(killed) < 5)
-        #expect(status != 0)
-        let lines = coordinator.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
-        #expect(lines.count == 1)
-        #expect(lines.first?.contains("peer") == true)
-        #expect(lines.first?.contains("rr-tcp-1") == true)
-        // What it had is on disk, marked failed, and the SUT's responder is gone.
-        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as! [String: Any]
-        #expect(run["status"] as? String == "failed")
-        let log = try jsonLines(out + "/merged-log.jsonl")
-        let ready = log.first { $0["host"] as? String == "sut" && $0["event"] as? String == "step.ready" }
-        let responder = try #require((ready?["fields"] as? [String: String])?["endpoint"].flatMap(Endpoint.init(parsing:)))
-        try expectEventually(seconds: 3, "the SUT's responder still listens") { !isListening(responder) }
-        #expect(log.contains { $0["host"] as? String == "sut" && $0["event"] as? String == "step.abandoned" || $0["event"] as? String == "step.abort" })
-        #expect(lab.sut.child.process.isRunning)
-    }
-
-    @Test func sutKilledMidRunAbortsCleanlyAndThePeerStopsItsLoad() throws {
-        let lab = try Lab()
-        let out = lab.scratch.path + "/run"
-        let coordinator = try lab.rr(["--duration", "20s"], out: out)
-        try waitForEvent(out: out, lab: lab, seconds: 10)
-        kill(lab.sut.child.pid, SIGKILL)
-        let killed = Date()
-        let status = try #require(coordinator.wait(seconds: 10), "coordinator still running 10 s after the SUT died")
-        #expect(Date().timeIntervalSince(killed) < 5)
-        #expect(status != 0)
-        #expect(coordinator.stderr.contains("sut"))
-        // The peer is idle again: it takes a new session at once and burns no CPU.
-        let before = try cpuTicks(lab.peer.child.pid)
-        Thread.sleep(forTimeInterval: 1)
-        let busy = try cpuTicks(lab.peer.child.pid) - before
-        #expect(busy < 20, "peer agent used \(busy) ticks in 1 s after the run ended")
-        #expect(lab.peer.child.process.isRunning)
-    }
-
-    @Test func hungSutIsNoticedByHeartbeat() throws {
-        let lab = try Lab()
-        let out = lab.scratch.path + "/run"
-        let coordinator = try lab.rr(["--duration", "20s"], out: out)
-        try waitForEvent(out: out, lab: lab, seconds: 10)
-        kill(lab.sut.child.pid, SIGSTOP)
-        defer { kill(lab.sut.child.pid, SIGCONT) }
-        let stopped = Date()
-        let status = try #require(coordinator.wait(seconds: 15), "coordinator still running 15 s after the SUT hung")
-        #expect(Date().timeIntervalSince(stopped) < 6)
-        #expect(status != 0)
-        #expect(coordinator.stderr.contains("sut"))
-    }
-
-    @Test func wrongTokenIsOneLineAndExitOne() throws {
-        let lab = try Lab()
-        let other = lab.scratch.path + "/other-token"
-        try Token.generate(at: other)
-        let coordinator = try ChildProcess(
-            Binaries.coordinator, ["rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
-                                   "--token-file", other, "--duration", "1s", "--out", lab.scratch.path + "/run"],
-            scratch: lab.scratch, label: "wrong")
-        #expect(coordinator.wait(seconds: 15) == 1)
-        #expect(coordinator.stderr.contains("authentication-failed"))
-        #expect(coordinator.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }.count == 1)
-    }
-
-    @Test(arguments: [
-        (["--response", "0"], "response size"),
-        (["--protocol", "sctp"], "unknown protocol"),
-        (["--flows", "0"], "flows"),
-        (["--duration", "-1s"], "duration"),
-        (["--duration", "ten"], "duration"),
-    ])
-    func badParametersStartNothing(_ extra: [String], _ says: String) throws {
-        let scratch = Scratch()
-        let token = try scratch.token().path
-        let out = scratch.path + "/run"
-        let coordinator = try ChildProcess(
-            Binaries.coordinator, ["rr", "--sut", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--token-file", token, "--out", out] + extra,
-            scratch: scratch, label: "bad")
-        let status = try #require(coordinator.wait(seconds: 10))
-        #expect(status != 0)
-        #expect(coordinator.stderr.lowercased().contains(says), "stderr: \(coordinator.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out))
-    }
-
-    @Test func agentRefusesATokenFileOthersCanRead() throws {
-        let scratch = Scratch()
-        let token = try scratch.token().path
-        chmod(token, 0o644)
-        let agent = try ChildProcess(Binaries.agent, ["serve", "--listen", "127.0.0.1:\(try freePort())", "--token-file", token],
-                                     scratch: scratch, label: "agent")
-        let status = try #require(agent.wait(seconds: 10))
-        #expect(status != 0)
-        #expect(agent.stderr.contains("chmod 600"))
-    }
-
-    @Test func agentStopsGracefullyOnSigterm() throws {
-        let lab = try Lab()
-        lab.sut.child.terminate(signal: SIGTERM)
-        #expect(lab.sut.child.wait(seconds: 5) == 0)
-        #expect(!isListening(lab.sut.endpoint))
-    }
-
-    /// Waits until the run's step is under way (the SUT agent reports its start).
-    func waitForEvent(out: String, lab: Lab, seconds: Double) throws {
-        try expectEventually(seconds: seconds, "the run never started") {
-            guard let run = try? String(contentsOfFile: out + "/run.json", encoding: .utf8) else { return false }
-            return run.contains("\"running\"") && run.contains("rr-tcp-1")
-        }
-        Thread.sleep(forTimeInterval: 1.5)  // into the measurement
-    }
-}
 }
 
 /// Polls `condition` until it holds or `seconds` pass; throws with `what` otherwise.

@@ -7,41 +7,45 @@ import Testing
 /// The SUT agent runs in a Linux time namespace whose monotonic and boot clocks are 1000 s ahead:
 /// a real, kernel-made clock offset that the coordinator must recover within its error bound.
 extension Integration {
-@Suite struct TimeNamespaceTests {
-    @Test func offsetOfAThousandSecondsIsRecoveredAndTheLogStaysInOrder() async throws {
-        let scratch = Scratch()
-        let (tokenPath, token) = try scratch.token()
-        let shifted = try AgentProcess(
-            name: "sut", tokenPath: tokenPath, scratch: scratch,
-            prefix: ["/usr/bin/unshare", "--fork", "--time", "--monotonic", "1000", "--boottime", "1000"])
-        let peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
-        let out = scratch.path + "/run"
-        let plan = RRPlan(sut: shifted.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                          steps: [RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000)],
-                          outDirectory: out, command: "test")
-        let outcome = try #require(try await RRRun(plan: plan, progress: { _ in }).run().first)
+    @Suite struct TimeNamespaceTests {
+        @Test func offsetOfAThousandSecondsIsRecoveredAndTheLogStaysInOrder() async throws {
+            let scratch = Scratch()
+            let (tokenPath, token) = try scratch.token()
+            let shifted = try AgentProcess(
+                name: "sut", tokenPath: tokenPath, scratch: scratch,
+                prefix: ["/usr/bin/unshare", "--fork", "--time", "--monotonic", "1000", "--boottime", "1000"])
+            let peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
+            let out = scratch.path + "/run"
+            let plan = RRPlan(
+                sut: shifted.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
+                steps: [RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000)],
+                outDirectory: out, command: "test")
+            let outcome = try #require(try await RRRun(plan: plan, progress: { _ in }).run().first)
 
-        let trueOffset: Int64 = 1_000_000_000_000
-        for estimate in [outcome.sutClock.before, outcome.sutClock.after!] {
-            #expect(abs(estimate.offsetNs - trueOffset) <= estimate.errorNs,
+            let trueOffset: Int64 = 1_000_000_000_000
+            for estimate in [outcome.sutClock.before, outcome.sutClock.after!] {
+                #expect(
+                    abs(estimate.offsetNs - trueOffset) <= estimate.errorNs,
                     "offset \(estimate.offsetNs) ns is not within ±\(estimate.errorNs) ns of 1000 s")
+            }
+            #expect(abs(outcome.peerClock.before.offsetNs) <= outcome.peerClock.before.errorNs)
+            // With the offset recovered, both agents started together on the coordinator's timeline.
+            #expect(outcome.startSkewNs <= outcome.clockErrorNs + 1_000_000)
+
+            let run =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                as! [String: Any]
+            let sutClock = try #require((run["agents"] as? [[String: Any]])?.first?["clock"] as? [String: Any])
+            let recorded = try #require(sutClock["offset_ns"] as? Int)
+            #expect(abs(Int64(recorded) - trueOffset) <= Int64(sutClock["offset_error_ns"] as! Int))
+
+            let log = try jsonLines(out + "/merged-log.jsonl")
+            let times = log.map { $0["t_ns"] as! Int }
+            #expect(times == times.sorted())
+            try expectCausalOrder(log, step: "rr-tcp-1")
+            // The agent's own reading is kept beside the merged time, 1000 s apart.
+            let sutRow = try #require(log.first { $0["host"] as? String == "sut" && $0["agent_t_ns"] != nil })
+            #expect(abs((sutRow["agent_t_ns"] as! Int) - (sutRow["t_ns"] as! Int) - Int(trueOffset)) < 10_000_000)
         }
-        #expect(abs(outcome.peerClock.before.offsetNs) <= outcome.peerClock.before.errorNs)
-        // With the offset recovered, both agents started together on the coordinator's timeline.
-        #expect(outcome.startSkewNs <= outcome.clockErrorNs + 1_000_000)
-
-        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as! [String: Any]
-        let sutClock = try #require((run["agents"] as? [[String: Any]])?.first?["clock"] as? [String: Any])
-        let recorded = try #require(sutClock["offset_ns"] as? Int)
-        #expect(abs(Int64(recorded) - trueOffset) <= Int64(sutClock["offset_error_ns"] as! Int))
-
-        let log = try jsonLines(out + "/merged-log.jsonl")
-        let times = log.map { $0["t_ns"] as! Int }
-        #expect(times == times.sorted())
-        try expectCausalOrder(log, step: "rr-tcp-1")
-        // The agent's own reading is kept beside the merged time, 1000 s apart.
-        let sutRow = try #require(log.first { $0["host"] as? String == "sut" && $0["agent_t_ns"] != nil })
-        #expect(abs((sutRow["agent_t_ns"] as! Int) - (sutRow["t_ns"] as! Int) - Int(trueOffset)) < 10_000_000)
     }
-}
 }

@@ -27,7 +27,9 @@ import Testing
     }
 
     @Test func sameTokenAuthenticatesBothWays() {
-        #expect(handshake(coordinatorToken: token, agentToken: token) == .authenticated(agent: "sut", version: "1", host: host))
+        #expect(
+            handshake(coordinatorToken: token, agentToken: token)
+                == .authenticated(agent: "sut", version: "1", host: host))
     }
 
     @Test func wrongTokenIsRefusedByTheAgent() {
@@ -45,7 +47,9 @@ import Testing
         var first = AgentHandshake(token: token, name: "sut", host: host, nonce: Data(randomBytes(32)))
         var coordinator = CoordinatorHandshake(token: token, nonce: coordinatorNonce)
         let hello = coordinator.start()
-        guard case .send(let agentHello) = first.received(hello), case .send(let proof) = coordinator.received(agentHello) else {
+        guard case .send(let agentHello) = first.received(hello),
+            case .send(let proof) = coordinator.received(agentHello)
+        else {
             Issue.record("first handshake did not proceed")
             return
         }
@@ -60,7 +64,10 @@ import Testing
 
     @Test func agentRefusesAnythingBeforeHello() {
         var agent = AgentHandshake(token: token, name: "sut", host: host, nonce: Data(randomBytes(32)))
-        guard case .reject(let failure) = agent.received(.prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .sut, workload: .rr(RRSpec()))))) else {
+        guard
+            case .reject(let failure) = agent.received(
+                .prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .sut, workload: .rr(RRSpec())))))
+        else {
             Issue.record("prepare accepted before hello")
             return
         }
@@ -69,7 +76,8 @@ import Testing
 
     @Test func agentRefusesAnythingButAuthenticateAfterHello() {
         var agent = AgentHandshake(token: token, name: "sut", host: host, nonce: Data(randomBytes(32)))
-        _ = agent.received(.hello(Hello(role: "coordinator", name: "c", softwareVersion: "1", nonce: Data(randomBytes(32)))))
+        _ = agent.received(
+            .hello(Hello(role: "coordinator", name: "c", softwareVersion: "1", nonce: Data(randomBytes(32)))))
         guard case .reject(let failure) = agent.received(.clockProbe(ClockProbe(t0: 1))) else {
             Issue.record("clock probe accepted before authentication")
             return
@@ -79,7 +87,8 @@ import Testing
 
     @Test func wrongProtocolVersionIsRefused() {
         var agent = AgentHandshake(token: token, name: "sut", host: host, nonce: Data(randomBytes(32)))
-        let hello = Hello(protocolVersion: 99, role: "coordinator", name: "c", softwareVersion: "9", nonce: Data(randomBytes(32)))
+        let hello = Hello(
+            protocolVersion: 99, role: "coordinator", name: "c", softwareVersion: "9", nonce: Data(randomBytes(32)))
         guard case .reject(let failure) = agent.received(.hello(hello)) else {
             Issue.record("wrong version accepted")
             return
@@ -90,7 +99,8 @@ import Testing
     @Test func agentProofIsCheckedByTheCoordinator() {
         var coordinator = CoordinatorHandshake(token: token, nonce: Data(randomBytes(32)))
         _ = coordinator.start()
-        _ = coordinator.received(.hello(Hello(role: "agent", name: "impostor", softwareVersion: "1", nonce: Data(randomBytes(32)))))
+        _ = coordinator.received(
+            .hello(Hello(role: "agent", name: "impostor", softwareVersion: "1", nonce: Data(randomBytes(32)))))
         let action = coordinator.received(.authenticated(Authenticated(mac: Data(repeating: 0, count: 32), host: host)))
         guard case .fail(let error) = action else {
             Issue.record("impostor agent accepted")

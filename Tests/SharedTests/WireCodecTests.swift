@@ -8,21 +8,31 @@ import Testing
 let everyMessage: [WireMessage] = [
     .hello(Hello(role: "coordinator", name: "c", softwareVersion: "1", nonce: Data(repeating: 7, count: 32))),
     .authenticate(Authenticate(mac: Data([1, 2, 3]))),
-    .authenticated(Authenticated(mac: Data([4]), host: HostFacts(hostname: "h", kernel: "k", cpuModel: "m", cores: 2, softwareVersion: "1"))),
+    .authenticated(
+        Authenticated(
+            mac: Data([4]), host: HostFacts(hostname: "h", kernel: "k", cpuModel: "m", cores: 2, softwareVersion: "1"))),
     .clockProbe(ClockProbe(t0: 42)),
     .clockReply(ClockReply(t0: 1, t1: 2, t2: 3)),
-    .prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .peer,
-                                    workload: .rr(RRSpec(proto: .udp, target: Endpoint(host: "198.18.0.2", port: 5001)))))),
+    .prepare(
+        Prepare(
+            step: StepSpec(
+                runID: "r", stepID: "s", role: .peer,
+                workload: .rr(RRSpec(proto: .udp, target: Endpoint(host: "198.18.0.2", port: 5001)))))),
     .ready(Ready(stepID: "s", endpoint: Endpoint(host: "::1", port: 9))),
     .start(Start(stepID: "s", atNs: -5)),
     .started(Started(stepID: "s", actualNs: 99)),
     .sample(IntervalSample(stepID: "s", index: 3, tNs: 10, lengthNs: 1_000_000_000, transactions: 40_000, lost: 2)),
     .stop(Stop(stepID: "s")),
-    .finished(Finished(stepID: "s", result: SideResult(startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2,
-                                                       transactions: 3, lost: 0, latency: nil))),
+    .finished(
+        Finished(
+            stepID: "s",
+            result: SideResult(
+                startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2,
+                transactions: 3, lost: 0, latency: nil))),
     .heartbeat(Heartbeat(tNs: 1)),
     .fetchLog(FetchLog(from: 10)),
-    .logBatch(LogBatch(records: [LogRecord(tNs: 5, host: "sut", event: "x", fields: ["a": "b"])], next: 1, complete: true)),
+    .logBatch(
+        LogBatch(records: [LogRecord(tNs: 5, host: "sut", event: "x", fields: ["a": "b"])], next: 1, complete: true)),
     .abort(Abort(reason: "because")),
     .failure(WireFailure(code: .busy, message: "busy")),
     .bye(Bye()),

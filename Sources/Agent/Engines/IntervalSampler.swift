@@ -24,9 +24,11 @@ struct IntervalSampler: Sendable {
             }
             let t = MonotonicClock.now()
             let current = read()
-            events(.sample(IntervalSample(
-                stepID: stepID, index: index, tNs: t, lengthNs: t - previousT,
-                transactions: current.0 &- previous.0, lost: current.1 &- previous.1)))
+            events(
+                .sample(
+                    IntervalSample(
+                        stepID: stepID, index: index, tNs: t, lengthNs: t - previousT,
+                        transactions: current.0 &- previous.0, lost: current.1 &- previous.1)))
             previous = current
             previousT = t
             index += 1

@@ -28,8 +28,11 @@ struct AgentConnection: Sendable {
                     // The slot is taken before the proof goes out: a coordinator that is told it is in, is in.
                     guard slot.acquire() else {
                         log.record("session.busy", level: "warning", ["peer": peer])
-                        try await outbound.write(.failure(WireFailure(code: .busy,
-                            message: "agent \(config.name) is busy with another coordinator session")))
+                        try await outbound.write(
+                            .failure(
+                                WireFailure(
+                                    code: .busy,
+                                    message: "agent \(config.name) is busy with another coordinator session")))
                         return
                     }
                     defer { slot.release() }
@@ -53,8 +56,10 @@ struct AgentConnection: Sendable {
 
     /// Runs the handshake up to the coordinator's proof; the coordinator's name and the agent's proof
     /// (not yet sent) once it authenticated, `nil` if the connection ended.
-    private func handshake(_ iterator: inout NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator,
-                           _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>) async throws -> (String, WireMessage)? {
+    private func handshake(
+        _ iterator: inout NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator,
+        _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>
+    ) async throws -> (String, WireMessage)? {
         var machine = AgentHandshake(token: config.token, name: config.name, host: host, nonce: .init(randomBytes(32)))
         while let message = try await iterator.next() {
             switch machine.received(message) {
@@ -70,8 +75,10 @@ struct AgentConnection: Sendable {
     }
 
     /// Serves an authenticated session until bye, disconnect or lease expiry; returns why it ended.
-    private func session(_ iterator: inout NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator,
-                         _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>, channel: Channel) async throws -> String {
+    private func session(
+        _ iterator: inout NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator,
+        _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>, channel: Channel
+    ) async throws -> String {
         let (messages, outbox) = AsyncStream<WireMessage>.makeStream()
         let session = AgentSession(outbox: outbox, log: log)
         let lastHeard = LockedValue(MonotonicClock.now())
@@ -86,7 +93,8 @@ struct AgentConnection: Sendable {
                     try? await Task.sleep(for: .nanoseconds(config.heartbeatNs))
                     if MonotonicClock.now() - lastHeard.value > config.leaseNs {
                         leaseExpired.value = true
-                        session.abandon(reason: "lease expired: no word from the coordinator for \(config.leaseNs / 1_000_000) ms")
+                        session.abandon(
+                            reason: "lease expired: no word from the coordinator for \(config.leaseNs / 1_000_000) ms")
                         channel.close(promise: nil)
                         return
                     }
@@ -125,7 +133,9 @@ final class SessionSlot: Sendable {
     init() {}
 
     /// Takes the slot; `false` when another session holds it.
-    func acquire() -> Bool { taken.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged }
+    func acquire() -> Bool {
+        taken.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
 
     func release() { taken.store(false, ordering: .releasing) }
 }

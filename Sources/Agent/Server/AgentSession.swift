@@ -146,8 +146,10 @@ final class AgentSession: Sendable {
         }
     }
 
-    private func record(_ event: String, level: String = "info", _ fields: [String: String] = [:],
-                        at t: Int64 = MonotonicClock.now()) {
+    private func record(
+        _ event: String, level: String = "info", _ fields: [String: String] = [:],
+        at t: Int64 = MonotonicClock.now()
+    ) {
         let (run, step) = current.withLock { ($0.runID, $0.stepID) }
         log.record(event, level: level, run: run, step: step, fields, at: t)
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Shared
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The agent's event log: every record is kept in memory for the coordinator to fetch, and
 /// appended to `<log-dir>/<name>.jsonl` when a log folder is set. Control plane only.
@@ -26,9 +27,12 @@ final class EventLog: Sendable {
     deinit { if let file { close(file) } }
 
     /// Records one event at the current monotonic time.
-    func record(_ event: String, level: String = "info", run: String? = nil, step: String? = nil,
-                _ fields: [String: String] = [:], at tNs: Int64 = MonotonicClock.now()) {
-        let record = LogRecord(tNs: tNs, host: host, level: level, event: event, runID: run, stepID: step, fields: fields)
+    func record(
+        _ event: String, level: String = "info", run: String? = nil, step: String? = nil,
+        _ fields: [String: String] = [:], at tNs: Int64 = MonotonicClock.now()
+    ) {
+        let record = LogRecord(
+            tNs: tNs, host: host, level: level, event: event, runID: run, stepID: step, fields: fields)
         records.withLock { $0.append(record) }
         if let file, var line = try? JSONEncoder().encode(record) {
             line.append(0x0A)

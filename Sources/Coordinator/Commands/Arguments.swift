@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// A duration argument: `10s`, `500ms`, `250us`, `2m`, or plain seconds (`1.5`).
@@ -27,5 +28,3 @@ extension Endpoint: ExpressibleByArgument {
 }
 
 extension RRProtocol: ExpressibleByArgument {}
-
-import Foundation

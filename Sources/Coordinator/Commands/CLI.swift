@@ -30,7 +30,10 @@ enum CLI {
 /// The table printed after a run.
 enum SummaryTable {
     static func render(_ outcomes: [RRStepOutcome]) -> String {
-        let header = ["step", "test", "req/resp", "flows", "trans/s", "mean us", "p50 us", "p99 us", "p99.9 us", "lost", "skew us"]
+        let header = [
+            "step", "test", "req/resp", "flows", "trans/s", "mean us", "p50 us", "p99 us", "p99.9 us", "lost",
+            "skew us",
+        ]
         var rows = [header]
         for o in outcomes {
             let h = o.latency
@@ -47,7 +50,8 @@ enum SummaryTable {
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
         return rows.map { row in
             row.enumerated().map { c, cell in
-                c == 0 || c == 1 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                c == 0 || c == 1
+                    ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
         }.joined(separator: "\n")

@@ -23,12 +23,14 @@ struct QuickstartCommand: AsyncParsableCommand {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
             let steps = [RRProtocol.tcp, .udp].map {
-                RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: 500_000_000,
-                       durationNs: duration.nanoseconds)
+                RRSpec(
+                    proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: 500_000_000,
+                    durationNs: duration.nanoseconds)
             }
-            let plan = RRPlan(sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",
-                              token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
-                              command: CommandLine.arguments.joined(separator: " "))
+            let plan = RRPlan(
+                sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",
+                token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
+                command: CommandLine.arguments.joined(separator: " "))
             return try await RRRun(plan: plan).run()
         }
         print(SummaryTable.render(outcomes))

@@ -61,15 +61,17 @@ struct RRCommand: AsyncParsableCommand {
     }
 
     func makeSpec(_ proto: RRProtocol) -> RRSpec {
-        RRSpec(proto: proto, requestSize: request, responseSize: response, flows: flows, warmupNs: warmup.nanoseconds,
-               durationNs: duration.nanoseconds, lossTimeoutNs: udpTimeout.nanoseconds)
+        RRSpec(
+            proto: proto, requestSize: request, responseSize: response, flows: flows, warmupNs: warmup.nanoseconds,
+            durationNs: duration.nanoseconds, lossTimeoutNs: udpTimeout.nanoseconds)
     }
 
     func run() async throws {
         let token = try CLI.loadToken(tokenFile)
-        let plan = RRPlan(sut: sut, peer: peer, sutDataHost: sutData ?? sut.host, token: token,
-                          steps: try parsedProtocols().map(makeSpec), outDirectory: out,
-                          command: CommandLine.arguments.joined(separator: " "))
+        let plan = RRPlan(
+            sut: sut, peer: peer, sutDataHost: sutData ?? sut.host, token: token,
+            steps: try parsedProtocols().map(makeSpec), outDirectory: out,
+            command: CommandLine.arguments.joined(separator: " "))
         let outcomes = try await CLI.reportingErrors { try await RRRun(plan: plan).run() }
         print(SummaryTable.render(outcomes))
         print("results: \(out)")

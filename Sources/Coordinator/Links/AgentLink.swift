@@ -21,8 +21,10 @@ final class AgentLink: Sendable {
     }
 
     /// Opens the TCP connection; the handshake is up to the caller.
-    static func connect(index: Int, role: Role, address: Endpoint, mailbox: Mailbox,
-                        maxPayload: Int = WireFrame.defaultMaxPayload) async throws -> AgentLink {
+    static func connect(
+        index: Int, role: Role, address: Endpoint, mailbox: Mailbox,
+        maxPayload: Int = WireFrame.defaultMaxPayload
+    ) async throws -> AgentLink {
         let sink = mailbox.sink
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -54,7 +54,8 @@ final class LabSession {
             }
             agents.append(connected!)
             links.withLock { $0.append(link) }
-            log.record("agent.connected", ["role": role.rawValue, "agent": connected!.name, "address": address.description])
+            log.record(
+                "agent.connected", ["role": role.rawValue, "agent": connected!.name, "address": address.description])
             if ticker == nil { startTicker() }
         }
     }
@@ -77,8 +78,12 @@ final class LabSession {
             exchanges.append(ClockExchange(t0: reply.t0, t1: reply.t1, t2: reply.t2, t3: t3))
         }
         let estimate = ClockEstimate(exchanges: exchanges)!
-        log.record("clock.sync", ["agent": agent.name, "offset_ns": String(estimate.offsetNs),
-                                  "error_ns": String(estimate.errorNs)])
+        log.record(
+            "clock.sync",
+            [
+                "agent": agent.name, "offset_ns": String(estimate.offsetNs),
+                "error_ns": String(estimate.errorNs),
+            ])
         return estimate
     }
 
@@ -122,8 +127,10 @@ final class LabSession {
     }
 
     /// Every 100 ms a tick for the mailbox's timeout checks; every `periodNs` a heartbeat to each agent.
-    private static func tick(sink: AsyncStream<Mailbox.Event>.Continuation, links: LockedValue<[AgentLink]>,
-                             periodNs: Int64) -> @Sendable () async -> Void {
+    private static func tick(
+        sink: AsyncStream<Mailbox.Event>.Continuation, links: LockedValue<[AgentLink]>,
+        periodNs: Int64
+    ) -> @Sendable () async -> Void {
         {
             var beat: Int64 = 0
             while !Task.isCancelled {

@@ -77,8 +77,10 @@ final class Mailbox {
             case .tick:
                 let now = MonotonicClock.now()
                 for (link, heard) in lastHeard where dead[link] == nil && now - heard > heartbeatTimeoutNs {
-                    let error = WireError(.timeout,
-                        "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)")
+                    let error = WireError(
+                        .timeout,
+                        "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)"
+                    )
                     dead[link] = error
                     if link == index || !onlyThis { throw error }
                 }

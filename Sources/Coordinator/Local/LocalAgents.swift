@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Two `lockstep-agent` child processes on loopback with a fresh token, for `quickstart` and tests.
 /// They are stopped (SIGTERM, then SIGKILL) by ``stop()``.
@@ -28,11 +29,14 @@ final class LocalAgents {
         for (name, endpoint) in [("sut", sut), ("peer", peer)] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: agentBinary)
-            process.arguments = ["serve", "--listen", endpoint.description, "--token-file", tokenPath, "--name", name,
-                                 "--log-dir", "\(directory)/logs"]
+            process.arguments = [
+                "serve", "--listen", endpoint.description, "--token-file", tokenPath, "--name", name,
+                "--log-dir", "\(directory)/logs",
+            ]
             let logFile = FileHandle(forWritingAtPath: "/dev/null")
             process.standardOutput = logFile
-            process.standardError = FileManager.default.createFile(atPath: "\(directory)/\(name).stderr", contents: nil)
+            process.standardError =
+                FileManager.default.createFile(atPath: "\(directory)/\(name).stderr", contents: nil)
                 ? FileHandle(forWritingAtPath: "\(directory)/\(name).stderr") : logFile
             try process.run()
             processes.append(process)
@@ -58,7 +62,8 @@ final class LocalAgents {
 
     /// The agent binary beside the running executable.
     static func siblingAgentBinary() -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("lockstep-agent").path
     }
 
@@ -71,7 +76,9 @@ final class LocalAgents {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard ok else { throw WireError(.unreachable, "cannot find a free loopback port") }
         return Int(UInt16(bigEndian: addr.sin_port))
@@ -86,7 +93,9 @@ final class LocalAgents {
             addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
             addr.sin_addr.s_addr = inet_addr(endpoint.host)
             let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             close(fd)
             if rc == 0 { return }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The run directory. Every file is written as soon as its data exists: samples are appended and
 /// flushed as each step ends; whole files are written to a temporary name and renamed.

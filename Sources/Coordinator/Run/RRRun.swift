@@ -45,20 +45,24 @@ struct RRRun {
                 let estimate = try await session.syncClock(agent)
                 current[agent.link.role] = estimate
                 tracks[agent.link.role] = ClockTrack(before: estimate)
-                progress("connected \(agent.link.role.rawValue) agent '\(agent.name)' at \(agent.link.address) "
-                         + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
+                progress(
+                    "connected \(agent.link.role.rawValue) agent '\(agent.name)' at \(agent.link.address) "
+                        + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
             }
             info.agents = agentInfo(session, tracks)
             try store.writeRunInfo(info)
             let runner = RRStepRunner(session: session, log: log)
             for (index, spec) in plan.steps.enumerated() {
                 let stepID = "rr-\(spec.proto.rawValue)-\(index + 1)"
-                progress("step \(stepID): \(spec.proto.rawValue.uppercased())_RR \(spec.requestSize)/\(spec.responseSize) bytes, "
-                         + "\(spec.flows) flow(s), \(Self.seconds(spec.warmupNs)) warm-up + \(Self.seconds(spec.durationNs))")
+                progress(
+                    "step \(stepID): \(spec.proto.rawValue.uppercased())_RR \(spec.requestSize)/\(spec.responseSize) bytes, "
+                        + "\(spec.flows) flow(s), \(Self.seconds(spec.warmupNs)) warm-up + \(Self.seconds(spec.durationNs))"
+                )
                 info.steps.append(RunInfo.Step(id: stepID, status: "running"))
                 try store.writeRunInfo(info)
-                let result = try await runner.run(stepID: stepID, spec: spec, sutDataHost: plan.sutDataHost,
-                                                  sutClock: current[.sut]!, peerClock: current[.peer]!)
+                let result = try await runner.run(
+                    stepID: stepID, spec: spec, sutDataHost: plan.sutDataHost,
+                    sutClock: current[.sut]!, peerClock: current[.peer]!)
                 var stepTracks: [Role: ClockTrack] = [:]
                 for agent in session.agents {
                     let after = try await session.syncClock(agent)
@@ -67,13 +71,15 @@ struct RRRun {
                     tracks[role] = ClockTrack(before: tracks[role]!.before, after: after)
                     current[role] = after
                 }
-                let outcome = RRStepOutcome(stepID: stepID, spec: spec, peer: result.peer, sut: result.sut,
-                                            peerClock: stepTracks[.peer]!, sutClock: stepTracks[.sut]!,
-                                            intervals: result.intervals)
+                let outcome = RRStepOutcome(
+                    stepID: stepID, spec: spec, peer: result.peer, sut: result.sut,
+                    peerClock: stepTracks[.peer]!, sutClock: stepTracks[.sut]!,
+                    intervals: result.intervals)
                 outcomes.append(outcome)
                 try store.append(outcome.samples(runID: runID))
                 try store.writeHistogram(step: stepID, text: outcome.hgrm)
-                try store.writeSummary(([RRStepOutcome.summaryHeader] + outcomes.map(\.summaryRow)).joined(separator: "\n") + "\n")
+                try store.writeSummary(
+                    ([RRStepOutcome.summaryHeader] + outcomes.map(\.summaryRow)).joined(separator: "\n") + "\n")
                 let window = outcome.window
                 info.steps[info.steps.count - 1] = RunInfo.Step(
                     id: stepID, status: "complete", window_start_ns: window.start, window_end_ns: window.end,
@@ -110,7 +116,8 @@ struct RRRun {
         await session.close()
         info.finished_at = Self.wallClock()
         info.agents = agentInfo(session, tracks)
-        try store.writeMergedLog(MergedLog.merge(coordinator: log.all, agents: agentLogs, sinceNs: sinceNs - 1_000_000_000))
+        try store.writeMergedLog(
+            MergedLog.merge(coordinator: log.all, agents: agentLogs, sinceNs: sinceNs - 1_000_000_000))
         try store.writeRunInfo(info)
         if let failure {
             throw WireError(failure.code, info.error ?? failure.message)
@@ -121,7 +128,8 @@ struct RRRun {
     private var parameters: [String: String] {
         var p = ["sut": plan.sut.description, "peer": plan.peer.description, "sut_data": plan.sutDataHost]
         for (i, s) in plan.steps.enumerated() {
-            p["step\(i + 1)"] = "protocol=\(s.proto.rawValue) request=\(s.requestSize) response=\(s.responseSize) "
+            p["step\(i + 1)"] =
+                "protocol=\(s.proto.rawValue) request=\(s.requestSize) response=\(s.responseSize) "
                 + "flows=\(s.flows) warmup_ns=\(s.warmupNs) duration_ns=\(s.durationNs) loss_timeout_ns=\(s.lossTimeoutNs)"
         }
         return p
@@ -129,8 +137,9 @@ struct RRRun {
 
     private func agentInfo(_ session: LabSession, _ tracks: [Role: ClockTrack]) -> [RunInfo.Agent] {
         session.agents.map { agent in
-            RunInfo.Agent(role: agent.link.role.rawValue, name: agent.name, address: agent.link.address.description,
-                          version: agent.version, host: agent.host, clock: tracks[agent.link.role].map(RunInfo.Clock.init))
+            RunInfo.Agent(
+                role: agent.link.role.rawValue, name: agent.name, address: agent.link.address.description,
+                version: agent.version, host: agent.host, clock: tracks[agent.link.role].map(RunInfo.Clock.init))
         }
     }
 

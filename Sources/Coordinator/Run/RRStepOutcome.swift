@@ -38,9 +38,11 @@ struct RRStepOutcome {
 extension RRStepOutcome {
     /// The step's labels in `samples.jsonl`.
     func labels(runID: String) -> [String: String] {
-        ["workload": "rr", "protocol": spec.proto.rawValue, "step": stepID, "run": runID,
-         "request_bytes": String(spec.requestSize), "response_bytes": String(spec.responseSize),
-         "flows": String(spec.flows)]
+        [
+            "workload": "rr", "protocol": spec.proto.rawValue, "step": stepID, "run": runID,
+            "request_bytes": String(spec.requestSize), "response_bytes": String(spec.responseSize),
+            "flows": String(spec.flows),
+        ]
     }
 
     /// The step's samples: summary metrics, then one interval sample per second.
@@ -49,9 +51,12 @@ extension RRStepOutcome {
         let h = latency
         func us(_ ns: UInt64) -> Double { Double(ns) / 1000 }
         var out: [MetricSample] = [
-            MetricSample(metric: "transactions_per_sec", value: transactionsPerSecond, unit: "transactions/s", labels: labels),
-            MetricSample(metric: "transactions", value: Double(peer.transactions), unit: "transactions", labels: labels),
-            MetricSample(metric: "latency_mean_us", value: h.totalCount > 0 ? h.mean / 1000 : 0, unit: "us", labels: labels),
+            MetricSample(
+                metric: "transactions_per_sec", value: transactionsPerSecond, unit: "transactions/s", labels: labels),
+            MetricSample(
+                metric: "transactions", value: Double(peer.transactions), unit: "transactions", labels: labels),
+            MetricSample(
+                metric: "latency_mean_us", value: h.totalCount > 0 ? h.mean / 1000 : 0, unit: "us", labels: labels),
             MetricSample(metric: "latency_p50_us", value: us(h.valueAtPercentile(50)), unit: "us", labels: labels),
             MetricSample(metric: "latency_p90_us", value: us(h.valueAtPercentile(90)), unit: "us", labels: labels),
             MetricSample(metric: "latency_p99_us", value: us(h.valueAtPercentile(99)), unit: "us", labels: labels),
@@ -59,7 +64,8 @@ extension RRStepOutcome {
             MetricSample(metric: "latency_max_us", value: us(h.max), unit: "us", labels: labels),
             MetricSample(metric: "lost_transactions", value: Double(peer.lost), unit: "transactions", labels: labels),
             MetricSample(metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: labels),
-            MetricSample(metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
+            MetricSample(
+                metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
             MetricSample(metric: "window_seconds", value: windowSeconds, unit: "s", labels: labels),
         ]
         let origin = peer.startedNs
@@ -70,9 +76,13 @@ extension RRStepOutcome {
             l["t_s"] = String(format: "%.3f", Double(interval.tNs - origin) / 1e9)
             l["warmup"] = interval.tNs <= peer.windowStartNs ? "true" : "false"
             let seconds = Double(max(interval.lengthNs, 1)) / 1e9
-            out.append(MetricSample(metric: "transactions_per_sec", value: Double(interval.transactions) / seconds,
-                                    unit: "transactions/s", labels: l))
-            out.append(MetricSample(metric: "lost_transactions", value: Double(interval.lost), unit: "transactions", labels: l))
+            out.append(
+                MetricSample(
+                    metric: "transactions_per_sec", value: Double(interval.transactions) / seconds,
+                    unit: "transactions/s", labels: l))
+            out.append(
+                MetricSample(metric: "lost_transactions", value: Double(interval.lost), unit: "transactions", labels: l)
+            )
         }
         return out
     }
@@ -92,7 +102,8 @@ extension RRStepOutcome {
         let h = latency
         let cells: [String] = [
             stepID, "rr", spec.proto.rawValue, String(spec.requestSize), String(spec.responseSize), String(spec.flows),
-            String(format: "%.3f", windowSeconds), String(peer.transactions), String(format: "%.1f", transactionsPerSecond),
+            String(format: "%.3f", windowSeconds), String(peer.transactions),
+            String(format: "%.1f", transactionsPerSecond),
             String(format: "%.2f", h.totalCount > 0 ? h.mean / 1000 : 0),
             String(format: "%.2f", Double(h.valueAtPercentile(50)) / 1000),
             String(format: "%.2f", Double(h.valueAtPercentile(90)) / 1000),

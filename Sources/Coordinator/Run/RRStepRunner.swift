@@ -8,8 +8,10 @@ struct RRStepRunner {
     /// How far in the future the start instant lies (covers the start messages' flight).
     var startLeadNs: Int64 = 300_000_000
 
-    func run(stepID: String, spec: RRSpec, sutDataHost: String, sutClock: ClockEstimate,
-             peerClock: ClockEstimate) async throws -> (sut: SideResult, peer: SideResult, intervals: [IntervalSample]) {
+    func run(
+        stepID: String, spec: RRSpec, sutDataHost: String, sutClock: ClockEstimate,
+        peerClock: ClockEstimate
+    ) async throws -> (sut: SideResult, peer: SideResult, intervals: [IntervalSample]) {
         let sut = session.agent(.sut)
         let peer = session.agent(.peer)
         let mailbox = session.mailbox
@@ -22,7 +24,8 @@ struct RRStepRunner {
         var sutSpec = spec
         sutSpec.bindHost = sutDataHost
         log.record("step.prepare.sent", step: stepID, ["agent": sut.name])
-        sut.link.send(.prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .sut, workload: .rr(sutSpec)))))
+        sut.link.send(
+            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .sut, workload: .rr(sutSpec)))))
         let ready = try await expect(sut, stepID, within: 10_000_000_000) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }
@@ -33,7 +36,8 @@ struct RRStepRunner {
 
         var peerSpec = spec
         peerSpec.target = Endpoint(host: sutDataHost, port: port)
-        peer.link.send(.prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .peer, workload: .rr(peerSpec)))))
+        peer.link.send(
+            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .peer, workload: .rr(peerSpec)))))
         _ = try await expect(peer, stepID, within: 10_000_000_000) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }
@@ -50,7 +54,8 @@ struct RRStepRunner {
         }
 
         let runNs = spec.warmupNs + spec.durationNs
-        let peerFinished = try await expect(peer, stepID, within: startLeadNs + runNs + 15_000_000_000) { m -> Finished? in
+        let peerFinished = try await expect(peer, stepID, within: startLeadNs + runNs + 15_000_000_000) {
+            m -> Finished? in
             if case .finished(let f) = m { return f } else { return nil }
         }
         log.record("step.peer.finished", step: stepID, ["transactions": String(peerFinished.result.transactions)])
@@ -64,8 +69,10 @@ struct RRStepRunner {
     }
 
     /// Waits for the message `match` accepts; anything else from that agent is a protocol error.
-    private func expect<T>(_ agent: ConnectedAgent, _ stepID: String, within ns: Int64,
-                           _ match: (WireMessage) -> T?) async throws -> T {
+    private func expect<T>(
+        _ agent: ConnectedAgent, _ stepID: String, within ns: Int64,
+        _ match: (WireMessage) -> T?
+    ) async throws -> T {
         let (message, _) = try await session.mailbox.next(from: agent.link.index, deadlineNs: MonotonicClock.now() + ns)
         guard let value = match(message) else {
             throw WireError(.unexpectedMessage, "agent \(agent.name) sent \(message.kind) during step \(stepID)")

@@ -8,10 +8,13 @@ final class RunLog: Sendable {
     init(runID: String) { self.runID = runID }
 
     /// Records an event now (or at `tNs`).
-    func record(_ event: String, level: String = "info", step: String? = nil, _ fields: [String: String] = [:],
-                at tNs: Int64 = MonotonicClock.now()) {
-        let record = LogRecord(tNs: tNs, host: "coordinator", level: level, event: event, runID: runID,
-                               stepID: step, fields: fields)
+    func record(
+        _ event: String, level: String = "info", step: String? = nil, _ fields: [String: String] = [:],
+        at tNs: Int64 = MonotonicClock.now()
+    ) {
+        let record = LogRecord(
+            tNs: tNs, host: "coordinator", level: level, event: event, runID: runID,
+            stepID: step, fields: fields)
         records.withLock { $0.append(record) }
     }
 

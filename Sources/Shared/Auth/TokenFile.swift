@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The per-lab secret both sides prove they hold. Read from a file that only its owner may read.
 package struct Token: Sendable {

@@ -39,8 +39,9 @@ package struct ClockEstimate: Codable, Equatable, Sendable {
     package init?(exchanges: [ClockExchange]) {
         guard let best = exchanges.min(by: { $0.roundTripNs < $1.roundTripNs }) else { return nil }
         let rtt = max(best.roundTripNs, 0)
-        self.init(offsetNs: best.offsetNs, errorNs: (rtt + 1) / 2, roundTripNs: rtt,
-                  atNs: best.t0 + (best.t3 - best.t0) / 2, probes: exchanges.count)
+        self.init(
+            offsetNs: best.offsetNs, errorNs: (rtt + 1) / 2, roundTripNs: rtt,
+            atNs: best.t0 + (best.t3 - best.t0) / 2, probes: exchanges.count)
     }
 
     /// Agent time to coordinator time.

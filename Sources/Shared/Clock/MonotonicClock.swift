@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The clock every cross-host timestamp is read from: `CLOCK_MONOTONIC`, in nanoseconds. Never
@@ -13,10 +13,14 @@ package enum MonotonicClock {
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
+    /// How long before a synchronized start the one starting thread stops sleeping and spins:
+    /// longer than the kernel's timer slack (50 us), short enough not to steal a core for long.
+    package static let startSpinNs: Int64 = 300_000
+
     /// Sleeps until `deadline`, then spins the last `spinNs` so the wake-up is within microseconds.
     /// Returns the instant it really returned.
     @discardableResult
-    package static func sleepThenSpin(until deadline: Int64, spinNs: Int64 = 2_000_000) -> Int64 {
+    package static func sleepThenSpin(until deadline: Int64, spinNs: Int64 = startSpinNs) -> Int64 {
         var now = now()
         while deadline - now > spinNs {
             let sleepFor = deadline - now - spinNs

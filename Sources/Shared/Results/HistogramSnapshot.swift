@@ -13,8 +13,9 @@ package struct HistogramSnapshot: Codable, Equatable, Sendable {
 
     /// A new empty latency histogram in nanoseconds, 3 significant digits.
     package static func makeLatencyHistogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestLatencyNs,
-                          numberOfSignificantValueDigits: .three)
+        Histogram<UInt64>(
+            lowestDiscernibleValue: 1, highestTrackableValue: highestLatencyNs,
+            numberOfSignificantValueDigits: .three)
     }
 
     package init(_ histogram: Histogram<UInt64>) {
@@ -29,8 +30,9 @@ package struct HistogramSnapshot: Codable, Equatable, Sendable {
 
     /// The histogram this snapshot was taken of.
     package func histogram() -> Histogram<UInt64> {
-        var h = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableValue,
-                                  numberOfSignificantValueDigits: .three)
+        var h = Histogram<UInt64>(
+            lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableValue,
+            numberOfSignificantValueDigits: .three)
         for (value, count) in zip(values, counts) { h.record(value, count: count) }
         return h
     }

@@ -9,8 +9,10 @@ package struct LogRecord: Codable, Equatable, Sendable {
     package var stepID: String?
     package var fields: [String: String]
 
-    package init(tNs: Int64, host: String, level: String = "info", event: String, runID: String? = nil,
-                 stepID: String? = nil, fields: [String: String] = [:]) {
+    package init(
+        tNs: Int64, host: String, level: String = "info", event: String, runID: String? = nil,
+        stepID: String? = nil, fields: [String: String] = [:]
+    ) {
         self.tNs = tNs
         self.host = host
         self.level = level

@@ -40,8 +40,12 @@ package struct AgentHandshake: Sendable {
         case (.awaitingHello, .hello(let hello)):
             guard hello.protocolVersion == Hello.currentProtocolVersion else {
                 state = .done
-                return .reject(WireFailure(code: .versionMismatch,
-                    message: "agent speaks protocol \(Hello.currentProtocolVersion), coordinator \(hello.protocolVersion)"))
+                return .reject(
+                    WireFailure(
+                        code: .versionMismatch,
+                        message:
+                            "agent speaks protocol \(Hello.currentProtocolVersion), coordinator \(hello.protocolVersion)"
+                    ))
             }
             guard hello.nonce.count >= 16 else {
                 state = .done
@@ -51,7 +55,8 @@ package struct AgentHandshake: Sendable {
             return .send(.hello(Hello(role: "agent", name: name, softwareVersion: host.softwareVersion, nonce: nonce)))
         case (.awaitingProof(let coordinatorNonce, let coordinator), .authenticate(let auth)):
             state = .done
-            let expected = HandshakeProof.coordinator(token: token, agentNonce: nonce, coordinatorNonce: coordinatorNonce)
+            let expected = HandshakeProof.coordinator(
+                token: token, agentNonce: nonce, coordinatorNonce: coordinatorNonce)
             guard HandshakeProof.verify(auth.mac, equals: expected) else {
                 return .reject(WireFailure(code: .authenticationFailed, message: "wrong token"))
             }

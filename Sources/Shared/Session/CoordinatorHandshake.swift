@@ -44,8 +44,10 @@ package struct CoordinatorHandshake: Sendable {
         case (.awaitingHello, .hello(let hello)):
             guard hello.protocolVersion == Hello.currentProtocolVersion else {
                 state = .done
-                return .fail(WireError(.versionMismatch,
-                    "agent speaks protocol \(hello.protocolVersion), coordinator \(Hello.currentProtocolVersion)"))
+                return .fail(
+                    WireError(
+                        .versionMismatch,
+                        "agent speaks protocol \(hello.protocolVersion), coordinator \(Hello.currentProtocolVersion)"))
             }
             state = .awaitingProof(agentNonce: hello.nonce, agent: hello.name, version: hello.softwareVersion)
             let proof = HandshakeProof.coordinator(token: token, agentNonce: hello.nonce, coordinatorNonce: nonce)

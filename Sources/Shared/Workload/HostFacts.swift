@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Facts about a host, for provenance in `run.json`.
 package struct HostFacts: Codable, Equatable, Sendable {

@@ -24,9 +24,11 @@ package struct RRSpec: Codable, Equatable, Sendable {
     /// Peer: the responder's endpoint, as reported by the SUT's ``Ready``.
     package var target: Endpoint?
 
-    package init(proto: RRProtocol = .tcp, requestSize: Int = 100, responseSize: Int = 200, flows: Int = 1,
-                 warmupNs: Int64 = 1_000_000_000, durationNs: Int64 = 10_000_000_000,
-                 lossTimeoutNs: Int64 = 50_000_000, bindHost: String? = nil, target: Endpoint? = nil) {
+    package init(
+        proto: RRProtocol = .tcp, requestSize: Int = 100, responseSize: Int = 200, flows: Int = 1,
+        warmupNs: Int64 = 1_000_000_000, durationNs: Int64 = 10_000_000_000,
+        lossTimeoutNs: Int64 = 50_000_000, bindHost: String? = nil, target: Endpoint? = nil
+    ) {
         self.proto = proto
         self.requestSize = requestSize
         self.responseSize = responseSize

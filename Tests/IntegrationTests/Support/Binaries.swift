@@ -1,16 +1,20 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The built `lockstep` and `lockstep-agent` executables, beside the test bundle.
 enum Binaries {
     static var folder: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
         // The test runner may live inside lockstepPackageTests.xctest/... on some setups.
-        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("lockstep-agent").path), url.path != "/" {
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("lockstep-agent").path),
+            url.path != "/"
+        {
             url.deleteLastPathComponent()
         }
         return url.path
@@ -47,8 +51,8 @@ final class ChildProcess {
     init(_ executable: String, _ arguments: [String], prefix: [String] = [], scratch: Scratch, label: String) throws {
         stdoutPath = "\(scratch.path)/\(label).out"
         stderrPath = "\(scratch.path)/\(label).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         if prefix.isEmpty {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
@@ -89,9 +93,13 @@ final class AgentProcess {
 
     init(name: String, tokenPath: String, scratch: Scratch, extra: [String] = [], prefix: [String] = []) throws {
         endpoint = Endpoint(host: "127.0.0.1", port: try freePort())
-        child = try ChildProcess(Binaries.agent, ["serve", "--listen", endpoint.description, "--token-file", tokenPath,
-                                                  "--name", name] + extra,
-                                 prefix: prefix, scratch: scratch, label: "agent-\(name)")
+        child = try ChildProcess(
+            Binaries.agent,
+            [
+                "serve", "--listen", endpoint.description, "--token-file", tokenPath,
+                "--name", name,
+            ] + extra,
+            prefix: prefix, scratch: scratch, label: "agent-\(name)")
         try waitUntilListening(endpoint)
     }
 }
@@ -105,7 +113,9 @@ func freePort() throws -> Int {
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+        }
     }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
@@ -119,7 +129,9 @@ func isListening(_ endpoint: Endpoint) -> Bool {
     addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
     addr.sin_addr.s_addr = inet_addr(endpoint.host)
     return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     } == 0
 }
 
@@ -148,6 +160,7 @@ func jsonLines(_ path: String) throws -> [[String: Any]] {
 func summaryValue(_ samples: [[String: Any]], _ metric: String, step: String? = nil) -> Double? {
     samples.first { s in
         let labels = s["labels"] as? [String: String] ?? [:]
-        return s["metric"] as? String == metric && labels["kind"] != "interval" && (step == nil || labels["step"] == step)
+        return s["metric"] as? String == metric && labels["kind"] != "interval"
+            && (step == nil || labels["step"] == step)
     }?["value"] as? Double
 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOCore
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A blocking-socket client that speaks (or abuses) the control protocol byte by byte, for attack
 /// and lease tests. Not how the coordinator talks; it lets a test send anything.
@@ -19,7 +20,9 @@ final class RawClient: @unchecked Sendable {
         addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
         addr.sin_addr.s_addr = inet_addr(endpoint.host)
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else { throw NotListening(endpoint: endpoint) }
         var tv = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -60,8 +63,11 @@ final class RawClient: @unchecked Sendable {
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { return .closed }
-            if n > 0 { buffer.writeBytes(chunk[0..<n]) }
-            else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { return .closed }
+            if n > 0 {
+                buffer.writeBytes(chunk[0..<n])
+            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                return .closed
+            }
         }
     }
 

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Histogram
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The peer side of TCP_RR / UDP_RR: `flows` connections, each on its own thread with exactly one
 /// transaction in flight, recording each transaction's round trip into the flow's own histogram.
@@ -40,9 +41,10 @@ final class RRClient: Engine, @unchecked Sendable {
     func start(atNs: Int64) {
         let windowStart = atNs + spec.warmupNs
         let windowEnd = windowStart + spec.durationNs
+        // Only the first flow spins for a precise start; on few cores more spinners would delay each other.
         let threads = flows.enumerated().map { index, flow in
             EngineThread(name: "rr-flow-\(index)") { [stop] in
-                flow.run(startAt: atNs, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
+                flow.run(startAt: atNs, spin: index == 0, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
             }
         }
         let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
@@ -50,7 +52,8 @@ final class RRClient: Engine, @unchecked Sendable {
         }
         let samplerThread = EngineThread(name: "rr-sampler") { sampler.run() }
         _ = EngineThread(name: "rr-supervisor") { [self] in
-            let started = MonotonicClock.sleepThenSpin(until: atNs)
+            MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
+            let started = flows[0].awaitStart()
             events(.started(started))
             threads.forEach { $0.join() }
             stop.raise()
@@ -83,8 +86,10 @@ final class RRClient: Engine, @unchecked Sendable {
             stoppedNs = max(stoppedNs, flow.stoppedNs)
             lastEnd = max(lastEnd, min(flow.stoppedNs, windowEnd))
         }
-        events(.finished(SideResult(
-            startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart, windowEndNs: lastEnd,
-            transactions: transactions, lost: lost, latency: HistogramSnapshot(merged))))
+        events(
+            .finished(
+                SideResult(
+                    startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart, windowEndNs: lastEnd,
+                    transactions: transactions, lost: lost, latency: HistogramSnapshot(merged))))
     }
 }

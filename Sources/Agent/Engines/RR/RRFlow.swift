@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Histogram
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One request/response flow. Its thread owns every field but the two counters; the supervisor reads
 /// the rest after joining the thread.
@@ -19,10 +20,18 @@ final class RRFlow: @unchecked Sendable {
     let done = ProgressCounter()
     /// Transactions lost since the start.
     let lostCounter = ProgressCounter()
+    /// When the flow really started (0 until then).
+    private let startedAt = ProgressCounter()
 
     init(fd: Int32, spec: RRSpec) {
         self.fd = fd
         self.spec = spec
+    }
+
+    /// Waits until the flow has started (it starts at its start instant; errors start it too); its start instant.
+    func awaitStart() -> Int64 {
+        while startedAt.current == 0 { usleep(20) }
+        return Int64(startedAt.current)
     }
 
     func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
@@ -31,7 +40,7 @@ final class RRFlow: @unchecked Sendable {
 
     /// Runs transactions from `startAt` until `windowEnd` or the stop flag. Transactions that
     /// begin inside the window count; earlier ones are warm-up.
-    func run(startAt: Int64, windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+    func run(startAt: Int64, spin: Bool, windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
         let request = UnsafeMutableRawPointer.allocate(byteCount: spec.requestSize, alignment: 8)
         let response = UnsafeMutableRawPointer.allocate(byteCount: spec.responseSize, alignment: 8)
         defer {
@@ -40,7 +49,8 @@ final class RRFlow: @unchecked Sendable {
             stoppedNs = MonotonicClock.now()
         }
         request.initializeMemory(as: UInt8.self, repeating: 0x61, count: spec.requestSize)
-        MonotonicClock.sleepThenSpin(until: startAt)
+        startedAt.publish(
+            UInt64(MonotonicClock.sleepThenSpin(until: startAt, spinNs: spin ? MonotonicClock.startSpinNs : 0)))
         if spec.proto == .tcp {
             Socket.setReceiveTimeout(fd, ns: 500_000_000)
             runTCP(request, response, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
@@ -50,8 +60,10 @@ final class RRFlow: @unchecked Sendable {
         }
     }
 
-    private func runTCP(_ request: UnsafeMutableRawPointer, _ response: UnsafeMutableRawPointer,
-                        windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+    private func runTCP(
+        _ request: UnsafeMutableRawPointer, _ response: UnsafeMutableRawPointer,
+        windowStart: Int64, windowEnd: Int64, stop: StopFlag
+    ) {
         var total: UInt64 = 0
         while true {
             let t0 = MonotonicClock.now()
@@ -63,7 +75,9 @@ final class RRFlow: @unchecked Sendable {
             while case .timedOut(let progress) = result {
                 if stop.isRaised { stoppedByFlag = true; return }
                 if MonotonicClock.now() - t0 > RRClient.stallTimeoutNs {
-                    error = WireError(.dataPlaneStalled, "data plane stalled: no TCP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
+                    error = WireError(
+                        .dataPlaneStalled,
+                        "data plane stalled: no TCP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
                     return
                 }
                 result = Socket.receiveAll(fd, response, count: spec.responseSize, offset: progress)
@@ -82,8 +96,10 @@ final class RRFlow: @unchecked Sendable {
         }
     }
 
-    private func runUDP(_ request: UnsafeMutableRawPointer, _ response: UnsafeMutableRawPointer,
-                        windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+    private func runUDP(
+        _ request: UnsafeMutableRawPointer, _ response: UnsafeMutableRawPointer,
+        windowStart: Int64, windowEnd: Int64, stop: StopFlag
+    ) {
         var total: UInt64 = 0
         var lostTotal: UInt64 = 0
         var sequence: UInt64 = 0
@@ -125,7 +141,9 @@ final class RRFlow: @unchecked Sendable {
                 lostTotal &+= 1
                 lostCounter.publish(lostTotal)
                 if t1 - lastAnswerNs > RRClient.stallTimeoutNs {
-                    error = WireError(.dataPlaneStalled, "data plane stalled: no UDP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
+                    error = WireError(
+                        .dataPlaneStalled,
+                        "data plane stalled: no UDP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
                     return
                 }
             }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Shared
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The SUT side of TCP_RR / UDP_RR: answers every request of `requestSize` bytes with
 /// `responseSize` bytes. TCP: one thread per accepted connection; UDP: one socket, `flows` threads.
@@ -56,9 +57,11 @@ final class RRResponder: Engine, @unchecked Sendable {
             connections.withLock { $0.forEach { fd in _ = close(fd) } }
             close(listener)
             let started = startedNs.load(ordering: .relaxed)
-            events(.finished(SideResult(
-                startedNs: started, stoppedNs: stoppedNs, windowStartNs: started, windowEndNs: stoppedNs,
-                transactions: served.current, lost: 0, latency: nil)))
+            events(
+                .finished(
+                    SideResult(
+                        startedNs: started, stoppedNs: stoppedNs, windowStartNs: started, windowEndNs: stoppedNs,
+                        transactions: served.current, lost: 0, latency: nil)))
         }
     }
 
@@ -114,13 +117,17 @@ final class RRResponder: Engine, @unchecked Sendable {
         while !stop.isRaised {
             var fromLen = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = withUnsafeMutablePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(listener, request, capacity, 0, $0, &fromLen) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(listener, request, capacity, 0, $0, &fromLen)
+                }
             }
             guard n > 0 else { continue }
             // Echo the request's sequence tag so the client can tell a late answer from the current one.
             response.copyMemory(from: request, byteCount: min(tag, n))
             _ = withUnsafePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(listener, response, spec.responseSize, 0, $0, fromLen) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(listener, response, spec.responseSize, 0, $0, fromLen)
+                }
             }
             served.increment()
         }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Thin helpers over POSIX sockets for the data plane. Blocking descriptors; every call that can
 /// wait has a receive timeout so threads notice a stop flag.
@@ -24,7 +25,8 @@ enum Socket {
         defer { freeaddrinfo(result) }
         var storage = sockaddr_storage()
         withUnsafeMutableBytes(of: &storage) { dst in
-            dst.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+            dst.copyMemory(
+                from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
         }
         return (storage, first.pointee.ai_addrlen, first.pointee.ai_family)
     }
@@ -36,7 +38,9 @@ enum Socket {
         guard fd >= 0 else { throw error("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
         guard rc == 0 else {
             let e = error("bind \(host):\(port)")
             close(fd)
@@ -58,7 +62,9 @@ enum Socket {
         if type == Int32(SOCK_STREAM.rawValue) {
             setSendTimeout(fd, ms: Int(timeoutMs))
         }
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) }
+        }
         guard rc == 0 else {
             let e = error("connect \(endpoint)")
             close(fd)
@@ -76,7 +82,9 @@ enum Socket {
     static func localPort(_ fd: Int32) -> Int {
         var addr = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         return withUnsafeBytes(of: &addr) { raw in
             // sin_port and sin6_port sit at the same offset, in network order.
             Int(UInt16(raw[2]) << 8 | UInt16(raw[3]))
@@ -114,7 +122,9 @@ enum TransferResult {
 extension Socket {
     /// Receives exactly `count` bytes starting `offset` bytes in; returns on timeout with the progress made.
     @inline(__always)
-    static func receiveAll(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, count: Int, offset: Int = 0) -> TransferResult {
+    static func receiveAll(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, count: Int, offset: Int = 0)
+        -> TransferResult
+    {
         var got = offset
         while got < count {
             let n = recv(fd, buffer + got, count - got, 0)

@@ -17,8 +17,10 @@ package struct Hello: Codable, Equatable, Sendable {
     /// 32 fresh random bytes.
     package var nonce: Data
 
-    package init(protocolVersion: Int = Hello.currentProtocolVersion, role: String, name: String,
-                 softwareVersion: String, nonce: Data) {
+    package init(
+        protocolVersion: Int = Hello.currentProtocolVersion, role: String, name: String,
+        softwareVersion: String, nonce: Data
+    ) {
         self.protocolVersion = protocolVersion
         self.role = role
         self.name = name

@@ -48,8 +48,10 @@ package struct SideResult: Codable, Equatable, Sendable {
     /// Latency histogram of the window, in nanoseconds (clients only).
     package var latency: HistogramSnapshot?
 
-    package init(startedNs: Int64, stoppedNs: Int64, windowStartNs: Int64, windowEndNs: Int64,
-                 transactions: UInt64, lost: UInt64, latency: HistogramSnapshot?) {
+    package init(
+        startedNs: Int64, stoppedNs: Int64, windowStartNs: Int64, windowEndNs: Int64,
+        transactions: UInt64, lost: UInt64, latency: HistogramSnapshot?
+    ) {
         self.startedNs = startedNs
         self.stoppedNs = stoppedNs
         self.windowStartNs = windowStartNs

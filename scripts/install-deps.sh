@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lockstep's tests need (run as root; a no-op when all are present).
+#   util-linux  unshare: the time-namespace test runs an agent with its clocks moved by 1000 s
+#   iproute2    network namespaces for the lab tests
+#   procps      process inspection in tests
+set -euo pipefail
+PACKAGES=(util-linux iproute2 procps)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift not found on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }
