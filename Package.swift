@@ -29,10 +29,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "CLockstepSys"),
         .executableTarget(
             name: "Agent",
             dependencies: [
                 "Shared",
+                "CLockstepSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -120,11 +120,11 @@ extension Integration {
                 }
                 return attempts
             }
-            let plan = RRPlan(
+            let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [RRSpec(proto: .tcp, warmupNs: 100_000_000, durationNs: 1_000_000_000)],
+                steps: [.rr(RRSpec(proto: .tcp, warmupNs: 100_000_000, durationNs: 1_000_000_000))],
                 outDirectory: scratch.path + "/run", command: "test")
-            let outcomes = try await RRRun(plan: plan, progress: { _ in }).run()
+            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
             attack.cancel()
             let attempts = await attack.value
             #expect(outcomes.first?.peer.transactions ?? 0 > 100)

@@ -13,16 +13,16 @@ extension Integration {
             let sut = try await InProcessAgent(name: "sut", token: token)
             let peer = try await InProcessAgent(name: "peer", token: token)
             let out = scratch.path + "/run"
-            let plan = RRPlan(
+            let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
-                    RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000),
-                    RRSpec(
+                    .rr(RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000)),
+                    .rr(RRSpec(
                         proto: .udp, requestSize: 64, responseSize: 1024, flows: 2, warmupNs: 200_000_000,
-                        durationNs: 1_000_000_000),
+                        durationNs: 1_000_000_000)),
                 ],
                 outDirectory: out, command: "test")
-            let outcomes = try await RRRun(plan: plan, progress: { _ in }).run()
+            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
             await sut.shutdown()
             await peer.shutdown()
 
@@ -53,7 +53,11 @@ extension Integration {
 
             let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
             #expect(summary.count == 3)
-            #expect(summary[2].hasPrefix("rr-udp-2,rr,udp,64,1024,2,"))
+            #expect(summary[0].hasPrefix("step,workload,transactions_per_sec,transactions,latency_mean_us"))
+        #expect(summary[2].hasPrefix("rr-udp-2,rr,"))
+        // CPU is metered for RR too.
+        #expect(summaryValue(samples, "sut_cpu_util_pct", step: "rr-tcp-1") != nil)
+        #expect(summaryValue(samples, "peer_cpu_util_pct", step: "rr-tcp-1") != nil)
             for step in ["rr-tcp-1", "rr-udp-2"] {
                 let hgrm = try String(contentsOfFile: "\(out)/histograms/\(step).hgrm", encoding: .utf8)
                 #expect(hgrm.contains("Percentile"))

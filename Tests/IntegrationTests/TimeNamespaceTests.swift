@@ -16,11 +16,11 @@ extension Integration {
                 prefix: ["/usr/bin/unshare", "--fork", "--time", "--monotonic", "1000", "--boottime", "1000"])
             let peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
             let out = scratch.path + "/run"
-            let plan = RRPlan(
+            let plan = RunPlan(
                 sut: shifted.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000)],
+                steps: [.rr(RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000))],
                 outDirectory: out, command: "test")
-            let outcome = try #require(try await RRRun(plan: plan, progress: { _ in }).run().first)
+            let outcome = try #require(try await BenchmarkRun(plan: plan, progress: { _ in }).run().first)
 
             let trueOffset: Int64 = 1_000_000_000_000
             for estimate in [outcome.sutClock.before, outcome.sutClock.after!] {

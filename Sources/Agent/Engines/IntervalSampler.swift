@@ -8,13 +8,19 @@ struct IntervalSampler: Sendable {
     let endNs: Int64
     let stop: StopFlag
     let events: EngineEventSink
-    /// Cumulative (transactions, lost) right now.
-    let read: @Sendable () -> (UInt64, UInt64)
+    /// Cumulative counters right now.
+    let read: @Sendable () -> Counters
+    /// Cumulative counters of an engine.
+    struct Counters: Sendable {
+        var transactions: UInt64 = 0
+        var lost: UInt64 = 0
+        var bytes: UInt64?
+    }
     static let intervalNs: Int64 = 1_000_000_000
 
     func run() {
         var index = 0
-        var previous: (UInt64, UInt64) = (0, 0)
+        var previous = Counters()
         var previousT = MonotonicClock.sleepThenSpin(until: startNs, spinNs: 0)
         while !stop.isRaised {
             let due = min(startNs + Int64(index + 1) * Self.intervalNs, endNs)
@@ -28,7 +34,8 @@ struct IntervalSampler: Sendable {
                 .sample(
                     IntervalSample(
                         stepID: stepID, index: index, tNs: t, lengthNs: t - previousT,
-                        transactions: current.0 &- previous.0, lost: current.1 &- previous.1)))
+                        transactions: current.transactions &- previous.transactions, lost: current.lost &- previous.lost,
+                bytes: current.bytes.map { $0 &- (previous.bytes ?? 0) })))
             previous = current
             previousT = t
             index += 1

@@ -11,6 +11,8 @@ final class AgentSession: Sendable {
         var generation = 0
         var runID: String?
         var stepID: String?
+        var workload: Workload?
+        var meter: CPUMeter?
     }
 
     private let current = Mutex(Current())
@@ -37,6 +39,7 @@ final class AgentSession: Sendable {
             current.withLock {
                 $0.runID = prepare.step.runID
                 $0.stepID = prepare.step.stepID
+                $0.workload = prepare.step.workload
             }
             record("step.prepare", ["role": prepare.step.role.rawValue], at: receivedNs)
             drive { $0.received(message) }
@@ -62,6 +65,7 @@ final class AgentSession: Sendable {
             defer { state.engine = nil }
             return state.engine
         }
+        current.withLock { $0.meter }?.stopWithoutResult()
         if let engine {
             record("step.abandoned", level: "warning", ["reason": reason])
             engine.requestStop()
@@ -93,6 +97,12 @@ final class AgentSession: Sendable {
             // Preparing may block (connects, binds): keep it off the control plane's threads.
             _ = EngineThread(name: "prepare") { [self] in prepare(spec, generation: next) }
         case .startEngine(let atNs):
+            // Every step meters this host's CPU over exactly its measurement window.
+            current.withLock { state in
+                guard let timing = state.workload?.timing else { return }
+                let windowStart = atNs + timing.warmupNs
+                state.meter = CPUMeter(startNs: windowStart, endNs: windowStart + timing.durationNs)
+            }
             engine?.start(atNs: atNs)
         case .stopEngine:
             engine?.requestStop()
@@ -137,9 +147,14 @@ final class AgentSession: Sendable {
             drive { $0.engineStarted(t) }
         case .sample(let sample):
             outbox.yield(.sample(sample))
-        case .finished(let result):
+        case .finished(var result):
+            let meter = current.withLock { state -> CPUMeter? in
+                state.engine = nil
+                defer { state.meter = nil }
+                return state.meter
+            }
+            result.cpu = meter?.finish()
             record("step.finished", ["transactions": String(result.transactions)], at: result.stoppedNs)
-            current.withLock { $0.engine = nil }
             drive { $0.engineFinished(result) }
         case .failed(let error):
             drive { $0.engineFailed(error) }
@@ -165,6 +180,9 @@ enum EngineFactory {
         case (.rr(let rr), .peer):
             if let problem = rr.problems().first { throw WireError(.badStep, problem) }
             return try RRClient(spec: rr, stepID: spec.stepID, events: events)
+        case (.stream(let stream), let role):
+            if let problem = stream.problems().first { throw WireError(.badStep, problem) }
+            return try StreamEngine(spec: stream, stepID: spec.stepID, isSUT: role == .sut, events: events)
         }
     }
 }

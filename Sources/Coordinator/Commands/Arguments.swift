@@ -28,3 +28,39 @@ extension Endpoint: ExpressibleByArgument {
 }
 
 extension RRProtocol: ExpressibleByArgument {}
+
+/// A size or rate with an optional SI (`K`, `M`, `G`: powers of 1000) or binary (`KiB`, `MiB`, `GiB`) suffix.
+struct SizeArgument: ExpressibleByArgument, Sendable {
+    var bytes: Int
+
+    init(bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [
+            ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("k", 1e3),
+        ]
+        let text = argument.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let v = Double(text.dropLast(suffix.count)), v.isFinite, v >= 0 else { return nil }
+            bytes = Int(v * scale)
+            return
+        }
+        guard let v = Int(text) else { return nil }
+        bytes = v
+    }
+}
+
+/// The agents a workload command talks to.
+struct AgentOptions: ParsableArguments {
+    @Option(help: "The SUT agent's control address, HOST:PORT.")
+    var sut: Endpoint
+
+    @Option(help: "The peer agent's control address, HOST:PORT.")
+    var peer: Endpoint
+
+    @Option(help: "Address the peer uses to reach the SUT on the test network (default: the SUT's control host).")
+    var sutData: String?
+
+    @Option(help: "File holding the lab token (mode 0600).")
+    var tokenFile: String
+}

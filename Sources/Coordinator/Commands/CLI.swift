@@ -26,34 +26,3 @@ enum CLI {
         exit(1)
     }
 }
-
-/// The table printed after a run.
-enum SummaryTable {
-    static func render(_ outcomes: [RRStepOutcome]) -> String {
-        let header = [
-            "step", "test", "req/resp", "flows", "trans/s", "mean us", "p50 us", "p99 us", "p99.9 us", "lost",
-            "skew us",
-        ]
-        var rows = [header]
-        for o in outcomes {
-            let h = o.latency
-            rows.append([
-                o.stepID, "\(o.spec.proto.rawValue.uppercased())_RR", "\(o.spec.requestSize)/\(o.spec.responseSize)",
-                String(o.spec.flows), String(format: "%.0f", o.transactionsPerSecond),
-                String(format: "%.1f", h.totalCount > 0 ? h.mean / 1000 : 0),
-                String(format: "%.1f", Double(h.valueAtPercentile(50)) / 1000),
-                String(format: "%.1f", Double(h.valueAtPercentile(99)) / 1000),
-                String(format: "%.1f", Double(h.valueAtPercentile(99.9)) / 1000),
-                String(o.peer.lost), String(format: "%.0f", Double(o.startSkewNs) / 1000),
-            ])
-        }
-        let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
-        return rows.map { row in
-            row.enumerated().map { c, cell in
-                c == 0 || c == 1
-                    ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[c] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
-    }
-}

@@ -18,20 +18,20 @@ struct QuickstartCommand: AsyncParsableCommand {
     var agentBinary: String?
 
     func run() async throws {
-        let outDirectory = out ?? "lockstep-results/quickstart-\(RRRun.makeRunID())"
+        let outDirectory = out ?? "lockstep-results/quickstart-\(BenchmarkRun.makeRunID())"
         let outcomes = try await CLI.reportingErrors {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
             let steps = [RRProtocol.tcp, .udp].map {
-                RRSpec(
+                Workload.rr(RRSpec(
                     proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: 500_000_000,
-                    durationNs: duration.nanoseconds)
+                    durationNs: duration.nanoseconds))
             }
-            let plan = RRPlan(
+            let plan = RunPlan(
                 sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",
                 token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
                 command: CommandLine.arguments.joined(separator: " "))
-            return try await RRRun(plan: plan).run()
+            return try await BenchmarkRun(plan: plan).run()
         }
         print(SummaryTable.render(outcomes))
         print("results: \(outDirectory) (run.json, samples.jsonl, summary.csv, histograms/, merged-log.jsonl)")

@@ -8,17 +8,7 @@ struct RRCommand: AsyncParsableCommand {
         commandName: "rr",
         abstract: "Request/response latency (netperf TCP_RR / UDP_RR) between the SUT and the peer.")
 
-    @Option(help: "The SUT agent's control address, HOST:PORT.")
-    var sut: Endpoint
-
-    @Option(help: "The peer agent's control address, HOST:PORT.")
-    var peer: Endpoint
-
-    @Option(help: "Address the peer uses to reach the SUT on the test network (default: the SUT's control host).")
-    var sutData: String?
-
-    @Option(help: "File holding the lab token (mode 0600).")
-    var tokenFile: String
+    @OptionGroup var agents: AgentOptions
 
     @Option(name: .customLong("protocol"), help: "tcp or udp; a comma-separated list runs one step each.")
     var protocols: String = "tcp"
@@ -67,12 +57,12 @@ struct RRCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let token = try CLI.loadToken(tokenFile)
-        let plan = RRPlan(
-            sut: sut, peer: peer, sutDataHost: sutData ?? sut.host, token: token,
-            steps: try parsedProtocols().map(makeSpec), outDirectory: out,
+        let token = try CLI.loadToken(agents.tokenFile)
+        let plan = RunPlan(
+            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host, token: token,
+            steps: try parsedProtocols().map { .rr(makeSpec($0)) }, outDirectory: out,
             command: CommandLine.arguments.joined(separator: " "))
-        let outcomes = try await CLI.reportingErrors { try await RRRun(plan: plan).run() }
+        let outcomes = try await CLI.reportingErrors { try await BenchmarkRun(plan: plan).run() }
         print(SummaryTable.render(outcomes))
         print("results: \(out)")
     }

@@ -25,4 +25,54 @@ package struct StepSpec: Codable, Equatable, Sendable {
 package enum Workload: Codable, Equatable, Sendable {
     /// netperf-style request/response.
     case rr(RRSpec)
+    /// nuttcp-style bulk transfer.
+    case stream(StreamSpec)
+
+    /// Warm-up and window length, nanoseconds.
+    package var timing: (warmupNs: Int64, durationNs: Int64) {
+        switch self {
+        case .rr(let s): (s.warmupNs, s.durationNs)
+        case .stream(let s): (s.warmupNs, s.durationNs)
+        }
+    }
+
+    /// Parameter problems, one line each.
+    package func problems() -> [String] {
+        switch self {
+        case .rr(let s): s.problems()
+        case .stream(let s): s.problems()
+        }
+    }
+
+    /// The workload with the SUT's data address to bind.
+    package func binding(_ host: String) -> Workload {
+        switch self {
+        case .rr(var s):
+            s.bindHost = host
+            return .rr(s)
+        case .stream(var s):
+            s.bindHost = host
+            return .stream(s)
+        }
+    }
+
+    /// The workload with the SUT's data endpoint as the peer's target.
+    package func targeting(_ endpoint: Endpoint) -> Workload {
+        switch self {
+        case .rr(var s):
+            s.target = endpoint
+            return .rr(s)
+        case .stream(var s):
+            s.target = endpoint
+            return .stream(s)
+        }
+    }
+
+    /// Short name for labels: `rr` or `stream`.
+    package var name: String {
+        switch self {
+        case .rr: "rr"
+        case .stream: "stream"
+        }
+    }
 }

@@ -48,7 +48,9 @@ final class RRClient: Engine, @unchecked Sendable {
             }
         }
         let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
-            [flows] in flows.reduce((0, 0)) { ($0.0 + $1.done.current, $0.1 + $1.lostCounter.current) }
+            [flows] in
+            IntervalSampler.Counters(
+                transactions: flows.reduce(0) { $0 + $1.done.current }, lost: flows.reduce(0) { $0 + $1.lostCounter.current })
         }
         let samplerThread = EngineThread(name: "rr-sampler") { sampler.run() }
         _ = EngineThread(name: "rr-supervisor") { [self] in

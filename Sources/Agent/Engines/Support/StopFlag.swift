@@ -21,6 +21,10 @@ final class ProgressCounter: Sendable {
     @inline(__always)
     func publish(_ v: UInt64) { value.store(v, ordering: .relaxed) }
 
+    /// Adds `n`; for counters several threads share.
+    @inline(__always)
+    func add(_ n: UInt64) { value.wrappingAdd(n, ordering: .relaxed) }
+
     /// Adds one; for counters several threads share.
     @inline(__always)
     func increment() { value.wrappingAdd(1, ordering: .relaxed) }

@@ -11,13 +11,17 @@ package struct IntervalSample: Codable, Equatable, Sendable {
     package var transactions: UInt64
     /// Transactions lost in the interval (UDP timeouts).
     package var lost: UInt64
-    package init(stepID: String, index: Int, tNs: Int64, lengthNs: Int64, transactions: UInt64, lost: UInt64) {
+    /// Payload bytes received in the interval (bulk transfer).
+    package var bytes: UInt64?
+    package init(stepID: String, index: Int, tNs: Int64, lengthNs: Int64, transactions: UInt64, lost: UInt64,
+                 bytes: UInt64? = nil) {
         self.stepID = stepID
         self.index = index
         self.tNs = tNs
         self.lengthNs = lengthNs
         self.transactions = transactions
         self.lost = lost
+        self.bytes = bytes
     }
 }
 
@@ -47,10 +51,17 @@ package struct SideResult: Codable, Equatable, Sendable {
     package var lost: UInt64
     /// Latency histogram of the window, in nanoseconds (clients only).
     package var latency: HistogramSnapshot?
+    /// Payload bytes received inside the window (bulk receivers).
+    package var bytes: UInt64?
+    /// TCP retransmissions of this side's sending sockets over the step (bulk senders).
+    package var retransmits: UInt64?
+    /// This host's system-wide CPU use over the window.
+    package var cpu: CPUUsage?
 
     package init(
         startedNs: Int64, stoppedNs: Int64, windowStartNs: Int64, windowEndNs: Int64,
-        transactions: UInt64, lost: UInt64, latency: HistogramSnapshot?
+        transactions: UInt64, lost: UInt64, latency: HistogramSnapshot?, bytes: UInt64? = nil,
+        retransmits: UInt64? = nil, cpu: CPUUsage? = nil
     ) {
         self.startedNs = startedNs
         self.stoppedNs = stoppedNs
@@ -59,5 +70,8 @@ package struct SideResult: Codable, Equatable, Sendable {
         self.transactions = transactions
         self.lost = lost
         self.latency = latency
+        self.bytes = bytes
+        self.retransmits = retransmits
+        self.cpu = cpu
     }
 }

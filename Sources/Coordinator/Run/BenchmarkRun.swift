@@ -1,14 +1,14 @@
 import Foundation
 import Shared
 
-/// A request/response run: one or more RR steps between a SUT and a peer agent.
-struct RRPlan: Sendable {
+/// A run: one or more steps (any workload) between a SUT and a peer agent.
+struct RunPlan: Sendable {
     var sut: Endpoint
     var peer: Endpoint
     /// The address the peer uses to reach the SUT's responder.
     var sutDataHost: String
     var token: Token
-    var steps: [RRSpec]
+    var steps: [Workload]
     var outDirectory: String
     /// The command line, for `run.json`.
     var command: String
@@ -17,13 +17,13 @@ struct RRPlan: Sendable {
 
 /// Drives a whole run: connect, sync clocks, run each step, re-sync after each, write results as
 /// each step ends, and on any failure abort both sides and still write what it has.
-struct RRRun {
-    let plan: RRPlan
+struct BenchmarkRun {
+    let plan: RunPlan
     /// Progress lines for the user (stderr).
     var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
     /// Runs the plan; returns the finished steps, or throws the first failure after writing results.
-    func run() async throws -> [RRStepOutcome] {
+    func run() async throws -> [StepOutcome] {
         let runID = Self.makeRunID()
         let log = RunLog(runID: runID)
         let sinceNs = MonotonicClock.now()
@@ -35,7 +35,7 @@ struct RRRun {
         log.record("run.begin", ["out": plan.outDirectory])
 
         let session = LabSession(token: plan.token, log: log, heartbeatTimeoutNs: plan.heartbeatTimeoutNs)
-        var outcomes: [RRStepOutcome] = []
+        var outcomes: [StepOutcome] = []
         var tracks: [Role: ClockTrack] = [:]
         var failure: WireError?
         do {
@@ -51,17 +51,14 @@ struct RRRun {
             }
             info.agents = agentInfo(session, tracks)
             try store.writeRunInfo(info)
-            let runner = RRStepRunner(session: session, log: log)
-            for (index, spec) in plan.steps.enumerated() {
-                let stepID = "rr-\(spec.proto.rawValue)-\(index + 1)"
-                progress(
-                    "step \(stepID): \(spec.proto.rawValue.uppercased())_RR \(spec.requestSize)/\(spec.responseSize) bytes, "
-                        + "\(spec.flows) flow(s), \(Self.seconds(spec.warmupNs)) warm-up + \(Self.seconds(spec.durationNs))"
-                )
+            let runner = StepRunner(session: session, log: log)
+            for (index, workload) in plan.steps.enumerated() {
+                let stepID = "\(StepOutcome.stepName(workload))-\(index + 1)"
+                progress("step \(stepID): \(StepOutcome.describe(workload))")
                 info.steps.append(RunInfo.Step(id: stepID, status: "running"))
                 try store.writeRunInfo(info)
                 let result = try await runner.run(
-                    stepID: stepID, spec: spec, sutDataHost: plan.sutDataHost,
+                    stepID: stepID, workload: workload, sutDataHost: plan.sutDataHost,
                     sutClock: current[.sut]!, peerClock: current[.peer]!)
                 var stepTracks: [Role: ClockTrack] = [:]
                 for agent in session.agents {
@@ -71,15 +68,14 @@ struct RRRun {
                     tracks[role] = ClockTrack(before: tracks[role]!.before, after: after)
                     current[role] = after
                 }
-                let outcome = RRStepOutcome(
-                    stepID: stepID, spec: spec, peer: result.peer, sut: result.sut,
-                    peerClock: stepTracks[.peer]!, sutClock: stepTracks[.sut]!,
-                    intervals: result.intervals)
+                let outcome = StepOutcome(
+                    stepID: stepID, workload: workload, sut: result.sut, peer: result.peer,
+                    sutClock: stepTracks[.sut]!, peerClock: stepTracks[.peer]!, intervalsByRole: result.intervals,
+                    sutName: session.agent(.sut).name, peerName: session.agent(.peer).name)
                 outcomes.append(outcome)
                 try store.append(outcome.samples(runID: runID))
-                try store.writeHistogram(step: stepID, text: outcome.hgrm)
-                try store.writeSummary(
-                    ([RRStepOutcome.summaryHeader] + outcomes.map(\.summaryRow)).joined(separator: "\n") + "\n")
+                if let hgrm = outcome.hgrm { try store.writeHistogram(step: stepID, text: hgrm) }
+                try store.writeSummary(StepOutcome.summaryCSV(outcomes, runID: runID))
                 let window = outcome.window
                 info.steps[info.steps.count - 1] = RunInfo.Step(
                     id: stepID, status: "complete", window_start_ns: window.start, window_end_ns: window.end,
@@ -127,10 +123,8 @@ struct RRRun {
 
     private var parameters: [String: String] {
         var p = ["sut": plan.sut.description, "peer": plan.peer.description, "sut_data": plan.sutDataHost]
-        for (i, s) in plan.steps.enumerated() {
-            p["step\(i + 1)"] =
-                "protocol=\(s.proto.rawValue) request=\(s.requestSize) response=\(s.responseSize) "
-                + "flows=\(s.flows) warmup_ns=\(s.warmupNs) duration_ns=\(s.durationNs) loss_timeout_ns=\(s.lossTimeoutNs)"
+        for (i, workload) in plan.steps.enumerated() {
+            p["step\(i + 1)"] = StepOutcome.parameters(workload)
         }
         return p
     }

@@ -1,43 +1,41 @@
 import Shared
 
-/// Runs one synchronized RR step on a connected SUT and peer: prepare both, start both at one
-/// instant translated into each agent's clock, wait for the peer's result, stop the SUT.
-struct RRStepRunner {
+/// Runs one synchronized step of any workload on a connected SUT and peer: prepare the SUT's server
+/// side, point the peer at it, start both at one instant translated into each agent's clock, wait
+/// for the peer's result (it ends by itself at the end of the window), then stop the SUT.
+struct StepRunner {
     let session: LabSession
     let log: RunLog
     /// How far in the future the start instant lies (covers the start messages' flight).
     var startLeadNs: Int64 = 300_000_000
 
     func run(
-        stepID: String, spec: RRSpec, sutDataHost: String, sutClock: ClockEstimate,
+        stepID: String, workload: Workload, sutDataHost: String, sutClock: ClockEstimate,
         peerClock: ClockEstimate
-    ) async throws -> (sut: SideResult, peer: SideResult, intervals: [IntervalSample]) {
+    ) async throws -> (sut: SideResult, peer: SideResult, intervals: [Role: [IntervalSample]]) {
         let sut = session.agent(.sut)
         let peer = session.agent(.peer)
         let mailbox = session.mailbox
-        var intervals: [IntervalSample] = []
+        var intervals: [Role: [IntervalSample]] = [:]
         mailbox.onSample = { index, sample in
-            if index == peer.link.index && sample.stepID == stepID { intervals.append(sample) }
+            guard sample.stepID == stepID else { return }
+            intervals[index == peer.link.index ? .peer : .sut, default: []].append(sample)
         }
         defer { mailbox.onSample = { _, _ in } }
 
-        var sutSpec = spec
-        sutSpec.bindHost = sutDataHost
         log.record("step.prepare.sent", step: stepID, ["agent": sut.name])
         sut.link.send(
-            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .sut, workload: .rr(sutSpec)))))
+            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .sut, workload: workload.binding(sutDataHost)))))
         let ready = try await expect(sut, stepID, within: 10_000_000_000) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }
         guard let port = ready.endpoint?.port else {
-            throw WireError(.unexpectedMessage, "agent \(sut.name) reported no responder endpoint")
+            throw WireError(.unexpectedMessage, "agent \(sut.name) reported no data-plane endpoint")
         }
         log.record("step.ready", step: stepID, ["agent": sut.name, "endpoint": "\(sutDataHost):\(port)"])
 
-        var peerSpec = spec
-        peerSpec.target = Endpoint(host: sutDataHost, port: port)
         peer.link.send(
-            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .peer, workload: .rr(peerSpec)))))
+            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .peer, workload: workload.targeting(Endpoint(host: sutDataHost, port: port))))))
         _ = try await expect(peer, stepID, within: 10_000_000_000) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }
@@ -53,7 +51,7 @@ struct RRStepRunner {
             }
         }
 
-        let runNs = spec.warmupNs + spec.durationNs
+        let runNs = workload.timing.warmupNs + workload.timing.durationNs
         let peerFinished = try await expect(peer, stepID, within: startLeadNs + runNs + 15_000_000_000) {
             m -> Finished? in
             if case .finished(let f) = m { return f } else { return nil }

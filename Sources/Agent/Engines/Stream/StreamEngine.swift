@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Shared
+import Synchronization
+
+/// Both ends of a nuttcp-style bulk transfer. The SUT listens on its data address and accepts
+/// `streams` connections; the peer connects them at prepare. At the start instant each connection
+/// gets a thread that either sends (large reusable buffer, no per-write allocation) or receives and
+/// counts the bytes that arrive inside the measurement window.
+final class StreamEngine: Engine, @unchecked Sendable {
+    let endpoint: Endpoint?
+    private let spec: StreamSpec
+    private let stepID: String
+    private let events: EngineEventSink
+    private let sends: Bool
+    private let listener: Int32?
+    private let connections = Mutex<[Int32]>([])
+    private let stop = StopFlag()
+    private let stopRequested = StopFlag()
+    private let totalBytes = ProgressCounter()
+    private var acceptThread: EngineThread?
+
+    /// SUT (`isSUT`): binds the listener. Peer: connects every stream to the target.
+    init(spec: StreamSpec, stepID: String, isSUT: Bool, events: @escaping EngineEventSink) throws {
+        self.spec = spec
+        self.stepID = stepID
+        self.events = events
+        sends = isSUT == spec.sutSends
+        if isSUT {
+            let host = spec.bindHost ?? "0.0.0.0"
+            let fd = try Socket.bound(host: host, port: 0, type: Int32(SOCK_STREAM.rawValue))
+            Socket.setReceiveTimeout(fd, ns: 200_000_000)
+            listener = fd
+            endpoint = Endpoint(host: host, port: Socket.localPort(fd))
+            acceptThread = EngineThread(name: "stream-accept") { [self] in acceptLoop(fd) }
+        } else {
+            guard let target = spec.target else { throw WireError(.badStep, "stream client without a target") }
+            listener = nil
+            endpoint = nil
+            var fds: [Int32] = []
+            do {
+                for _ in 0..<spec.streams {
+                    let fd = try Socket.connected(to: target, type: Int32(SOCK_STREAM.rawValue))
+                    configure(fd)
+                    fds.append(fd)
+                }
+            } catch {
+                fds.forEach { _ = close($0) }
+                throw error
+            }
+            connections.withLock { $0 = fds }
+        }
+    }
+
+    func start(atNs: Int64) {
+        let windowStart = atNs + spec.warmupNs
+        let windowEnd = windowStart + spec.durationNs
+        _ = EngineThread(name: "stream-supervisor") { [self] in
+            let started = MonotonicClock.sleepThenSpin(until: atNs)
+            // The SUT must hold every stream before it can start; the peer connected them at prepare.
+            let deadline = started + 2_000_000_000
+            while connections.withLock({ $0.count }) < spec.streams && MonotonicClock.now() < deadline && !stop.isRaised {
+                usleep(1000)
+            }
+            let fds = connections.withLock { $0 }
+            guard fds.count == spec.streams else {
+                events(.failed(WireError(.dataPlane, "only \(fds.count) of \(spec.streams) streams connected")))
+                return
+            }
+            events(.started(started))
+            let workers = fds.map { fd in
+                StreamWorker(fd: fd, bufferSize: spec.bufferSize, rateBitsPerSecond: spec.rateBitsPerSecond, total: totalBytes)
+            }
+            let threads = workers.map { worker in
+                EngineThread(name: "stream-worker") { [self] in
+                    if sends {
+                        worker.send(until: windowEnd, stop: stop)
+                    } else {
+                        worker.receive(windowStart: windowStart, windowEnd: windowEnd, stop: stop)
+                    }
+                }
+            }
+            let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
+                [totalBytes] in IntervalSampler.Counters(bytes: totalBytes.current)
+            }
+            let samplerThread = EngineThread(name: "stream-sampler") { sampler.run() }
+            threads.forEach { $0.join() }
+            stop.raise()
+            samplerThread.join()
+            finish(workers, startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
+        }
+    }
+
+    func requestStop() {
+        stopRequested.raise()
+        stop.raise()
+        if let listener { shutdown(listener, Int32(SHUT_RDWR)) }
+        acceptThread?.join()
+    }
+
+    private func finish(_ workers: [StreamWorker], startedNs: Int64, windowStart: Int64, windowEnd: Int64) {
+        defer {
+            connections.withLock { fds in
+                fds.forEach { _ = close($0) }
+                fds.removeAll()
+            }
+            if let listener { close(listener) }
+        }
+        if !stopRequested.isRaised, let failure = workers.lazy.compactMap(\.error).first {
+            events(.failed(failure))
+            return
+        }
+        let stopped = workers.map(\.stoppedNs).max() ?? MonotonicClock.now()
+        events(.finished(SideResult(
+            startedNs: startedNs, stoppedNs: stopped, windowStartNs: windowStart, windowEndNs: min(windowEnd, stopped),
+            transactions: 0, lost: 0, latency: nil,
+            bytes: sends ? nil : workers.reduce(0) { $0 + $1.windowBytes },
+            retransmits: sends ? workers.reduce(0) { $0 + $1.retransmits } : nil)))
+    }
+
+    private func acceptLoop(_ listener: Int32) {
+        while !stop.isRaised && connections.withLock({ $0.count }) < spec.streams {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { continue }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            configure(fd)
+            connections.withLock { $0.append(fd) }
+        }
+    }
+
+    /// Socket buffers (when asked) and timeouts so blocked calls see the stop flag.
+    private func configure(_ fd: Int32) {
+        if var size = spec.socketBuffer.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        Socket.setReceiveTimeout(fd, ns: 200_000_000)
+        Socket.setSendTimeout(fd, ms: 200)
+    }
+}

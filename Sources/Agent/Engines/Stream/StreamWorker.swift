@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Shared
+
+/// One bulk stream's thread: sends or receives with one buffer allocated up front. Fields are read by
+/// the supervisor after joining the thread; only `total` is shared while it runs.
+final class StreamWorker: @unchecked Sendable {
+    let fd: Int32
+    private let bufferSize: Int
+    private let rateBitsPerSecond: Int64?
+    private let total: ProgressCounter
+    private(set) var windowBytes: UInt64 = 0
+    private(set) var retransmits: UInt64 = 0
+    private(set) var stoppedNs: Int64 = 0
+    private(set) var error: WireError?
+    /// Time without a byte after which a stream counts as stalled.
+    static let stallNs: Int64 = 3_000_000_000
+
+    init(fd: Int32, bufferSize: Int, rateBitsPerSecond: Int64?, total: ProgressCounter) {
+        self.fd = fd
+        self.bufferSize = bufferSize
+        self.rateBitsPerSecond = rateBitsPerSecond
+        self.total = total
+    }
+
+    /// Sends until `end`, then closes the write side so the receiver sees the end of the stream.
+    func send(until end: Int64, stop: StopFlag) {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0x5A, count: bufferSize)
+        let retransmitsBefore = Self.totalRetransmits(fd)
+        let begin = MonotonicClock.now()
+        var sent: UInt64 = 0
+        var lastProgress = begin
+        while true {
+            let now = MonotonicClock.now()
+            if now >= end || stop.isRaised { break }
+            if let rate = rateBitsPerSecond {
+                let allowed = Double(rate) / 8 * Double(now - begin) / 1e9
+                if Double(sent) > allowed {
+                    let aheadNs = (Double(sent) - allowed) * 8 / Double(rate) * 1e9
+                    MonotonicClock.sleepThenSpin(until: min(end, now + Int64(aheadNs)), spinNs: 0)
+                    continue
+                }
+            }
+            let n = Glibc.send(fd, buffer, bufferSize, Int32(MSG_NOSIGNAL))
+            if n > 0 {
+                sent &+= UInt64(n)
+                lastProgress = now
+            } else if n < 0 && Socket.wouldBlock {
+                if now - lastProgress > Self.stallNs {
+                    error = WireError(.dataPlaneStalled, "data plane stalled: nothing could be sent for 3 s")
+                    break
+                }
+            } else {
+                if !stop.isRaised { error = Socket.error("send on bulk stream") }
+                break
+            }
+        }
+        stoppedNs = MonotonicClock.now()
+        retransmits = Self.totalRetransmits(fd) &- retransmitsBefore
+        shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Receives until the sender closes; counts bytes that arrive inside the window.
+    func receive(windowStart: Int64, windowEnd: Int64, stop: StopFlag) {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var received: UInt64 = 0
+        var lastProgress = MonotonicClock.now()
+        while true {
+            let n = recv(fd, buffer, bufferSize, 0)
+            let now = MonotonicClock.now()
+            if n > 0 {
+                received &+= UInt64(n)
+                total.add(UInt64(n))
+                lastProgress = now
+                if now >= windowStart && now <= windowEnd { windowBytes &+= UInt64(n) }
+            } else if n == 0 {
+                break
+            } else if Socket.wouldBlock {
+                if stop.isRaised || now > windowEnd + Self.stallNs { break }
+                if now - lastProgress > Self.stallNs {
+                    error = WireError(.dataPlaneStalled, "data plane stalled: no bulk data for 3 s")
+                    break
+                }
+            } else {
+                if !stop.isRaised { error = Socket.error("receive on bulk stream") }
+                break
+            }
+        }
+        stoppedNs = MonotonicClock.now()
+    }
+
+    /// The socket's total retransmitted segments (TCP_INFO), 0 if unavailable.
+    static func totalRetransmits(_ fd: Int32) -> UInt64 {
+        var info = tcp_info()
+        var len = socklen_t(MemoryLayout<tcp_info>.size)
+        guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &len) == 0 else { return 0 }
+        return UInt64(info.tcpi_total_retrans)
+    }
+}

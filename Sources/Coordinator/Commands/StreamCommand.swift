@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `lockstep stream`: nuttcp-style bulk transfer between the SUT and the peer, with the SUT's CPU cost.
+struct StreamCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream",
+        abstract: "Bulk TCP transfer (nuttcp-style) in either or both directions, with SUT CPU per byte.")
+
+    @OptionGroup var agents: AgentOptions
+
+    @Option(help: "sut-tx (SUT sends), sut-rx (SUT receives), or both (two steps, one after the other).")
+    var direction: DirectionArgument = .both
+
+    @Option(help: "Length of the measurement window (e.g. 10s).")
+    var duration: DurationArgument = DurationArgument(nanoseconds: 10_000_000_000)
+
+    @Option(help: "Warm-up before the window.")
+    var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
+
+    @Option(help: "Parallel TCP streams.")
+    var streams: Int = 1
+
+    @Option(help: "Bytes per send/recv call (e.g. 64KiB, 1MiB).")
+    var buffer: SizeArgument = SizeArgument(bytes: 65_536)
+
+    @Option(help: "SO_SNDBUF/SO_RCVBUF (default: kernel autotuning).")
+    var socketBuffer: SizeArgument?
+
+    @Option(help: "Rate limit per stream in bits/s (e.g. 5G, 800M).")
+    var rate: SizeArgument?
+
+    @Option(help: "Results directory (must not hold a run yet).")
+    var out: String
+
+    func validate() throws {
+        for spec in specs() {
+            if let problem = spec.problems().first { throw ValidationError(problem) }
+        }
+    }
+
+    func specs() -> [StreamSpec] {
+        direction.directions.map {
+            StreamSpec(
+                direction: $0, streams: streams, bufferSize: buffer.bytes, socketBuffer: socketBuffer?.bytes,
+                rateBitsPerSecond: rate.map { Int64($0.bytes) }, warmupNs: warmup.nanoseconds,
+                durationNs: duration.nanoseconds)
+        }
+    }
+
+    func run() async throws {
+        let plan = RunPlan(
+            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host,
+            token: try CLI.loadToken(agents.tokenFile), steps: specs().map { .stream($0) }, outDirectory: out,
+            command: CommandLine.arguments.joined(separator: " "))
+        let outcomes = try await CLI.reportingErrors { try await BenchmarkRun(plan: plan).run() }
+        print(SummaryTable.render(outcomes))
+        print("results: \(out)")
+    }
+}
+
+/// `--direction`.
+enum DirectionArgument: String, ExpressibleByArgument, CaseIterable {
+    case sutTx = "sut-tx"
+    case sutRx = "sut-rx"
+    case both
+
+    var directions: [StreamDirection] {
+        switch self {
+        case .sutTx: [.sutTx]
+        case .sutRx: [.sutRx]
+        case .both: [.sutTx, .sutRx]
+        }
+    }
+}

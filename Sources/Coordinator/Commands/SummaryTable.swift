@@ -1,0 +1,65 @@
+import Foundation
+import Shared
+
+/// The tables printed after a run: one per kind of workload in it.
+enum SummaryTable {
+    static func render(_ outcomes: [StepOutcome]) -> String {
+        var tables: [String] = []
+        let rr = outcomes.filter { if case .rr = $0.workload { true } else { false } }
+        let stream = outcomes.filter { if case .stream = $0.workload { true } else { false } }
+        if !rr.isEmpty { tables.append(table(rrHeader, rr.map(rrRow))) }
+        if !stream.isEmpty { tables.append(table(streamHeader, stream.map(streamRow))) }
+        return tables.joined(separator: "\n\n")
+    }
+
+    static let rrHeader = [
+        "step", "test", "req/resp", "flows", "trans/s", "mean us", "p50 us", "p99 us", "p99.9 us", "lost", "SUT cpu%",
+        "skew us",
+    ]
+
+    static func rrRow(_ o: StepOutcome) -> [String] {
+        guard case .rr(let spec) = o.workload else { return [] }
+        let h = o.latency
+        return [
+            o.stepID, "\(spec.proto.rawValue.uppercased())_RR", "\(spec.requestSize)/\(spec.responseSize)",
+            String(spec.flows), String(format: "%.0f", o.transactionsPerSecond),
+            String(format: "%.1f", h.totalCount > 0 ? h.mean / 1000 : 0),
+            String(format: "%.1f", Double(h.valueAtPercentile(50)) / 1000),
+            String(format: "%.1f", Double(h.valueAtPercentile(99)) / 1000),
+            String(format: "%.1f", Double(h.valueAtPercentile(99.9)) / 1000),
+            String(o.peer.lost), percent(o.sut.cpu), String(format: "%.0f", Double(o.startSkewNs) / 1000),
+        ]
+    }
+
+    static let streamHeader = [
+        "step", "direction", "streams", "Gbit/s", "retrans", "SUT cpu%", "SUT cpu s", "SUT cycles/B", "cycles from",
+        "peer cpu%", "skew us",
+    ]
+
+    static func streamRow(_ o: StepOutcome) -> [String] {
+        guard case .stream(let spec) = o.workload else { return [] }
+        return [
+            o.stepID, spec.direction.rawValue, String(spec.streams), String(format: "%.2f", o.goodputGbps),
+            String(o.sender.retransmits ?? 0), percent(o.sut.cpu),
+            o.sut.cpu.map { String(format: "%.2f", $0.busySeconds) } ?? "-",
+            o.sutCyclesPerByte.map { String(format: "%.2f", $0) } ?? "-", o.sut.cpu?.cyclesSource ?? "-",
+            percent(o.peer.cpu), String(format: "%.0f", Double(o.startSkewNs) / 1000),
+        ]
+    }
+
+    private static func percent(_ cpu: CPUUsage?) -> String {
+        cpu?.utilizationPercent.map { String(format: "%.1f", $0) } ?? "-"
+    }
+
+    private static func table(_ header: [String], _ body: [[String]]) -> String {
+        let rows = [header] + body
+        let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
+        return rows.map { row in
+            row.enumerated().map { c, cell in
+                c <= 1
+                    ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

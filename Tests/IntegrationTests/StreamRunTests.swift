@@ -1,0 +1,92 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Agent
+@testable import Coordinator
+
+extension Integration {
+    /// Bulk transfer between in-process agents on loopback, both directions, and the CPU meter.
+    @Suite struct StreamRunTests {
+        @Test func bothDirectionsMoveDataAndReportCPUCost() async throws {
+            let scratch = Scratch()
+            let token = try scratch.token().token
+            let sut = try await InProcessAgent(name: "sut", token: token)
+            let peer = try await InProcessAgent(name: "peer", token: token)
+            let out = scratch.path + "/run"
+            let plan = RunPlan(
+                sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
+                steps: [
+                    .stream(StreamSpec(direction: .sutTx, warmupNs: 200_000_000, durationNs: 1_500_000_000)),
+                    .stream(StreamSpec(direction: .sutRx, streams: 2, bufferSize: 131_072, warmupNs: 200_000_000,
+                                       durationNs: 1_500_000_000)),
+                ],
+                outDirectory: out, command: "test")
+            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
+            await sut.shutdown()
+            await peer.shutdown()
+
+            #expect(outcomes.map(\.stepID) == ["stream-sut-tx-1", "stream-sut-rx-2"])
+            for outcome in outcomes {
+                #expect(outcome.goodputGbps > 0.5, "\(outcome.stepID): \(outcome.goodputGbps) Gbit/s")
+                #expect(outcome.sender.retransmits != nil)
+                let cpu = try #require(outcome.sut.cpu)
+                #expect(cpu.busySeconds > 0.1)
+                #expect(abs(cpu.wallSeconds - 1.5) < 0.1, "the meter must cover the window, got \(cpu.wallSeconds) s")
+                #expect(["perf_event", "estimated-cpu-mhz"].contains(cpu.cyclesSource))
+                #expect((outcome.sutCyclesPerByte ?? 0) > 0)
+                #expect(outcome.peer.cpu != nil)
+            }
+            // sut-tx: the peer received; sut-rx: the SUT received.
+            #expect(outcomes[0].peer.bytes ?? 0 > 0 && outcomes[0].sut.bytes == nil)
+            #expect(outcomes[1].sut.bytes ?? 0 > 0 && outcomes[1].peer.bytes == nil)
+
+            let samples = try jsonLines(out + "/samples.jsonl")
+            for metric in ["goodput_gbps", "bytes", "retransmits", "sut_cpu_util_pct", "sut_cpu_seconds",
+                           "sut_cycles_per_byte", "peer_cpu_util_pct"] {
+                for step in ["stream-sut-tx-1", "stream-sut-rx-2"] {
+                    #expect(summaryValue(samples, metric, step: step) != nil, "missing \(metric) in \(step)")
+                }
+            }
+            let cyclesRow = samples.first { $0["metric"] as? String == "sut_cycles_per_byte" }
+            let labels = try #require(cyclesRow?["labels"] as? [String: String])
+            #expect(labels["direction"] == "sut-tx")
+            #expect(labels["host"] == "sut")
+            #expect(labels["cycles_source"] != nil)
+            #expect(samples.contains {
+                $0["metric"] as? String == "goodput_gbps" && ($0["labels"] as? [String: String])?["kind"] == "interval"
+            })
+            let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
+            #expect(summary.hasPrefix("step,workload,goodput_gbps"))
+            #expect(!FileManager.default.fileExists(atPath: out + "/histograms/stream-sut-tx-1.hgrm"))
+        }
+
+        @Test func meterSeesAKnownLoad() async throws {
+            // One thread spinning for the whole window is one CPU-second per second, give or take the rest of the machine.
+            let stop = StopFlag()
+            let spinner = EngineThread(name: "spin") {
+                while !stop.isRaised {}
+            }
+            let start = MonotonicClock.now() + 100_000_000
+            let meter = CPUMeter(startNs: start, endNs: start + 1_000_000_000)
+            try await Task.sleep(for: .milliseconds(1200))
+            let usage = try #require(meter.finish())
+            stop.raise()
+            spinner.join()
+            #expect(usage.busySeconds >= 0.9, "a spinning thread must show as busy, got \(usage.busySeconds) s")
+            #expect(usage.busySeconds <= Double(usage.cpus) * usage.wallSeconds + 0.05)
+            #expect(abs(usage.wallSeconds - 1.0) < 0.05)
+            #expect(usage.meterReadNs > 0 && usage.meterReadNs < 50_000_000)
+        }
+
+        @Test func meterStoppedBeforeItsWindowHasNoResult() {
+            let meter = CPUMeter(startNs: MonotonicClock.now() + 10_000_000_000, endNs: MonotonicClock.now() + 20_000_000_000)
+            #expect(meter.finish() == nil)
+        }
+
+        @Test(arguments: [("64KiB", 65_536), ("1MiB", 1_048_576), ("5G", 5_000_000_000), ("800M", 800_000_000), ("4096", 4096)])
+        func sizeArguments(_ text: String, _ bytes: Int) {
+            #expect(SizeArgument(argument: text)?.bytes == bytes)
+        }
+    }
+}
