@@ -10,7 +10,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "lockstep-agent",
         abstract: "The lockstep agent: serves one coordinator, runs servers and load generators.",
         version: LockstepVersion.current,
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, MeterCommand.self])
 }
 
 /// `lockstep-agent serve`.

@@ -41,7 +41,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
             var fds: [Int32] = []
             do {
                 for _ in 0..<spec.streams {
-                    let fd = try Socket.connected(to: target, type: Int32(SOCK_STREAM.rawValue))
+                    let fd = try Socket.connected(to: target, type: Int32(SOCK_STREAM.rawValue), noDelay: false)
                     configure(fd)
                     fds.append(fd)
                 }

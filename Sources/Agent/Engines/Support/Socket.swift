@@ -54,8 +54,12 @@ enum Socket {
         return fd
     }
 
-    /// A socket connected to `endpoint`; TCP gets `TCP_NODELAY`. Fails after `timeoutMs`.
-    static func connected(to endpoint: Endpoint, type: Int32, timeoutMs: Int32 = 3000) throws -> Int32 {
+    /// A socket connected to `endpoint`; TCP gets `TCP_NODELAY` when `noDelay` (request/response
+    /// traffic; bulk senders leave Nagle on so a write's tail does not go out as a runt segment).
+    /// Fails after `timeoutMs`.
+    static func connected(to endpoint: Endpoint, type: Int32, noDelay: Bool = true, timeoutMs: Int32 = 3000) throws
+        -> Int32
+    {
         var (addr, len, family) = try resolve(endpoint.host, port: endpoint.port, type: type)
         let fd = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw error("socket") }
@@ -71,8 +75,10 @@ enum Socket {
             throw e
         }
         if type == Int32(SOCK_STREAM.rawValue) {
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if noDelay {
+                var one: Int32 = 1
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
             setSendTimeout(fd, ms: 0)
         }
         return fd
