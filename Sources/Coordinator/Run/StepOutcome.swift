@@ -80,6 +80,8 @@ struct StepOutcome {
     private func intervalSamples(labels: [String: String]) -> [MetricSample] {
         var out: [MetricSample] = []
         for (role, side, host) in [(Role.peer, peer, peerName), (Role.sut, sut, sutName)] {
+            // Bulk goodput is what arrived: only the receiving side's intervals count.
+            if case .stream(let s) = workload, role != (s.sutSends ? .peer : .sut) { continue }
             for interval in intervalsByRole[role] ?? [] {
                 var l = labels
                 l["kind"] = "interval"

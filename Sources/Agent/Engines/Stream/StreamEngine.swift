@@ -96,6 +96,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
         stopRequested.raise()
         stop.raise()
         if let listener { shutdown(listener, Int32(SHUT_RDWR)) }
+        connections.withLock { $0.forEach { fd in _ = shutdown(fd, Int32(SHUT_RDWR)) } }
         acceptThread?.join()
     }
 
@@ -135,7 +136,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
+        // Receivers wake every 200 ms to look at the stop flag; a blocked sender is woken by requestStop's shutdown.
         Socket.setReceiveTimeout(fd, ns: 200_000_000)
-        Socket.setSendTimeout(fd, ms: 200)
     }
 }

@@ -47,6 +47,7 @@ final class StreamWorker: @unchecked Sendable {
             let n = Glibc.send(fd, buffer, bufferSize, Int32(MSG_NOSIGNAL))
             if n > 0 {
                 sent &+= UInt64(n)
+                total.add(UInt64(n))
                 lastProgress = now
             } else if n < 0 && Socket.wouldBlock {
                 if now - lastProgress > Self.stallNs {
