@@ -23,6 +23,7 @@ let package = Package(
         .target(
             name: "Shared",
             dependencies: [
+                "CLockstepSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,4 +21,8 @@ int lockstep_perf_cycles_open(int cpu) {
 int64_t lockstep_perf_read(int fd) {
     uint64_t value = 0;
     return read(fd, &value, sizeof(value)) == sizeof(value) ? (int64_t)value : -1;
+}
+
+int lockstep_set_timer_slack_ns(unsigned long ns) {
+    return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) == 0 ? 0 : -errno;
 }

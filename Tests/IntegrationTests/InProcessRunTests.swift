@@ -17,9 +17,10 @@ extension Integration {
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
                     .rr(RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000)),
-                    .rr(RRSpec(
-                        proto: .udp, requestSize: 64, responseSize: 1024, flows: 2, warmupNs: 200_000_000,
-                        durationNs: 1_000_000_000)),
+                    .rr(
+                        RRSpec(
+                            proto: .udp, requestSize: 64, responseSize: 1024, flows: 2, warmupNs: 200_000_000,
+                            durationNs: 1_000_000_000)),
                 ],
                 outDirectory: out, command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
@@ -54,10 +55,10 @@ extension Integration {
             let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
             #expect(summary.count == 3)
             #expect(summary[0].hasPrefix("step,workload,transactions_per_sec,transactions,latency_mean_us"))
-        #expect(summary[2].hasPrefix("rr-udp-2,rr,"))
-        // CPU is metered for RR too.
-        #expect(summaryValue(samples, "sut_cpu_util_pct", step: "rr-tcp-1") != nil)
-        #expect(summaryValue(samples, "peer_cpu_util_pct", step: "rr-tcp-1") != nil)
+            #expect(summary[2].hasPrefix("rr-udp-2,rr,"))
+            // CPU is metered for RR too.
+            #expect(summaryValue(samples, "sut_cpu_util_pct", step: "rr-tcp-1") != nil)
+            #expect(summaryValue(samples, "peer_cpu_util_pct", step: "rr-tcp-1") != nil)
             for step in ["rr-tcp-1", "rr-udp-2"] {
                 let hgrm = try String(contentsOfFile: "\(out)/histograms/\(step).hgrm", encoding: .utf8)
                 #expect(hgrm.contains("Percentile"))

@@ -18,8 +18,10 @@ extension Integration {
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
                     .stream(StreamSpec(direction: .sutTx, warmupNs: 200_000_000, durationNs: 1_500_000_000)),
-                    .stream(StreamSpec(direction: .sutRx, streams: 2, bufferSize: 131_072, warmupNs: 200_000_000,
-                                       durationNs: 1_500_000_000)),
+                    .stream(
+                        StreamSpec(
+                            direction: .sutRx, streams: 2, bufferSize: 131_072, warmupNs: 200_000_000,
+                            durationNs: 1_500_000_000)),
                 ],
                 outDirectory: out, command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
@@ -42,8 +44,10 @@ extension Integration {
             #expect(outcomes[1].sut.bytes ?? 0 > 0 && outcomes[1].peer.bytes == nil)
 
             let samples = try jsonLines(out + "/samples.jsonl")
-            for metric in ["goodput_gbps", "bytes", "retransmits", "sut_cpu_util_pct", "sut_cpu_seconds",
-                           "sut_cycles_per_byte", "peer_cpu_util_pct"] {
+            for metric in [
+                "goodput_gbps", "bytes", "retransmits", "sut_cpu_util_pct", "sut_cpu_seconds",
+                "sut_cycles_per_byte", "peer_cpu_util_pct",
+            ] {
                 for step in ["stream-sut-tx-1", "stream-sut-rx-2"] {
                     #expect(summaryValue(samples, metric, step: step) != nil, "missing \(metric) in \(step)")
                 }
@@ -53,9 +57,11 @@ extension Integration {
             #expect(labels["direction"] == "sut-tx")
             #expect(labels["host"] == "sut")
             #expect(labels["cycles_source"] != nil)
-            #expect(samples.contains {
-                $0["metric"] as? String == "goodput_gbps" && ($0["labels"] as? [String: String])?["kind"] == "interval"
-            })
+            #expect(
+                samples.contains {
+                    $0["metric"] as? String == "goodput_gbps"
+                        && ($0["labels"] as? [String: String])?["kind"] == "interval"
+                })
             let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
             #expect(summary.hasPrefix("step,workload,goodput_gbps"))
             #expect(!FileManager.default.fileExists(atPath: out + "/histograms/stream-sut-tx-1.hgrm"))
@@ -80,11 +86,14 @@ extension Integration {
         }
 
         @Test func meterStoppedBeforeItsWindowHasNoResult() {
-            let meter = CPUMeter(startNs: MonotonicClock.now() + 10_000_000_000, endNs: MonotonicClock.now() + 20_000_000_000)
+            let meter = CPUMeter(
+                startNs: MonotonicClock.now() + 10_000_000_000, endNs: MonotonicClock.now() + 20_000_000_000)
             #expect(meter.finish() == nil)
         }
 
-        @Test(arguments: [("64KiB", 65_536), ("1MiB", 1_048_576), ("5G", 5_000_000_000), ("800M", 800_000_000), ("4096", 4096)])
+        @Test(arguments: [
+            ("64KiB", 65_536), ("1MiB", 1_048_576), ("5G", 5_000_000_000), ("800M", 800_000_000), ("4096", 4096),
+        ])
         func sizeArguments(_ text: String, _ bytes: Int) {
             #expect(SizeArgument(argument: text)?.bytes == bytes)
         }

@@ -4,6 +4,10 @@ import Testing
 
 @testable import Coordinator
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The SUT agent runs in a Linux time namespace whose monotonic and boot clocks are 1000 s ahead:
 /// a real, kernel-made clock offset that the coordinator must recover within its error bound.
 extension Integration {
@@ -13,7 +17,10 @@ extension Integration {
             let (tokenPath, token) = try scratch.token()
             let shifted = try AgentProcess(
                 name: "sut", tokenPath: tokenPath, scratch: scratch,
-                prefix: ["/usr/bin/unshare", "--fork", "--time", "--monotonic", "1000", "--boottime", "1000"])
+                prefix: [
+                    "/usr/bin/unshare", "--fork", "--kill-child=SIGKILL", "--time", "--monotonic", "1000", "--boottime",
+                    "1000",
+                ])
             let peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
             let out = scratch.path + "/run"
             let plan = RunPlan(
@@ -46,6 +53,11 @@ extension Integration {
             // The agent's own reading is kept beside the merged time, 1000 s apart.
             let sutRow = try #require(log.first { $0["host"] as? String == "sut" && $0["agent_t_ns"] != nil })
             #expect(abs((sutRow["agent_t_ns"] as! Int) - (sutRow["t_ns"] as! Int) - Int(trueOffset)) < 10_000_000)
+
+            // Ending the wrapper must end the agent inside the namespace too: nothing may outlive the test.
+            shifted.child.terminate(signal: SIGKILL)
+            peer.child.terminate()
+            try expectEventually(seconds: 5, "an agent outlived its test") { processes(mentioning: tokenPath).isEmpty }
         }
     }
 }

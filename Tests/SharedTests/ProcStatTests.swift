@@ -21,8 +21,11 @@ import Testing
 
     @Test func parsesTheAggregateAndEachCPU() {
         let s = snapshot(recordedA)
-        #expect(s.total == CPUTimes(user: 10132153, nice: 290696, system: 3084719, idle: 46828483, iowait: 16683,
-                                    irq: 0, softirq: 25195, steal: 0))
+        #expect(
+            s.total
+                == CPUTimes(
+                    user: 10132153, nice: 290696, system: 3084719, idle: 46828483, iowait: 16683,
+                    irq: 0, softirq: 25195, steal: 0))
         #expect(s.perCPU.keys.sorted() == [0, 1])
         #expect(s.perCPU[1]?.softirq == 2390)
         // guest time is already inside user: it is not added twice.
@@ -40,14 +43,18 @@ import Testing
     }
 
     @Test func windowArithmetic() {
-        let a = ProcStatSnapshot(total: CPUTimes(), perCPU: [
-            0: CPUTimes(user: 100, system: 50, idle: 1000, iowait: 10, irq: 1, softirq: 4, steal: 5),
-            1: CPUTimes(user: 10, idle: 2000),
-        ])
-        let b = ProcStatSnapshot(total: CPUTimes(), perCPU: [
-            0: CPUTimes(user: 160, system: 70, idle: 1010, iowait: 10, irq: 2, softirq: 8, steal: 5),
-            1: CPUTimes(user: 10, idle: 2100),
-        ])
+        let a = ProcStatSnapshot(
+            total: CPUTimes(),
+            perCPU: [
+                0: CPUTimes(user: 100, system: 50, idle: 1000, iowait: 10, irq: 1, softirq: 4, steal: 5),
+                1: CPUTimes(user: 10, idle: 2000),
+            ])
+        let b = ProcStatSnapshot(
+            total: CPUTimes(),
+            perCPU: [
+                0: CPUTimes(user: 160, system: 70, idle: 1010, iowait: 10, irq: 2, softirq: 8, steal: 5),
+                1: CPUTimes(user: 10, idle: 2100),
+            ])
         let u = CPUUsage.between(a, b, ticksPerSecond: 100, wallSeconds: 1)
         // cpu0: busy 60+20+1+4 = 85 ticks, idle 10; cpu1: busy 0, idle 100.
         #expect(u.busySeconds == 0.85)
@@ -60,7 +67,8 @@ import Testing
     }
 
     @Test func cpuGoingOfflineIsLeftOutAndNoted() {
-        let a = ProcStatSnapshot(total: CPUTimes(), perCPU: [0: CPUTimes(user: 0, idle: 0), 1: CPUTimes(user: 0, idle: 0)])
+        let a = ProcStatSnapshot(
+            total: CPUTimes(), perCPU: [0: CPUTimes(user: 0, idle: 0), 1: CPUTimes(user: 0, idle: 0)])
         let b = ProcStatSnapshot(total: CPUTimes(), perCPU: [0: CPUTimes(user: 50, idle: 50)])
         let u = CPUUsage.between(a, b, ticksPerSecond: 100, wallSeconds: 1)
         #expect(u.cpus == 1)
@@ -70,12 +78,16 @@ import Testing
 
     @Test func counterGoingBackwardsContributesNothing() {
         // A wrapped (or reset, after hot-plug) counter must not become 2^64 ticks of busy time.
-        let a = ProcStatSnapshot(total: CPUTimes(), perCPU: [
-            0: CPUTimes(user: UInt64.max - 5, idle: 100), 1: CPUTimes(user: 10, idle: 100),
-        ])
-        let b = ProcStatSnapshot(total: CPUTimes(), perCPU: [
-            0: CPUTimes(user: 20, idle: 150), 1: CPUTimes(user: 30, idle: 180),
-        ])
+        let a = ProcStatSnapshot(
+            total: CPUTimes(),
+            perCPU: [
+                0: CPUTimes(user: UInt64.max - 5, idle: 100), 1: CPUTimes(user: 10, idle: 100),
+            ])
+        let b = ProcStatSnapshot(
+            total: CPUTimes(),
+            perCPU: [
+                0: CPUTimes(user: 20, idle: 150), 1: CPUTimes(user: 30, idle: 180),
+            ])
         let u = CPUUsage.between(a, b, ticksPerSecond: 100, wallSeconds: 1)
         #expect(u.busySeconds == 0.2)
         #expect(u.utilizationPercent == 20)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CLockstepSys
 import Foundation
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Measures this host's system-wide CPU use over exactly a step's measurement window: one
 /// `/proc/stat` reading (and hardware cycle counters where the kernel offers them) when the window

@@ -11,7 +11,9 @@ struct MeterCommand: ParsableCommand {
     @Option(help: "Length of the window in seconds.")
     var seconds: Double = 1
 
-    @Option(help: "Start of the window on CLOCK_MONOTONIC in nanoseconds (default: now), to line it up with another reading.")
+    @Option(
+        help:
+            "Start of the window on CLOCK_MONOTONIC in nanoseconds (default: now), to line it up with another reading.")
     var startAtNs: Int64?
 
     func validate() throws {

@@ -34,8 +34,9 @@ struct IntervalSampler: Sendable {
                 .sample(
                     IntervalSample(
                         stepID: stepID, index: index, tNs: t, lengthNs: t - previousT,
-                        transactions: current.transactions &- previous.transactions, lost: current.lost &- previous.lost,
-                bytes: current.bytes.map { $0 &- (previous.bytes ?? 0) })))
+                        transactions: current.transactions &- previous.transactions,
+                        lost: current.lost &- previous.lost,
+                        bytes: current.bytes.map { $0 &- (previous.bytes ?? 0) })))
             previous = current
             previousT = t
             index += 1

@@ -23,9 +23,10 @@ struct QuickstartCommand: AsyncParsableCommand {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
             let steps = [RRProtocol.tcp, .udp].map {
-                Workload.rr(RRSpec(
-                    proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: 500_000_000,
-                    durationNs: duration.nanoseconds))
+                Workload.rr(
+                    RRSpec(
+                        proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: 500_000_000,
+                        durationNs: duration.nanoseconds))
             }
             let plan = RunPlan(
                 sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",

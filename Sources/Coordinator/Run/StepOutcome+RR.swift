@@ -20,9 +20,12 @@ extension StepOutcome {
         let h = latency
         func us(_ ns: UInt64) -> Double { Double(ns) / 1000 }
         return [
-            MetricSample(metric: "transactions_per_sec", value: transactionsPerSecond, unit: "transactions/s", labels: labels),
-            MetricSample(metric: "transactions", value: Double(peer.transactions), unit: "transactions", labels: labels),
-            MetricSample(metric: "latency_mean_us", value: h.totalCount > 0 ? h.mean / 1000 : 0, unit: "us", labels: labels),
+            MetricSample(
+                metric: "transactions_per_sec", value: transactionsPerSecond, unit: "transactions/s", labels: labels),
+            MetricSample(
+                metric: "transactions", value: Double(peer.transactions), unit: "transactions", labels: labels),
+            MetricSample(
+                metric: "latency_mean_us", value: h.totalCount > 0 ? h.mean / 1000 : 0, unit: "us", labels: labels),
             MetricSample(metric: "latency_p50_us", value: us(h.valueAtPercentile(50)), unit: "us", labels: labels),
             MetricSample(metric: "latency_p90_us", value: us(h.valueAtPercentile(90)), unit: "us", labels: labels),
             MetricSample(metric: "latency_p99_us", value: us(h.valueAtPercentile(99)), unit: "us", labels: labels),

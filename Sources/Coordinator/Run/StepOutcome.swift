@@ -56,7 +56,8 @@ struct StepOutcome {
         }
         return specific + cpuSamples(labels: labels) + [
             MetricSample(metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: labels),
-            MetricSample(metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
+            MetricSample(
+                metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
         ] + intervalSamples(labels: labels)
     }
 
@@ -91,13 +92,19 @@ struct StepOutcome {
                 l["warmup"] = interval.tNs <= side.windowStartNs ? "true" : "false"
                 let seconds = Double(max(interval.lengthNs, 1)) / 1e9
                 if let bytes = interval.bytes {
-                    out.append(MetricSample(metric: "goodput_gbps", value: Double(bytes) * 8 / seconds / 1e9,
-                                            unit: "Gbit/s", labels: l))
+                    out.append(
+                        MetricSample(
+                            metric: "goodput_gbps", value: Double(bytes) * 8 / seconds / 1e9,
+                            unit: "Gbit/s", labels: l))
                 } else {
-                    out.append(MetricSample(metric: "transactions_per_sec", value: Double(interval.transactions) / seconds,
-                                            unit: "transactions/s", labels: l))
-                    out.append(MetricSample(metric: "lost_transactions", value: Double(interval.lost),
-                                            unit: "transactions", labels: l))
+                    out.append(
+                        MetricSample(
+                            metric: "transactions_per_sec", value: Double(interval.transactions) / seconds,
+                            unit: "transactions/s", labels: l))
+                    out.append(
+                        MetricSample(
+                            metric: "lost_transactions", value: Double(interval.lost),
+                            unit: "transactions", labels: l))
                 }
             }
         }
@@ -120,8 +127,9 @@ struct StepOutcome {
         }
         var lines = [(["step", "workload"] + columns).joined(separator: ",")]
         for (step, workload, values) in rows {
-            lines.append(([step, workload] + columns.map { values[$0].map { String(format: "%.6g", $0) } ?? "" })
-                .joined(separator: ","))
+            lines.append(
+                ([step, workload] + columns.map { values[$0].map { String(format: "%.6g", $0) } ?? "" })
+                    .joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -139,7 +147,8 @@ struct StepOutcome {
         let timing = "\(seconds(workload.timing.warmupNs)) warm-up + \(seconds(workload.timing.durationNs))"
         switch workload {
         case .rr(let s):
-            return "\(s.proto.rawValue.uppercased())_RR \(s.requestSize)/\(s.responseSize) bytes, \(s.flows) flow(s), \(timing)"
+            return
+                "\(s.proto.rawValue.uppercased())_RR \(s.requestSize)/\(s.responseSize) bytes, \(s.flows) flow(s), \(timing)"
         case .stream(let s):
             return "bulk \(s.direction.rawValue), \(s.streams) stream(s), \(s.bufferSize)-byte buffers, \(timing)"
         }

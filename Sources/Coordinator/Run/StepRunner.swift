@@ -25,7 +25,10 @@ struct StepRunner {
 
         log.record("step.prepare.sent", step: stepID, ["agent": sut.name])
         sut.link.send(
-            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .sut, workload: workload.binding(sutDataHost)))))
+            .prepare(
+                Prepare(
+                    step: StepSpec(
+                        runID: log.runID, stepID: stepID, role: .sut, workload: workload.binding(sutDataHost)))))
         let ready = try await expect(sut, stepID, within: 10_000_000_000) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }
@@ -35,7 +38,11 @@ struct StepRunner {
         log.record("step.ready", step: stepID, ["agent": sut.name, "endpoint": "\(sutDataHost):\(port)"])
 
         peer.link.send(
-            .prepare(Prepare(step: StepSpec(runID: log.runID, stepID: stepID, role: .peer, workload: workload.targeting(Endpoint(host: sutDataHost, port: port))))))
+            .prepare(
+                Prepare(
+                    step: StepSpec(
+                        runID: log.runID, stepID: stepID, role: .peer,
+                        workload: workload.targeting(Endpoint(host: sutDataHost, port: port))))))
         _ = try await expect(peer, stepID, within: 10_000_000_000) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }

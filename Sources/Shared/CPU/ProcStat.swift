@@ -9,8 +9,10 @@ package struct CPUTimes: Codable, Equatable, Sendable {
     package var softirq: UInt64 = 0
     package var steal: UInt64 = 0
 
-    package init(user: UInt64 = 0, nice: UInt64 = 0, system: UInt64 = 0, idle: UInt64 = 0, iowait: UInt64 = 0,
-                 irq: UInt64 = 0, softirq: UInt64 = 0, steal: UInt64 = 0) {
+    package init(
+        user: UInt64 = 0, nice: UInt64 = 0, system: UInt64 = 0, idle: UInt64 = 0, iowait: UInt64 = 0,
+        irq: UInt64 = 0, softirq: UInt64 = 0, steal: UInt64 = 0
+    ) {
         self.user = user
         self.nice = nice
         self.system = system
@@ -41,8 +43,9 @@ package struct ProcStatSnapshot: Equatable, Sendable {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 5 else { continue }
             let n = fields.dropFirst().prefix(8).map { UInt64($0) ?? 0 } + Array(repeating: 0, count: 8)
-            let times = CPUTimes(user: n[0], nice: n[1], system: n[2], idle: n[3], iowait: n[4], irq: n[5],
-                                 softirq: n[6], steal: n[7])
+            let times = CPUTimes(
+                user: n[0], nice: n[1], system: n[2], idle: n[3], iowait: n[4], irq: n[5],
+                softirq: n[6], steal: n[7])
             if fields[0] == "cpu" {
                 total = times
             } else if let index = Int(fields[0].dropFirst(3)) {
@@ -83,8 +86,10 @@ package struct CPUUsage: Codable, Equatable, Sendable {
     /// Time the meter itself spent reading its sources, nanoseconds (its whole cost per window).
     package var meterReadNs: Int64 = 0
 
-    package init(busySeconds: Double, idleSeconds: Double, utilizationPercent: Double?, perCPUPercent: [Int: Double],
-                 cpus: Int, wallSeconds: Double, cycles: Double?, cyclesSource: String, notes: [String]) {
+    package init(
+        busySeconds: Double, idleSeconds: Double, utilizationPercent: Double?, perCPUPercent: [Int: Double],
+        cpus: Int, wallSeconds: Double, cycles: Double?, cyclesSource: String, notes: [String]
+    ) {
         self.busySeconds = busySeconds
         self.idleSeconds = idleSeconds
         self.utilizationPercent = utilizationPercent
@@ -100,8 +105,10 @@ package struct CPUUsage: Codable, Equatable, Sendable {
     /// came online mid-window is left out and noted). A counter that went backwards (wrap or a
     /// hot-plugged CPU's reset) contributes nothing and is noted. A window with no ticks at all has
     /// no utilization (`nil`), not a division by zero.
-    package static func between(_ a: ProcStatSnapshot, _ b: ProcStatSnapshot, ticksPerSecond: Double,
-                                wallSeconds: Double) -> CPUUsage {
+    package static func between(
+        _ a: ProcStatSnapshot, _ b: ProcStatSnapshot, ticksPerSecond: Double,
+        wallSeconds: Double
+    ) -> CPUUsage {
         var busy: UInt64 = 0
         var idle: UInt64 = 0
         var perCPU: [Int: Double] = [:]
@@ -109,7 +116,9 @@ package struct CPUUsage: Codable, Equatable, Sendable {
         let common = Set(a.perCPU.keys).intersection(b.perCPU.keys)
         let changed = Set(a.perCPU.keys).symmetricDifference(b.perCPU.keys)
         if !changed.isEmpty {
-            notes.append("CPUs \(changed.sorted().map(String.init).joined(separator: ",")) went offline or online during the window; left out")
+            notes.append(
+                "CPUs \(changed.sorted().map(String.init).joined(separator: ",")) went offline or online during the window; left out"
+            )
         }
         for cpu in common.sorted() {
             let (x, y) = (a.perCPU[cpu]!, b.perCPU[cpu]!)

@@ -1,3 +1,5 @@
+import CLockstepSys
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -13,14 +15,16 @@ package enum MonotonicClock {
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
-    /// How long before a synchronized start the one starting thread stops sleeping and spins:
-    /// longer than the kernel's timer slack (50 us), short enough not to steal a core for long.
-    package static let startSpinNs: Int64 = 300_000
+    /// How long before a synchronized start the one starting thread stops sleeping and spins. The
+    /// spinning thread's timer slack is set to 1 ns first, so its sleep ends within microseconds and a
+    /// short spin suffices (two agents spinning on one small machine would preempt each other).
+    package static let startSpinNs: Int64 = 100_000
 
     /// Sleeps until `deadline`, then spins the last `spinNs` so the wake-up is within microseconds.
     /// Returns the instant it really returned.
     @discardableResult
     package static func sleepThenSpin(until deadline: Int64, spinNs: Int64 = startSpinNs) -> Int64 {
+        if spinNs > 0 { _ = lockstep_set_timer_slack_ns(1) }
         var now = now()
         while deadline - now > spinNs {
             let sleepFor = deadline - now - spinNs

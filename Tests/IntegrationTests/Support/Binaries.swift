@@ -164,3 +164,16 @@ func summaryValue(_ samples: [[String: Any]], _ metric: String, step: String? = 
             && (step == nil || labels["step"] == step)
     }?["value"] as? Double
 }
+
+/// PIDs of live (not zombie) processes whose command line contains `text`.
+func processes(mentioning text: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+            String(decoding: cmdline, as: UTF8.self).contains(text),
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+        else { return false }
+        return state != "Z"
+    }
+}

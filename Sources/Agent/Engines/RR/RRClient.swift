@@ -50,7 +50,8 @@ final class RRClient: Engine, @unchecked Sendable {
         let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
             [flows] in
             IntervalSampler.Counters(
-                transactions: flows.reduce(0) { $0 + $1.done.current }, lost: flows.reduce(0) { $0 + $1.lostCounter.current })
+                transactions: flows.reduce(0) { $0 + $1.done.current },
+                lost: flows.reduce(0) { $0 + $1.lostCounter.current })
         }
         let samplerThread = EngineThread(name: "rr-sampler") { sampler.run() }
         _ = EngineThread(name: "rr-supervisor") { [self] in

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Shared
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Both ends of a nuttcp-style bulk transfer. The SUT listens on its data address and accepts
 /// `streams` connections; the peer connects them at prepare. At the start instant each connection
@@ -57,10 +58,10 @@ final class StreamEngine: Engine, @unchecked Sendable {
         let windowStart = atNs + spec.warmupNs
         let windowEnd = windowStart + spec.durationNs
         _ = EngineThread(name: "stream-supervisor") { [self] in
-            let started = MonotonicClock.sleepThenSpin(until: atNs)
             // The SUT must hold every stream before it can start; the peer connected them at prepare.
-            let deadline = started + 2_000_000_000
-            while connections.withLock({ $0.count }) < spec.streams && MonotonicClock.now() < deadline && !stop.isRaised {
+            let deadline = MonotonicClock.now() + 2_000_000_000
+            while connections.withLock({ $0.count }) < spec.streams && MonotonicClock.now() < deadline && !stop.isRaised
+            {
                 usleep(1000)
             }
             let fds = connections.withLock { $0 }
@@ -68,12 +69,15 @@ final class StreamEngine: Engine, @unchecked Sendable {
                 events(.failed(WireError(.dataPlane, "only \(fds.count) of \(spec.streams) streams connected")))
                 return
             }
-            events(.started(started))
+            // Workers exist well before the start instant and sleep to it; only the first spins. Threads
+            // created at the instant by spinning parents tended to share a CPU (13 instead of 20+ Gbit/s).
             let workers = fds.map { fd in
-                StreamWorker(fd: fd, bufferSize: spec.bufferSize, rateBitsPerSecond: spec.rateBitsPerSecond, total: totalBytes)
+                StreamWorker(
+                    fd: fd, bufferSize: spec.bufferSize, rateBitsPerSecond: spec.rateBitsPerSecond, total: totalBytes)
             }
-            let threads = workers.map { worker in
+            let threads = workers.enumerated().map { index, worker in
                 EngineThread(name: "stream-worker") { [self] in
+                    worker.waitForStart(atNs, spin: index == 0)
                     if sends {
                         worker.send(until: windowEnd, stop: stop)
                     } else {
@@ -81,6 +85,9 @@ final class StreamEngine: Engine, @unchecked Sendable {
                     }
                 }
             }
+            MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
+            let started = workers[0].awaitStart()
+            events(.started(started))
             let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
                 [totalBytes] in IntervalSampler.Counters(bytes: totalBytes.current)
             }
@@ -113,11 +120,14 @@ final class StreamEngine: Engine, @unchecked Sendable {
             return
         }
         let stopped = workers.map(\.stoppedNs).max() ?? MonotonicClock.now()
-        events(.finished(SideResult(
-            startedNs: startedNs, stoppedNs: stopped, windowStartNs: windowStart, windowEndNs: min(windowEnd, stopped),
-            transactions: 0, lost: 0, latency: nil,
-            bytes: sends ? nil : workers.reduce(0) { $0 + $1.windowBytes },
-            retransmits: sends ? workers.reduce(0) { $0 + $1.retransmits } : nil)))
+        events(
+            .finished(
+                SideResult(
+                    startedNs: startedNs, stoppedNs: stopped, windowStartNs: windowStart,
+                    windowEndNs: min(windowEnd, stopped),
+                    transactions: 0, lost: 0, latency: nil,
+                    bytes: sends ? nil : workers.reduce(0) { $0 + $1.windowBytes },
+                    retransmits: sends ? workers.reduce(0) { $0 + $1.retransmits } : nil)))
     }
 
     private func acceptLoop(_ listener: Int32) {

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One bulk stream's thread: sends or receives with one buffer allocated up front. Fields are read by
 /// the supervisor after joining the thread; only `total` is shared while it runs.
@@ -14,6 +15,21 @@ final class StreamWorker: @unchecked Sendable {
     private(set) var retransmits: UInt64 = 0
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
+    /// When the worker really started (0 until then).
+    private let startedAt = ProgressCounter()
+
+    /// Sleeps until the start instant (spinning the last stretch if `spin`) and records when it woke.
+    func waitForStart(_ atNs: Int64, spin: Bool) {
+        startedAt.publish(
+            UInt64(MonotonicClock.sleepThenSpin(until: atNs, spinNs: spin ? MonotonicClock.startSpinNs : 0)))
+    }
+
+    /// Waits until the worker has started; its start instant.
+    func awaitStart() -> Int64 {
+        while startedAt.current == 0 { usleep(20) }
+        return Int64(startedAt.current)
+    }
+
     /// Time without a byte after which a stream counts as stalled.
     static let stallNs: Int64 = 3_000_000_000
 

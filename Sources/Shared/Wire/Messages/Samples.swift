@@ -13,8 +13,10 @@ package struct IntervalSample: Codable, Equatable, Sendable {
     package var lost: UInt64
     /// Payload bytes received in the interval (bulk transfer).
     package var bytes: UInt64?
-    package init(stepID: String, index: Int, tNs: Int64, lengthNs: Int64, transactions: UInt64, lost: UInt64,
-                 bytes: UInt64? = nil) {
+    package init(
+        stepID: String, index: Int, tNs: Int64, lengthNs: Int64, transactions: UInt64, lost: UInt64,
+        bytes: UInt64? = nil
+    ) {
         self.stepID = stepID
         self.index = index
         self.tNs = tNs
