@@ -3,6 +3,7 @@
 #   util-linux  unshare: the time-namespace test runs an agent with its clocks moved by 1000 s
 #   iproute2    network namespaces for the lab tests
 #   procps      process inspection in tests
+# (the benchmarks also want sockperf, nuttcp and iperf3; the tests do not)
 set -euo pipefail
 PACKAGES=(util-linux iproute2 procps)
 missing=()
