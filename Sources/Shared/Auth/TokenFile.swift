@@ -6,6 +6,7 @@ import Foundation
 
 /// The per-lab secret both sides prove they hold. Read from a file that only its owner may read.
 package struct Token: Sendable {
+    /// The secret, as read from the file (surrounding whitespace removed).
     package let bytes: [UInt8]
 
     package init(bytes: [UInt8]) { self.bytes = bytes }

@@ -1,12 +1,20 @@
 /// Cumulative CPU time of one CPU (or all) from one `/proc/stat` line, in clock ticks (USER_HZ).
 package struct CPUTimes: Codable, Equatable, Sendable {
+    /// Time in user mode (includes guest time).
     package var user: UInt64 = 0
+    /// Time in user mode at low priority.
     package var nice: UInt64 = 0
+    /// Time in kernel mode.
     package var system: UInt64 = 0
+    /// Idle time.
     package var idle: UInt64 = 0
+    /// Idle time with I/O outstanding (counted as idle).
     package var iowait: UInt64 = 0
+    /// Time servicing hardware interrupts.
     package var irq: UInt64 = 0
+    /// Time servicing softirqs (most network stack work).
     package var softirq: UInt64 = 0
+    /// Time the hypervisor ran something else (counted as busy: the guest wanted the CPU).
     package var steal: UInt64 = 0
 
     package init(
@@ -31,6 +39,7 @@ package struct CPUTimes: Codable, Equatable, Sendable {
 
 /// One reading of `/proc/stat`: the aggregate line and each online CPU's line.
 package struct ProcStatSnapshot: Equatable, Sendable {
+    /// The aggregate `cpu` line.
     package var total: CPUTimes
     /// Keyed by CPU number; CPUs that are offline have no line.
     package var perCPU: [Int: CPUTimes]

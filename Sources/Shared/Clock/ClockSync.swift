@@ -1,8 +1,12 @@
 /// One NTP-style exchange: coordinator send `t0`, agent receive `t1`, agent send `t2`, coordinator receive `t3`.
 package struct ClockExchange: Codable, Equatable, Sendable {
+    /// Coordinator clock when the probe was sent.
     package var t0: Int64
+    /// Agent clock when the probe arrived.
     package var t1: Int64
+    /// Agent clock when the reply left.
     package var t2: Int64
+    /// Coordinator clock when the reply arrived.
     package var t3: Int64
 
     package init(t0: Int64, t1: Int64, t2: Int64, t3: Int64) {
@@ -20,11 +24,15 @@ package struct ClockExchange: Codable, Equatable, Sendable {
 
 /// An agent's clock offset: agent time = coordinator time + `offsetNs`, true within `errorNs`.
 package struct ClockEstimate: Codable, Equatable, Sendable {
+    /// Agent clock minus coordinator clock, nanoseconds.
     package var offsetNs: Int64
+    /// Bound on the offset's error: half the best round trip.
     package var errorNs: Int64
+    /// Round trip of the exchange the estimate came from.
     package var roundTripNs: Int64
     /// When it was taken, on the coordinator's clock (middle of the best exchange).
     package var atNs: Int64
+    /// Exchanges the estimate chose from.
     package var probes: Int
 
     package init(offsetNs: Int64, errorNs: Int64, roundTripNs: Int64, atNs: Int64, probes: Int) {
@@ -52,7 +60,9 @@ package struct ClockEstimate: Codable, Equatable, Sendable {
 
 /// An agent's offset before and after a run; maps agent times by linear interpolation between them.
 package struct ClockTrack: Codable, Equatable, Sendable {
+    /// Estimate before the step or run.
     package var before: ClockEstimate
+    /// Estimate after it, once taken.
     package var after: ClockEstimate?
 
     package init(before: ClockEstimate, after: ClockEstimate? = nil) {

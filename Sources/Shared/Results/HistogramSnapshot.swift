@@ -4,8 +4,11 @@ import Histogram
 /// each non-empty bucket) and their counts. Rebuilding it gives the same buckets, so snapshots
 /// from many flows and hosts merge exactly.
 package struct HistogramSnapshot: Codable, Equatable, Sendable {
+    /// Highest value the histogram tracks, nanoseconds.
     package var highestTrackableValue: UInt64
+    /// Highest equivalent value of each non-empty bucket, ascending.
     package var values: [UInt64]
+    /// Count of each bucket in `values`.
     package var counts: [UInt64]
 
     /// The highest latency the engines track: 60 s in nanoseconds.

@@ -5,6 +5,7 @@ import Foundation
 /// hello (coordinator) → hello (agent, fresh nonce) → authenticate (coordinator proof)
 /// → authenticated (agent proof). Nothing else is accepted until then.
 package struct AgentHandshake: Sendable {
+    /// What the I/O layer must do next.
     package enum Action: Equatable, Sendable {
         /// Send this message and keep going.
         case send(WireMessage)

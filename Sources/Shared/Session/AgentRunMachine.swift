@@ -2,6 +2,7 @@
 /// finished, with stop and abort at any point. The I/O layer feeds it messages and engine events
 /// and carries out the returned action.
 package struct AgentRunMachine: Sendable {
+    /// What the I/O layer must do next.
     package enum Action: Equatable, Sendable {
         /// Build the engine for this step (start servers, connect clients).
         case prepareEngine(StepSpec)

@@ -2,6 +2,7 @@ import Foundation
 
 /// The coordinator's side of the handshake, as a value.
 package struct CoordinatorHandshake: Sendable {
+    /// What the I/O layer must do next.
     package enum Action: Equatable, Sendable {
         /// Send this message and keep going.
         case send(WireMessage)

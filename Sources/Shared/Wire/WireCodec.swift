@@ -12,6 +12,7 @@ package enum WireFrame {
 /// Decodes frames into ``WireMessage``s. Works in a pipeline and outside one: a half frame
 /// yields `nil`, never an error; a bad frame throws a ``WireError`` carrying its first bytes.
 package struct WireMessageDecoder: NIOSingleStepByteToMessageDecoder {
+    /// Decoded messages.
     package typealias InboundOut = WireMessage
 
     /// Largest payload accepted; a larger length prefix is an error before any payload is read.
@@ -22,6 +23,7 @@ package struct WireMessageDecoder: NIOSingleStepByteToMessageDecoder {
         self.maxPayload = maxPayload
     }
 
+    /// Decodes one frame; `nil` until a whole frame is buffered.
     package mutating func decode(buffer: inout ByteBuffer) throws -> WireMessage? {
         guard buffer.readableBytes >= WireFrame.headerSize,
             let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
@@ -46,6 +48,7 @@ package struct WireMessageDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
+    /// At end of stream: a trailing half frame is dropped, not an error.
     package mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> WireMessage? {
         try decode(buffer: &buffer)
     }
@@ -53,10 +56,12 @@ package struct WireMessageDecoder: NIOSingleStepByteToMessageDecoder {
 
 /// Encodes ``WireMessage``s into frames.
 package struct WireMessageEncoder: MessageToByteEncoder {
+    /// Messages to frame.
     package typealias OutboundIn = WireMessage
 
     package init() {}
 
+    /// Writes the type byte, the payload length and the JSON payload.
     package func encode(data: WireMessage, out: inout ByteBuffer) throws {
         let payload = try data.encodedPayload()
         out.writeInteger(data.typeByte)

@@ -3,25 +3,43 @@
 package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Stable error codes. New codes may be added; old ones keep their meaning.
     package struct Code: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+        /// The code as it appears on the wire and to users.
         package var rawValue: String
         package init(rawValue: String) { self.rawValue = rawValue }
+        /// The code and message (and offending bytes) on one line.
         package var description: String { rawValue }
 
+        /// A frame that cannot be decoded.
         package static let malformedFrame = Code(rawValue: "malformed-frame")
+        /// A length prefix above the limit.
         package static let frameTooLarge = Code(rawValue: "frame-too-large")
+        /// The peers speak different protocol versions.
         package static let versionMismatch = Code(rawValue: "version-mismatch")
+        /// A proof did not match the token.
         package static let authenticationFailed = Code(rawValue: "authentication-failed")
+        /// A command before the handshake finished.
         package static let notAuthenticated = Code(rawValue: "not-authenticated")
+        /// The agent serves another coordinator.
         package static let busy = Code(rawValue: "busy")
+        /// A message that does not fit the state.
         package static let unexpectedMessage = Code(rawValue: "unexpected-message")
+        /// Step parameters the agent cannot run.
         package static let badStep = Code(rawValue: "bad-step")
+        /// A socket error on the data plane.
         package static let dataPlane = Code(rawValue: "data-plane")
+        /// No data moved for too long (a cut link, a hung server).
         package static let dataPlaneStalled = Code(rawValue: "data-plane-stalled")
+        /// The run was aborted.
         package static let aborted = Code(rawValue: "aborted")
+        /// An answer or heartbeat did not come in time.
         package static let timeout = Code(rawValue: "timeout")
+        /// The control connection closed.
         package static let connectionLost = Code(rawValue: "connection-lost")
+        /// A connection could not be made.
         package static let unreachable = Code(rawValue: "unreachable")
+        /// The token file is missing, unreadable or too open.
         package static let tokenFile = Code(rawValue: "token-file")
+        /// The results directory cannot be written.
         package static let results = Code(rawValue: "results")
     }
 
@@ -39,6 +57,7 @@ package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// The code and message (and offending bytes) on one line.
     package var description: String {
         guard !bytes.isEmpty else { return "\(code): \(message)" }
         let hex = bytes.prefix(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: " ")

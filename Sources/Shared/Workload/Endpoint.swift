@@ -1,6 +1,8 @@
 /// A host and port, written `HOST:PORT` (IPv6 as `[::1]:PORT`).
 package struct Endpoint: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// Host name or address (IPv6 without brackets).
     package var host: String
+    /// TCP or UDP port.
     package var port: Int
 
     package init(host: String, port: Int) {
@@ -28,5 +30,6 @@ package struct Endpoint: Codable, Hashable, Sendable, CustomStringConvertible {
         self.init(host: String(host), port: port)
     }
 
+    /// `HOST:PORT`, brackets around IPv6 hosts.
     package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -6,10 +6,15 @@ import Foundation
 
 /// Facts about a host, for provenance in `run.json`.
 package struct HostFacts: Codable, Equatable, Sendable {
+    /// The node name (`uname -n`).
     package var hostname: String
+    /// Kernel name and release (`uname -sr`).
     package var kernel: String
+    /// First `model name` of `/proc/cpuinfo`.
     package var cpuModel: String
+    /// Online CPUs.
     package var cores: Int
+    /// The lockstep version running there.
     package var softwareVersion: String
 
     package init(hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String) {
@@ -42,5 +47,6 @@ package struct HostFacts: Codable, Equatable, Sendable {
 
 /// The version of this build of lockstep.
 package enum LockstepVersion {
+    /// This build's version string.
     package static let current = "0.1.0"
 }

@@ -6,6 +6,7 @@ package enum RRProtocol: String, Codable, Sendable, CaseIterable {
 
 /// A netperf-style request/response test: each flow keeps exactly one transaction in flight.
 package struct RRSpec: Codable, Equatable, Sendable {
+    /// TCP or UDP.
     package var proto: RRProtocol
     /// Request size in bytes (netperf default 1, paper 100).
     package var requestSize: Int

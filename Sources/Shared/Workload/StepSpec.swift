@@ -8,9 +8,13 @@ package enum Role: String, Codable, Sendable, CaseIterable {
 
 /// One step of a run as sent to one agent.
 package struct StepSpec: Codable, Equatable, Sendable {
+    /// The run this step belongs to.
     package var runID: String
+    /// The step, unique within the run.
     package var stepID: String
+    /// The role the receiving agent plays.
     package var role: Role
+    /// What to run.
     package var workload: Workload
 
     package init(runID: String, stepID: String, role: Role, workload: Workload) {

@@ -9,6 +9,7 @@ package enum StreamDirection: String, Codable, Sendable, CaseIterable {
 /// A nuttcp-style bulk transfer: `streams` TCP connections from the peer to the SUT's listener,
 /// data flowing one way for the window; the receiver counts goodput.
 package struct StreamSpec: Codable, Equatable, Sendable {
+    /// Which way the data flows.
     package var direction: StreamDirection
     /// Parallel TCP streams (nuttcp: 1).
     package var streams: Int
@@ -18,7 +19,9 @@ package struct StreamSpec: Codable, Equatable, Sendable {
     package var socketBuffer: Int?
     /// Sender rate limit in bits per second per stream; `nil` for as fast as possible.
     package var rateBitsPerSecond: Int64?
+    /// Warm-up before the measurement window, nanoseconds.
     package var warmupNs: Int64
+    /// Length of the measurement window, nanoseconds.
     package var durationNs: Int64
     /// SUT: the address the listener binds (the data address).
     package var bindHost: String?

@@ -31,13 +31,16 @@ package struct Hello: Codable, Equatable, Sendable {
 
 /// The coordinator's HMAC-SHA256 proof over both nonces.
 package struct Authenticate: Codable, Equatable, Sendable {
+    /// HMAC-SHA256 proof over both nonces.
     package var mac: Data
     package init(mac: Data) { self.mac = mac }
 }
 
 /// The agent's HMAC-SHA256 proof over both nonces, and its host facts.
 package struct Authenticated: Codable, Equatable, Sendable {
+    /// HMAC-SHA256 proof over both nonces.
     package var mac: Data
+    /// Facts about the agent's host.
     package var host: HostFacts
     package init(mac: Data, host: HostFacts) {
         self.mac = mac
@@ -52,13 +55,16 @@ package struct Bye: Codable, Equatable, Sendable {
 
 /// A liveness signal; `tNs` is the sender's monotonic clock.
 package struct Heartbeat: Codable, Equatable, Sendable {
+    /// Sender's monotonic clock when sent.
     package var tNs: Int64
     package init(tNs: Int64) { self.tNs = tNs }
 }
 
 /// A typed error that crosses the wire.
 package struct WireFailure: Codable, Equatable, Sendable {
+    /// Stable error code.
     package var code: WireError.Code
+    /// One line for the user.
     package var message: String
     package init(code: WireError.Code, message: String) {
         self.code = code

@@ -1,5 +1,6 @@
 /// Counters of one interval of a running step, streamed about once a second.
 package struct IntervalSample: Codable, Equatable, Sendable {
+    /// The step this belongs to.
     package var stepID: String
     /// 0-based interval number since the start.
     package var index: Int
@@ -29,7 +30,9 @@ package struct IntervalSample: Codable, Equatable, Sendable {
 
 /// The final result of one side of a step.
 package struct Finished: Codable, Equatable, Sendable {
+    /// The step this belongs to.
     package var stepID: String
+    /// What the agent measured.
     package var result: SideResult
     package init(stepID: String, result: SideResult) {
         self.stepID = stepID
