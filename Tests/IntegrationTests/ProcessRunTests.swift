@@ -17,8 +17,10 @@ extension Integration {
 
             init() throws {
                 tokenPath = try scratch.token().path
-                sut = try AgentProcess(name: "sut", tokenPath: tokenPath, scratch: scratch)
-                peer = try AgentProcess(name: "peer", tokenPath: tokenPath, scratch: scratch)
+                sut = try AgentProcess(
+                    name: "sut", tokenPath: tokenPath, scratch: scratch, extra: ["--log-dir", scratch.path + "/logs"])
+                peer = try AgentProcess(
+                    name: "peer", tokenPath: tokenPath, scratch: scratch, extra: ["--log-dir", scratch.path + "/logs"])
             }
 
             func rr(_ extra: [String], out: String, label: String = "coordinator") throws -> ChildProcess {
@@ -116,6 +118,71 @@ extension Integration {
             #expect(Date().timeIntervalSince(stopped) < 6)
             #expect(status != 0)
             #expect(coordinator.stderr.contains("sut"))
+        }
+
+        @Test func coordinatorKilledMidRunLeavesNoLoadAndNoServer() throws {
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let coordinator = try lab.rr(["--duration", "30s"], out: out)
+            try waitForEvent(out: out, lab: lab, seconds: 10)
+            let responder = try responderEndpoint(lab: lab)
+            #expect(isListening(responder))
+            kill(coordinator.pid, SIGKILL)
+            // The kernel closes the dead coordinator's connections, so the agents see it at once; a
+            // coordinator that goes silent with its connection open is the lease's job (LeaseTests).
+            try expectEventually(seconds: 3, "the SUT's responder outlived its coordinator by the lease") {
+                !isListening(responder)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            for agent in [lab.sut, lab.peer] {
+                let before = try cpuTicks(agent.child.pid)
+                Thread.sleep(forTimeInterval: 1)
+                let busy = try cpuTicks(agent.child.pid) - before
+                #expect(busy < 20, "agent still busy (\(busy) ticks in 1 s) after its coordinator died")
+                #expect(agent.child.process.isRunning)
+            }
+            // Both take the next coordinator at once.
+            let again = try lab.rr(["--duration", "0.3s", "--warmup", "0"], out: out + "2", label: "again")
+            #expect(again.wait(seconds: 30) == 0, "stderr: \(again.stderr)")
+        }
+
+        @Test func cliStreamsBothDirections() throws {
+            let lab = try Lab()
+            let out = lab.scratch.path + "/stream"
+            let coordinator = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "stream", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file",
+                    lab.tokenPath, "--direction", "both", "--duration", "1s", "--warmup", "200ms", "--out", out,
+                ],
+                scratch: lab.scratch, label: "stream")
+            #expect(coordinator.wait(seconds: 60) == 0, "stderr: \(coordinator.stderr)")
+            #expect(coordinator.stdout.contains("sut-tx") && coordinator.stdout.contains("sut-rx"))
+            #expect(coordinator.stdout.contains("cycles/B"))
+            let samples = try jsonLines(out + "/samples.jsonl")
+            for step in ["stream-sut-tx-1", "stream-sut-rx-2"] {
+                #expect((summaryValue(samples, "goodput_gbps", step: step) ?? 0) > 0.5)
+                #expect(summaryValue(samples, "sut_cycles_per_byte", step: step) != nil)
+            }
+        }
+
+        /// The SUT responder's endpoint, from the SUT agent's own log file.
+        func responderEndpoint(lab: Lab) throws -> Endpoint {
+            var found: Endpoint?
+            try expectEventually(seconds: 5, "the SUT never logged its responder") {
+                let log = (try? String(contentsOfFile: lab.scratch.path + "/logs/sut.jsonl", encoding: .utf8)) ?? ""
+                found =
+                    log.split(separator: "\n").compactMap { line -> Endpoint? in
+                        guard line.contains("step.ready"), let data = line.data(using: .utf8),
+                            let row = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                            let endpoint = (row["fields"] as? [String: String])?["endpoint"]
+                        else { return nil }
+                        return Endpoint(parsing: endpoint)
+                    }.last
+                return found != nil
+            }
+            return found!
         }
 
         @Test func wrongTokenIsOneLineAndExitOne() throws {
