@@ -13,20 +13,7 @@ ROUNDS=${1:-3}
 SECS=${2:-4}
 cd "$(dirname "$0")/.."
 command -v sockperf >/dev/null || { echo "sockperf missing: apt-get install sockperf" >&2; exit 1; }
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
-WORK=$(mktemp -d /tmp/lockstep-bench-rr.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-TOKEN=$WORK/token
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN"; chmod 600 "$TOKEN"
-SUT_PORT=$(port); PEER_PORT=$(port)
-"$BIN/lockstep-agent" serve --listen 127.0.0.1:$SUT_PORT --token-file "$TOKEN" --name sut 2>"$WORK/sut.log" & PIDS+=($!); SUT_PID=$!
-"$BIN/lockstep-agent" serve --listen 127.0.0.1:$PEER_PORT --token-file "$TOKEN" --name peer 2>"$WORK/peer.log" & PIDS+=($!)
-sleep 1
+source bench/lib.sh
 
 # lockstep_round PROTO REQ RESP -> "tps p50_rtt_us"
 lockstep_round() {

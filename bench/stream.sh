@@ -17,21 +17,9 @@ ROUNDS=${1:-3}
 SECS=${2:-5}
 cd "$(dirname "$0")/.."
 for tool in nuttcp iperf3; do command -v $tool >/dev/null || { echo "$tool missing: apt-get install $tool" >&2; exit 1; }; done
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
-WORK=$(mktemp -d /tmp/lockstep-bench-stream.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-
-TOKEN=$WORK/token
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN"; chmod 600 "$TOKEN"
-SUT_PORT=$(port); PEER_PORT=$(port); NUT_CTL=$(port); NUT_DATA=$(port); IPERF=$(port)
-"$BIN/lockstep-agent" serve --listen 127.0.0.1:$SUT_PORT --token-file "$TOKEN" --name sut 2>/dev/null & PIDS+=($!)
-"$BIN/lockstep-agent" serve --listen 127.0.0.1:$PEER_PORT --token-file "$TOKEN" --name peer 2>/dev/null & PIDS+=($!)
-nuttcp -S -P $NUT_CTL -p $NUT_DATA >/dev/null 2>&1 || true   # -S forks a daemon; it is stopped below
-NUT_PID=$(pgrep -f "nuttcp -S -P $NUT_CTL" | head -1 || true)
+source bench/lib.sh
+NUT_CTL=$(port); NUT_DATA=$(port); IPERF=$(port)
+nuttcp -S --nofork -P $NUT_CTL -p $NUT_DATA >/dev/null 2>&1 & PIDS+=($!)
 iperf3 -s -p $IPERF >/dev/null 2>&1 & PIDS+=($!)
 sleep 1
 
@@ -123,4 +111,3 @@ print(f"CPU meter during nuttcp: {meter:.2f} busy CPU-s over {usage['wallSeconds
       f"per window ({usage['meterReadNs'] / 1e9 / usage['wallSeconds'] * 100:.4f}% of one CPU)")
 PY
 wait $NT || true
-[ -n "$NUT_PID" ] && kill "$NUT_PID" 2>/dev/null || true

@@ -64,3 +64,12 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "File holding the lab token (mode 0600).")
     var tokenFile: String
 }
+
+/// The measurement window every workload command takes.
+struct TimingOptions: ParsableArguments {
+    @Option(help: "Length of the measurement window (e.g. 10s).")
+    var duration: DurationArgument = DurationArgument(nanoseconds: 10_000_000_000)
+
+    @Option(help: "Warm-up before the window.")
+    var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
+}

@@ -19,11 +19,7 @@ struct RRCommand: AsyncParsableCommand {
     @Option(help: "Response size in bytes.")
     var response: Int = 200
 
-    @Option(help: "Length of the measurement window (e.g. 10s).")
-    var duration: DurationArgument = DurationArgument(nanoseconds: 10_000_000_000)
-
-    @Option(help: "Warm-up before the window.")
-    var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
+    @OptionGroup var timing: TimingOptions
 
     @Option(help: "Concurrent flows, each with one transaction in flight.")
     var flows: Int = 1
@@ -52,8 +48,9 @@ struct RRCommand: AsyncParsableCommand {
 
     func makeSpec(_ proto: RRProtocol) -> RRSpec {
         RRSpec(
-            proto: proto, requestSize: request, responseSize: response, flows: flows, warmupNs: warmup.nanoseconds,
-            durationNs: duration.nanoseconds, lossTimeoutNs: udpTimeout.nanoseconds)
+            proto: proto, requestSize: request, responseSize: response, flows: flows,
+            warmupNs: timing.warmup.nanoseconds,
+            durationNs: timing.duration.nanoseconds, lossTimeoutNs: udpTimeout.nanoseconds)
     }
 
     func run() async throws {

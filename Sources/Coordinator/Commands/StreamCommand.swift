@@ -13,11 +13,7 @@ struct StreamCommand: AsyncParsableCommand {
     @Option(help: "sut-tx (SUT sends), sut-rx (SUT receives), or both (two steps, one after the other).")
     var direction: DirectionArgument = .both
 
-    @Option(help: "Length of the measurement window (e.g. 10s).")
-    var duration: DurationArgument = DurationArgument(nanoseconds: 10_000_000_000)
-
-    @Option(help: "Warm-up before the window.")
-    var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
+    @OptionGroup var timing: TimingOptions
 
     @Option(help: "Parallel TCP streams.")
     var streams: Int = 1
@@ -44,8 +40,8 @@ struct StreamCommand: AsyncParsableCommand {
         direction.directions.map {
             StreamSpec(
                 direction: $0, streams: streams, bufferSize: buffer.bytes, socketBuffer: socketBuffer?.bytes,
-                rateBitsPerSecond: rate.map { Int64($0.bytes) }, warmupNs: warmup.nanoseconds,
-                durationNs: duration.nanoseconds)
+                rateBitsPerSecond: rate.map { Int64($0.bytes) }, warmupNs: timing.warmup.nanoseconds,
+                durationNs: timing.duration.nanoseconds)
         }
     }
 

@@ -84,21 +84,26 @@ final class LocalAgents {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    private static func waitUntilListening(_ endpoint: Endpoint, timeoutNs: Int64) throws {
+    /// Whether something accepts TCP connections on the IPv4 endpoint right now.
+    static func isListening(_ endpoint: Endpoint) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr(endpoint.host)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
+    }
+
+    /// Waits until the endpoint accepts connections; throws after `timeoutNs`.
+    static func waitUntilListening(_ endpoint: Endpoint, timeoutNs: Int64) throws {
         let deadline = MonotonicClock.now() + timeoutNs
         while MonotonicClock.now() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr(endpoint.host)
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            close(fd)
-            if rc == 0 { return }
+            if isListening(endpoint) { return }
             usleep(50_000)
         }
         throw WireError(.unreachable, "local agent on \(endpoint) did not start listening")

@@ -1,6 +1,8 @@
 import Foundation
 import Shared
 
+@testable import Coordinator
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -105,35 +107,10 @@ final class AgentProcess {
 }
 
 /// A loopback TCP port nobody listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-        }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
+func freePort() throws -> Int { try LocalAgents.freePort() }
 
 /// Whether something accepts TCP connections on the endpoint right now.
-func isListening(_ endpoint: Endpoint) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr(endpoint.host)
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    } == 0
-}
+func isListening(_ endpoint: Endpoint) -> Bool { LocalAgents.isListening(endpoint) }
 
 struct NotListening: Error, CustomStringConvertible {
     let endpoint: Endpoint

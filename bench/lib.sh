@@ -1,0 +1,16 @@
+# Shared by the bench scripts (sourced): a release build, a fresh token, two local agents, cleanup.
+# Sets BIN, WORK, TOKEN, SUT_PORT, PEER_PORT, SUT_PID; `port` prints a free loopback port;
+# append background PIDs to PIDS to have them stopped on exit.
+swift build -c release >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+WORK=$(mktemp -d "/tmp/lockstep-bench.XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+TOKEN=$WORK/token
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN"; chmod 600 "$TOKEN"
+SUT_PORT=$(port); PEER_PORT=$(port)
+"$BIN/lockstep-agent" serve --listen 127.0.0.1:$SUT_PORT --token-file "$TOKEN" --name sut 2>"$WORK/sut.log" & PIDS+=($!); SUT_PID=$!
+"$BIN/lockstep-agent" serve --listen 127.0.0.1:$PEER_PORT --token-file "$TOKEN" --name peer 2>"$WORK/peer.log" & PIDS+=($!)
+sleep 1
