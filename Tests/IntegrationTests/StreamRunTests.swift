@@ -45,7 +45,7 @@ extension Integration {
 
             let samples = try jsonLines(out + "/samples.jsonl")
             for metric in [
-                "goodput_gbps", "bytes", "retransmits", "sut_cpu_util_pct", "sut_cpu_seconds",
+                "goodput_gbps", "bytes", "retransmits", "sut_cpu_util_pct", "sut_cpu_seconds", "sut_cpu_accounted_pct",
                 "sut_cycles_per_byte", "peer_cpu_util_pct",
             ] {
                 for step in ["stream-sut-tx-1", "stream-sut-rx-2"] {

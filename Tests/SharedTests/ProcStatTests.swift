@@ -94,6 +94,19 @@ import Testing
         #expect(u.notes.contains { $0.contains("cpu0") })
     }
 
+    @Test func lostTicksAreReportedNotHidden() {
+        // 2 CPUs over 1 s at 100 ticks/s should give 200 ticks; only 180 were accounted.
+        let a = ProcStatSnapshot(total: CPUTimes(), perCPU: [0: CPUTimes(), 1: CPUTimes()])
+        let b = ProcStatSnapshot(
+            total: CPUTimes(), perCPU: [0: CPUTimes(user: 60, idle: 30), 1: CPUTimes(user: 40, idle: 50)])
+        let u = CPUUsage.between(a, b, ticksPerSecond: 100, wallSeconds: 1)
+        #expect(u.accountedFraction == 0.9)
+        #expect(u.notes.contains { $0.contains("account for 90% of the window") })
+        let full = ProcStatSnapshot(
+            total: CPUTimes(), perCPU: [0: CPUTimes(user: 60, idle: 40), 1: CPUTimes(user: 40, idle: 60)])
+        #expect(CPUUsage.between(a, full, ticksPerSecond: 100, wallSeconds: 1).notes.isEmpty)
+    }
+
     @Test func windowShorterThanATickHasNoUtilization() {
         let a = snapshot(recordedA)
         let u = CPUUsage.between(a, a, ticksPerSecond: 100, wallSeconds: 0.004)

@@ -73,6 +73,10 @@ struct StepOutcome {
                 out.append(MetricSample(metric: "\(prefix)_cpu_util_pct", value: util, unit: "%", labels: l))
             }
             out.append(MetricSample(metric: "\(prefix)_cpu_seconds", value: cpu.busySeconds, unit: "s", labels: l))
+            if let accounted = cpu.accountedFraction {
+                out.append(
+                    MetricSample(metric: "\(prefix)_cpu_accounted_pct", value: accounted * 100, unit: "%", labels: l))
+            }
         }
         return out
     }

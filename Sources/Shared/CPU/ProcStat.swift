@@ -94,6 +94,9 @@ package struct CPUUsage: Codable, Equatable, Sendable {
     package var notes: [String]
     /// Time the meter itself spent reading its sources, nanoseconds (its whole cost per window).
     package var meterReadNs: Int64 = 0
+    /// Busy plus idle ticks over CPUs × wall time: below 1 when the kernel lost ticks (a VM whose
+    /// vCPUs were descheduled without steal accounting), and then busy time reads low by up to that gap.
+    package var accountedFraction: Double?
 
     package init(
         busySeconds: Double, idleSeconds: Double, utilizationPercent: Double?, perCPUPercent: [Int: Double],
@@ -140,10 +143,23 @@ package struct CPUUsage: Codable, Equatable, Sendable {
             if dBusy + dIdle > 0 { perCPU[cpu] = Double(dBusy) / Double(dBusy + dIdle) * 100 }
         }
         let all = busy + idle
-        return CPUUsage(
+        var accounted: Double?
+        if wallSeconds > 0 && !common.isEmpty {
+            accounted = Double(all) / ticksPerSecond / (Double(common.count) * wallSeconds)
+            if let a = accounted, a < 0.95 {
+                notes.append(
+                    String(
+                        format:
+                            "the CPU counters account for %.0f%% of the window (lost ticks or unreported steal); busy time may read up to %.0f%% low",
+                        a * 100, (1 - a) * 100))
+            }
+        }
+        var usage = CPUUsage(
             busySeconds: Double(busy) / ticksPerSecond, idleSeconds: Double(idle) / ticksPerSecond,
             utilizationPercent: all > 0 ? Double(busy) / Double(all) * 100 : nil, perCPUPercent: perCPU,
             cpus: common.count, wallSeconds: wallSeconds, cycles: nil, cyclesSource: "none", notes: notes)
+        usage.accountedFraction = accounted
+        return usage
     }
 
     /// `b - a` for a monotonic counter; `nil` if it went backwards.
