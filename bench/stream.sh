@@ -4,7 +4,8 @@
 #   bench/stream.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 5 s)
 #
 # For each direction, rounds alternate lockstep stream, nuttcp (server: nuttcp -S) and iperf3
-# (server: iperf3 -s). Prints goodput and system-wide CPU-seconds per GB moved for each tool, and the
+# (server: iperf3 -s). Each reference is compared with lockstep at its own default write size:
+# nuttcp writes 64 KiB (as lockstep's default), iperf3 128 KiB (lockstep --buffer 128KiB). Prints goodput and system-wide CPU-seconds per GB moved for each tool, and the
 # lockstep/nuttcp and lockstep/iperf3 ratios (targets: goodput ratio >= 1.0, CPU per byte ratio <= 1.0).
 # On loopback the SUT and the peer are one machine, so "SUT CPU" is the whole machine for all three.
 # lockstep's CPU is its own meter over its window; nuttcp's and iperf3's are /proc/stat deltas over
@@ -28,10 +29,12 @@ cpu_busy() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
 
 # Each prints "gbps cpu_seconds bytes".
-run_lockstep() {
+run_lockstep() { lockstep_at "$1" 64KiB; }
+run_lockstep128k() { lockstep_at "$1" 128KiB; }
+lockstep_at() {
   local out="$WORK/ls-$RANDOM$RANDOM"
   "$BIN/lockstep" stream --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
-    --direction "$1" --duration "${SECS}s" --warmup 1s --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+    --direction "$1" --buffer "$2" --duration "${SECS}s" --warmup 1s --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
   python3 - "$out/samples.jsonl" <<'PY'
 import json, sys
 m = {}
@@ -61,28 +64,29 @@ import json; e=json.load(open('$WORK/iperf.json'))['end']['sum_received']
 print(e['bits_per_second']/1e9, ($b1-$b0)/$HZ, e['bytes'])"
 }
 
-printf '%-7s %-9s %5s %9s %14s\n' dir tool round "Gbit/s" "CPU s per GB"
+printf '%-7s %-12s %5s %9s %14s\n' dir tool round "Gbit/s" "CPU s per GB"
 for dir in sut-tx sut-rx; do
   declare -A G C
-  for tool in lockstep nuttcp iperf3; do G[$tool]=""; C[$tool]=""; done
+  TOOLS="lockstep nuttcp lockstep128k iperf3"
+  for tool in $TOOLS; do G[$tool]=""; C[$tool]=""; done
   for r in $(seq 1 "$ROUNDS"); do
-    for tool in lockstep nuttcp iperf3; do
+    for tool in $TOOLS; do
       read -r gbps cpu bytes < <(run_$tool $dir)
       per=$(python3 -c "print($cpu/($bytes/1e9))")
       G[$tool]="${G[$tool]} $gbps"; C[$tool]="${C[$tool]} $per"
-      printf '%-7s %-9s %5s %9.2f %14.3f\n' $dir $tool $r "$gbps" "$per"
+      printf '%-7s %-12s %5s %9.2f %14.3f\n' $dir $tool $r "$gbps" "$per"
     done
   done
   # Medians: on a small VM every tool has slow rounds (two busy threads sharing a CPU); sums would
   # rank the tools by how many of their rounds fell in the slow mode.
-  python3 - "$dir" "${G[lockstep]}" "${G[nuttcp]}" "${G[iperf3]}" "${C[lockstep]}" "${C[nuttcp]}" "${C[iperf3]}" <<'PY'
+  python3 - "$dir" "${G[lockstep]}" "${G[nuttcp]}" "${G[lockstep128k]}" "${G[iperf3]}" "${C[lockstep]}" "${C[nuttcp]}" "${C[lockstep128k]}" "${C[iperf3]}" <<'PY'
 import statistics, sys
 d = sys.argv[1]
-g = [statistics.median(map(float, a.split())) for a in sys.argv[2:5]]
-c = [statistics.median(map(float, a.split())) for a in sys.argv[5:8]]
-print(f"{d}: median goodput lockstep {g[0]:.2f}, nuttcp {g[1]:.2f}, iperf3 {g[2]:.2f} Gbit/s; ratio lockstep/nuttcp {g[0]/g[1]:.3f}, "
-      f"lockstep/iperf3 {g[0]/g[2]:.3f} (target >= 1.0); CPU per byte ratio lockstep/nuttcp {c[0]/c[1]:.3f}, "
-      f"lockstep/iperf3 {c[0]/c[2]:.3f} (target <= 1.0)")
+g = [statistics.median(map(float, a.split())) for a in sys.argv[2:6]]
+c = [statistics.median(map(float, a.split())) for a in sys.argv[6:10]]
+print(f"{d}: median Gbit/s lockstep {g[0]:.2f} vs nuttcp {g[1]:.2f} (64 KiB writes): goodput ratio {g[0]/g[1]:.3f}, "
+      f"CPU per byte ratio {c[0]/c[1]:.3f}; lockstep {g[2]:.2f} vs iperf3 {g[3]:.2f} (128 KiB): goodput ratio "
+      f"{g[2]/g[3]:.3f}, CPU per byte ratio {c[2]/c[3]:.3f} (targets: goodput >= 1.0, CPU per byte <= 1.0)")
 PY
 done
 
