@@ -54,6 +54,8 @@ final class RRClient: Engine, @unchecked Sendable {
                 lost: flows.reduce(0) { $0 + $1.lostCounter.current })
         }
         let samplerThread = EngineThread(name: "rr-sampler") { sampler.run() }
+        let watchdog = StallWatchdog(flows: flows, startNs: atNs, stop: stop, timeoutNs: Self.stallTimeoutNs)
+        let watchdogThread = spec.proto == .tcp ? EngineThread(name: "rr-watchdog") { watchdog.run() } : nil
         _ = EngineThread(name: "rr-supervisor") { [self] in
             MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
             let started = flows[0].awaitStart()
@@ -61,6 +63,7 @@ final class RRClient: Engine, @unchecked Sendable {
             threads.forEach { $0.join() }
             stop.raise()
             samplerThread.join()
+            watchdogThread?.join()
             finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
         }
     }

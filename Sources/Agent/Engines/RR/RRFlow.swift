@@ -20,6 +20,10 @@ final class RRFlow: @unchecked Sendable {
     let done = ProgressCounter()
     /// Transactions lost since the start.
     let lostCounter = ProgressCounter()
+    /// Raised when the flow's thread is done.
+    let exited = StopFlag()
+    /// Raised by the ``StallWatchdog`` before it shuts the socket down.
+    private let stalled = StopFlag()
     /// When the flow really started (0 until then).
     private let startedAt = ProgressCounter()
 
@@ -32,6 +36,12 @@ final class RRFlow: @unchecked Sendable {
     func awaitStart() -> Int64 {
         while startedAt.current == 0 { usleep(20) }
         return Int64(startedAt.current)
+    }
+
+    /// No response for the stall timeout: fail the flow and wake its blocked `recv`.
+    func markStalled() {
+        stalled.raise()
+        shutdown()
     }
 
     func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
@@ -47,12 +57,14 @@ final class RRFlow: @unchecked Sendable {
             request.deallocate()
             response.deallocate()
             stoppedNs = MonotonicClock.now()
+            exited.raise()
         }
         request.initializeMemory(as: UInt8.self, repeating: 0x61, count: spec.requestSize)
         startedAt.publish(
             UInt64(MonotonicClock.sleepThenSpin(until: startAt, spinNs: spin ? MonotonicClock.startSpinNs : 0)))
         if spec.proto == .tcp {
-            Socket.setReceiveTimeout(fd, ns: 500_000_000)
+            // No receive timeout: it would arm a kernel timer per transaction. Stops and stalls
+            // shut the socket down instead (requestStop, StallWatchdog).
             runTCP(request, response, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
         } else {
             Socket.setReceiveTimeout(fd, ns: spec.lossTimeoutNs)
@@ -68,24 +80,13 @@ final class RRFlow: @unchecked Sendable {
         while true {
             let t0 = MonotonicClock.now()
             if t0 >= windowEnd || stop.isRaised { return }
-            guard case .done = Socket.sendAll(fd, request, count: spec.requestSize) else {
-                return fail("send to responder")
-            }
+            let sent = Socket.sendAll(fd, request, count: spec.requestSize)
+            guard case .done = sent else { return endTCP(after: sent, "send to responder", stop: stop) }
             var result = Socket.receiveAll(fd, response, count: spec.responseSize)
-            while case .timedOut(let progress) = result {
-                if stop.isRaised { stoppedByFlag = true; return }
-                if MonotonicClock.now() - t0 > RRClient.stallTimeoutNs {
-                    error = WireError(
-                        .dataPlaneStalled,
-                        "data plane stalled: no TCP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
-                    return
-                }
+            while case .timedOut(let progress) = result {  // EINTR: there is no receive timeout
                 result = Socket.receiveAll(fd, response, count: spec.responseSize, offset: progress)
             }
-            guard case .done = result else {
-                if case .closed = result { return fail("responder closed the connection", errnoText: false) }
-                return fail("receive from responder")
-            }
+            guard case .done = result else { return endTCP(after: result, "receive from responder", stop: stop) }
             let t1 = MonotonicClock.now()
             if t0 >= windowStart {
                 histogram.record(UInt64(t1 - t0))
@@ -147,6 +148,21 @@ final class RRFlow: @unchecked Sendable {
                     return
                 }
             }
+        }
+    }
+
+    /// Why a TCP transfer ended early: a stall the watchdog found, a stop, or a real failure.
+    private func endTCP(after result: TransferResult, _ what: String, stop: StopFlag) {
+        if stalled.isRaised {
+            error = WireError(
+                .dataPlaneStalled,
+                "data plane stalled: no TCP response for \(RRClient.stallTimeoutNs / 1_000_000_000) s")
+        } else if stop.isRaised {
+            stoppedByFlag = true
+        } else if case .closed = result {
+            fail("responder closed the connection", errnoText: false)
+        } else {
+            fail(what)
         }
     }
 

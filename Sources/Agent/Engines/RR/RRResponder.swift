@@ -77,7 +77,8 @@ final class RRResponder: Engine, @unchecked Sendable {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            Socket.setReceiveTimeout(fd, ns: Self.pollNs)
+            // No receive timeout on the data path (a kernel timer per transaction): requestStop
+            // shuts the connections down, which ends their blocked reads.
             connections.withLock { $0.append(fd) }
             spawn("rr-serve") { [self] in serveTCP(fd) }
         }
