@@ -7,7 +7,7 @@ import Shared
 
 /// One request/response flow. Its thread owns every field but the two counters; the supervisor reads
 /// the rest after joining the thread.
-final class RRFlow: @unchecked Sendable {
+final class RRFlow: StallWatched, @unchecked Sendable {
     private let fd: Int32
     private let spec: RRSpec
     private(set) var histogram = HistogramSnapshot.makeLatencyHistogram()
@@ -37,6 +37,9 @@ final class RRFlow: @unchecked Sendable {
         while startedAt.current == 0 { usleep(20) }
         return Int64(startedAt.current)
     }
+
+    var progressCount: UInt64 { done.current }
+    var hasExited: Bool { exited.isRaised }
 
     /// No response for the stall timeout: fail the flow and wake its blocked `recv`.
     func markStalled() {

@@ -88,6 +88,8 @@ final class StreamEngine: Engine, @unchecked Sendable {
             MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
             let started = workers[0].awaitStart()
             events(.started(started))
+            let watchdog = StallWatchdog(flows: workers, startNs: atNs, stop: stop, timeoutNs: StreamWorker.stallNs)
+            let watchdogThread = EngineThread(name: "stream-watchdog") { watchdog.run() }
             let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
                 [totalBytes] in IntervalSampler.Counters(bytes: totalBytes.current)
             }
@@ -95,6 +97,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
             threads.forEach { $0.join() }
             stop.raise()
             samplerThread.join()
+            watchdogThread.join()
             finish(workers, startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
         }
     }
@@ -146,7 +149,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
-        // Receivers wake every 200 ms to look at the stop flag; a blocked sender is woken by requestStop's shutdown.
-        Socket.setReceiveTimeout(fd, ns: 200_000_000)
+        // No timeouts on the data path (a kernel timer per blocking call): requestStop shuts the
+        // sockets down, and the StallWatchdog does so for a stream that stopped moving.
     }
 }

@@ -6,7 +6,7 @@ import Shared
 
 /// One bulk stream's thread: sends or receives with one buffer allocated up front. Fields are read by
 /// the supervisor after joining the thread; only `total` is shared while it runs.
-final class StreamWorker: @unchecked Sendable {
+final class StreamWorker: StallWatched, @unchecked Sendable {
     let fd: Int32
     private let bufferSize: Int
     private let rateBitsPerSecond: Int64?
@@ -15,6 +15,19 @@ final class StreamWorker: @unchecked Sendable {
     private(set) var retransmits: UInt64 = 0
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
+    /// Bytes this worker moved so far (for the stall watchdog).
+    private let moved = ProgressCounter()
+    private let exited = StopFlag()
+    private let stalled = StopFlag()
+    var progressCount: UInt64 { moved.current }
+    var hasExited: Bool { exited.isRaised }
+
+    /// No byte moved for the stall timeout: fail the stream and wake its blocked call.
+    func markStalled() {
+        stalled.raise()
+        _ = shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     /// When the worker really started (0 until then).
     private let startedAt = ProgressCounter()
 
@@ -48,7 +61,7 @@ final class StreamWorker: @unchecked Sendable {
         let retransmitsBefore = Self.totalRetransmits(fd)
         let begin = MonotonicClock.now()
         var sent: UInt64 = 0
-        var lastProgress = begin
+        defer { exited.raise() }
         while true {
             let now = MonotonicClock.now()
             if now >= end || stop.isRaised { break }
@@ -64,14 +77,15 @@ final class StreamWorker: @unchecked Sendable {
             if n > 0 {
                 sent &+= UInt64(n)
                 total.add(UInt64(n))
-                lastProgress = now
-            } else if n < 0 && Socket.wouldBlock {
-                if now - lastProgress > Self.stallNs {
-                    error = WireError(.dataPlaneStalled, "data plane stalled: nothing could be sent for 3 s")
-                    break
-                }
+                moved.publish(sent)
+            } else if n < 0 && errno == EINTR {
+                continue
             } else {
-                if !stop.isRaised { error = Socket.error("send on bulk stream") }
+                if stalled.isRaised {
+                    error = WireError(.dataPlaneStalled, "data plane stalled: nothing could be sent for 3 s")
+                } else if !stop.isRaised {
+                    error = Socket.error("send on bulk stream")
+                }
                 break
             }
         }
@@ -85,25 +99,27 @@ final class StreamWorker: @unchecked Sendable {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate() }
         var received: UInt64 = 0
-        var lastProgress = MonotonicClock.now()
+        defer { exited.raise() }
         while true {
             let n = recv(fd, buffer, bufferSize, 0)
-            let now = MonotonicClock.now()
             if n > 0 {
+                let now = MonotonicClock.now()
                 received &+= UInt64(n)
                 total.add(UInt64(n))
-                lastProgress = now
+                moved.publish(received)
                 if now >= windowStart && now <= windowEnd { windowBytes &+= UInt64(n) }
             } else if n == 0 {
+                // The sender closed its side (the end of the stream), or the watchdog shut ours down.
+                if stalled.isRaised { error = WireError(.dataPlaneStalled, "data plane stalled: no bulk data for 3 s") }
                 break
-            } else if Socket.wouldBlock {
-                if stop.isRaised || now > windowEnd + Self.stallNs { break }
-                if now - lastProgress > Self.stallNs {
-                    error = WireError(.dataPlaneStalled, "data plane stalled: no bulk data for 3 s")
-                    break
-                }
+            } else if errno == EINTR {
+                continue
             } else {
-                if !stop.isRaised { error = Socket.error("receive on bulk stream") }
+                if stalled.isRaised {
+                    error = WireError(.dataPlaneStalled, "data plane stalled: no bulk data for 3 s")
+                } else if !stop.isRaised {
+                    error = Socket.error("receive on bulk stream")
+                }
                 break
             }
         }
