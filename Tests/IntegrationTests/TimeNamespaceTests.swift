@@ -36,8 +36,10 @@ extension Integration {
                     "offset \(estimate.offsetNs) ns is not within ±\(estimate.errorNs) ns of 1000 s")
             }
             #expect(abs(outcome.peerClock.before.offsetNs) <= outcome.peerClock.before.errorNs)
-            // With the offset recovered, both agents started together on the coordinator's timeline.
-            #expect(outcome.startSkewNs <= outcome.clockErrorNs + 1_000_000)
+            // With the offset applied, both agents started together on the coordinator's timeline (a
+            // wrong offset would show as a 1000 s skew). 50 ms leaves room for scheduling outliers
+            // (about 1 ms seen on two cores) without weakening that.
+            #expect(outcome.startSkewNs < 50_000_000, "start skew \(outcome.startSkewNs) ns")
 
             let run =
                 try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
