@@ -26,3 +26,7 @@ int64_t lockstep_perf_read(int fd) {
 int lockstep_set_timer_slack_ns(unsigned long ns) {
     return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) == 0 ? 0 : -errno;
 }
+
+int lockstep_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
+}

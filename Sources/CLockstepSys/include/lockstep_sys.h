@@ -13,4 +13,8 @@ int64_t lockstep_perf_read(int fd);
 /// microseconds instead of the default 50 us. Returns 0 or -errno.
 int lockstep_set_timer_slack_ns(unsigned long ns);
 
+/// Names the calling thread (PR_SET_NAME; the kernel keeps the first 15 bytes) so that `top -H`
+/// and `ps -L` show what each thread does. Returns 0 or -errno.
+int lockstep_set_thread_name(const char *name);
+
 #endif

@@ -1,3 +1,5 @@
+import CLockstepSys
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -8,17 +10,23 @@ final class EngineThread: @unchecked Sendable {
     private var joined = false
 
     private final class Box {
+        let name: String
         let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
+        init(_ name: String, _ body: @escaping () -> Void) {
+            self.name = name
+            self.body = body
+        }
     }
 
-    /// Starts `body` on a new thread; `name` documents the thread's job at the call site.
+    /// Starts `body` on a new thread named `name` (as `top -H` and `ps -L` show it; Linux keeps
+    /// the first 15 bytes).
     init(name: String, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let box = Unmanaged.passRetained(Box(name, body)).toOpaque()
         let rc = pthread_create(
             &handle, nil,
             { raw in
                 let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                _ = lockstep_set_thread_name(box.name)
                 box.body()
                 return nil
             }, box)
