@@ -53,7 +53,7 @@ struct BenchmarkRun {
             try store.writeRunInfo(info)
             let runner = StepRunner(session: session, log: log)
             for (index, workload) in plan.steps.enumerated() {
-                let stepID = "\(StepOutcome.stepName(workload))-\(index + 1)"
+                let stepID = "\(workload.spec.stepName)-\(index + 1)"
                 progress("step \(stepID): \(StepOutcome.describe(workload))")
                 info.steps.append(RunInfo.Step(id: stepID, status: "running"))
                 try store.writeRunInfo(info)
@@ -124,7 +124,7 @@ struct BenchmarkRun {
     private var parameters: [String: String] {
         var p = ["sut": plan.sut.description, "peer": plan.peer.description, "sut_data": plan.sutDataHost]
         for (i, workload) in plan.steps.enumerated() {
-            p["step\(i + 1)"] = StepOutcome.parameters(workload)
+            p["step\(i + 1)"] = workload.spec.parameters
         }
         return p
     }

@@ -31,18 +31,10 @@ struct StepOutcome {
 
     /// Labels every sample of this step carries.
     func baseLabels(runID: String) -> [String: String] {
-        var labels = ["workload": workload.name, "step": stepID, "run": runID]
-        switch workload {
-        case .rr(let s):
-            labels["protocol"] = s.proto.rawValue
-            labels["request_bytes"] = String(s.requestSize)
-            labels["response_bytes"] = String(s.responseSize)
-            labels["flows"] = String(s.flows)
-        case .stream(let s):
-            labels["direction"] = s.direction.rawValue
-            labels["streams"] = String(s.streams)
-            labels["buffer_bytes"] = String(s.bufferSize)
-        }
+        var labels = workload.spec.labels
+        labels["workload"] = workload.name
+        labels["step"] = stepID
+        labels["run"] = runID
         return labels
     }
 
@@ -138,38 +130,9 @@ struct StepOutcome {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Step id prefix: `rr-tcp`, `stream-sut-tx`.
-    static func stepName(_ workload: Workload) -> String {
-        switch workload {
-        case .rr(let s): "rr-\(s.proto.rawValue)"
-        case .stream(let s): "stream-\(s.direction.rawValue)"
-        }
-    }
-
     /// One line for progress output.
     static func describe(_ workload: Workload) -> String {
-        let timing = "\(seconds(workload.timing.warmupNs)) warm-up + \(seconds(workload.timing.durationNs))"
-        switch workload {
-        case .rr(let s):
-            return
-                "\(s.proto.rawValue.uppercased())_RR \(s.requestSize)/\(s.responseSize) bytes, \(s.flows) flow(s), \(timing)"
-        case .stream(let s):
-            return "bulk \(s.direction.rawValue), \(s.streams) stream(s), \(s.bufferSize)-byte buffers, \(timing)"
-        }
-    }
-
-    /// The step's parameters for `run.json`.
-    static func parameters(_ workload: Workload) -> String {
-        switch workload {
-        case .rr(let s):
-            "rr protocol=\(s.proto.rawValue) request=\(s.requestSize) response=\(s.responseSize) flows=\(s.flows) "
-                + "warmup_ns=\(s.warmupNs) duration_ns=\(s.durationNs) loss_timeout_ns=\(s.lossTimeoutNs)"
-        case .stream(let s):
-            "stream direction=\(s.direction.rawValue) streams=\(s.streams) buffer=\(s.bufferSize) "
-                + "socket_buffer=\(s.socketBuffer.map(String.init) ?? "auto") "
-                + "rate_bps=\(s.rateBitsPerSecond.map(String.init) ?? "unlimited") "
-                + "warmup_ns=\(s.warmupNs) duration_ns=\(s.durationNs)"
-        }
+        "\(workload.spec.summary), \(seconds(workload.timing.warmupNs)) warm-up + \(seconds(workload.timing.durationNs))"
     }
 
     private static func seconds(_ ns: Int64) -> String { String(format: "%gs", Double(ns) / 1e9) }

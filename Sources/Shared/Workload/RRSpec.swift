@@ -5,7 +5,7 @@ package enum RRProtocol: String, Codable, Sendable, CaseIterable {
 }
 
 /// A netperf-style request/response test: each flow keeps exactly one transaction in flight.
-package struct RRSpec: Codable, Equatable, Sendable {
+package struct RRSpec: WorkloadSpec {
     /// TCP or UDP.
     package var proto: RRProtocol
     /// Request size in bytes (netperf default 1, paper 100).
@@ -62,4 +62,28 @@ package struct RRSpec: Codable, Equatable, Sendable {
 
     /// Whether UDP messages carry an 8-byte sequence tag so a late response is not taken for the next one.
     package var tagsSequence: Bool { requestSize >= 8 && responseSize >= 8 }
+}
+
+extension RRSpec {
+    package static let kind = "rr"
+
+    package var labels: [String: String] {
+        [
+            "protocol": proto.rawValue, "request_bytes": String(requestSize), "response_bytes": String(responseSize),
+            "flows": String(flows),
+        ]
+    }
+
+    package var stepName: String { "rr-\(proto.rawValue)" }
+
+    package var summary: String {
+        "\(proto.rawValue.uppercased())_RR \(requestSize)/\(responseSize) bytes, \(flows) flow(s)"
+    }
+
+    package var parameters: String {
+        "rr protocol=\(proto.rawValue) request=\(requestSize) response=\(responseSize) flows=\(flows) "
+            + "warmup_ns=\(warmupNs) duration_ns=\(durationNs) loss_timeout_ns=\(lossTimeoutNs)"
+    }
+
+    package var workload: Workload { .rr(self) }
 }

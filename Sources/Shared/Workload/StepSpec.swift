@@ -25,58 +25,41 @@ package struct StepSpec: Codable, Equatable, Sendable {
     }
 }
 
-/// The workloads an agent can run.
+/// The workloads an agent can run; the wire form of a ``WorkloadSpec``.
 package enum Workload: Codable, Equatable, Sendable {
     /// netperf-style request/response.
     case rr(RRSpec)
     /// nuttcp-style bulk transfer.
     case stream(StreamSpec)
 
-    /// Warm-up and window length, nanoseconds.
-    package var timing: (warmupNs: Int64, durationNs: Int64) {
+    /// The parameters, whatever the workload.
+    package var spec: any WorkloadSpec {
         switch self {
-        case .rr(let s): (s.warmupNs, s.durationNs)
-        case .stream(let s): (s.warmupNs, s.durationNs)
+        case .rr(let s): s
+        case .stream(let s): s
         }
     }
 
+    /// Warm-up and window length, nanoseconds.
+    package var timing: (warmupNs: Int64, durationNs: Int64) { (spec.warmupNs, spec.durationNs) }
+
     /// Parameter problems, one line each.
-    package func problems() -> [String] {
-        switch self {
-        case .rr(let s): s.problems()
-        case .stream(let s): s.problems()
-        }
-    }
+    package func problems() -> [String] { spec.problems() }
 
     /// The workload with the SUT's data address to bind.
     package func binding(_ host: String) -> Workload {
-        switch self {
-        case .rr(var s):
-            s.bindHost = host
-            return .rr(s)
-        case .stream(var s):
-            s.bindHost = host
-            return .stream(s)
-        }
+        var s = spec
+        s.bindHost = host
+        return s.workload
     }
 
     /// The workload with the SUT's data endpoint as the peer's target.
     package func targeting(_ endpoint: Endpoint) -> Workload {
-        switch self {
-        case .rr(var s):
-            s.target = endpoint
-            return .rr(s)
-        case .stream(var s):
-            s.target = endpoint
-            return .stream(s)
-        }
+        var s = spec
+        s.target = endpoint
+        return s.workload
     }
 
-    /// Short name for labels: `rr` or `stream`.
-    package var name: String {
-        switch self {
-        case .rr: "rr"
-        case .stream: "stream"
-        }
-    }
+    /// Short name for labels: `rr`, `stream`, ...
+    package var name: String { type(of: spec).kind }
 }

@@ -8,7 +8,7 @@ package enum StreamDirection: String, Codable, Sendable, CaseIterable {
 
 /// A nuttcp-style bulk transfer: `streams` TCP connections from the peer to the SUT's listener,
 /// data flowing one way for the window; the receiver counts goodput.
-package struct StreamSpec: Codable, Equatable, Sendable {
+package struct StreamSpec: WorkloadSpec {
     /// Which way the data flows.
     package var direction: StreamDirection
     /// Parallel TCP streams (nuttcp: 1).
@@ -60,4 +60,25 @@ package struct StreamSpec: Codable, Equatable, Sendable {
 
     /// Whether the SUT side sends.
     package var sutSends: Bool { direction == .sutTx }
+}
+
+extension StreamSpec {
+    package static let kind = "stream"
+
+    package var labels: [String: String] {
+        ["direction": direction.rawValue, "streams": String(streams), "buffer_bytes": String(bufferSize)]
+    }
+
+    package var stepName: String { "stream-\(direction.rawValue)" }
+
+    package var summary: String { "bulk \(direction.rawValue), \(streams) stream(s), \(bufferSize)-byte buffers" }
+
+    package var parameters: String {
+        "stream direction=\(direction.rawValue) streams=\(streams) buffer=\(bufferSize) "
+            + "socket_buffer=\(socketBuffer.map(String.init) ?? "auto") "
+            + "rate_bps=\(rateBitsPerSecond.map(String.init) ?? "unlimited") "
+            + "warmup_ns=\(warmupNs) duration_ns=\(durationNs)"
+    }
+
+    package var workload: Workload { .stream(self) }
 }
