@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
 #include "lockstep_sys.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int lockstep_perf_cycles_open(int cpu) {
@@ -29,4 +33,59 @@ int lockstep_set_timer_slack_ns(unsigned long ns) {
 
 int lockstep_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
+int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, int death_signal) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -errno;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(report[0]);
+        close(report[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here on.
+        int err = 0;
+        if (prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0) err = errno;
+        if (!err && getppid() != parent) _exit(127);
+        if (!err && cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            if (sched_setaffinity(0, sizeof(set), &set) != 0) err = errno;
+        }
+        if (!err) {
+            setpgid(0, 0);
+            int null_fd = open("/dev/null", O_RDONLY);
+            if (null_fd >= 0) dup2(null_fd, 0);
+            if (log_fd >= 0) {
+                dup2(log_fd, 1);
+                dup2(log_fd, 2);
+            }
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            execv(path, argv);
+            err = errno;
+        }
+        ssize_t ignored = write(report[1], &err, sizeof(err));
+        (void)ignored;
+        _exit(127);
+    }
+    close(report[1]);
+    int child_err = 0;
+    ssize_t n;
+    do {
+        n = read(report[0], &child_err, sizeof(child_err));
+    } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == sizeof(child_err)) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return -child_err;
+    }
+    return pid;
 }

@@ -16,6 +16,8 @@ final class AgentSession: Sendable {
     }
 
     private let current = Mutex(Current())
+    /// Servers this session had the agent start; stopped when the session ends.
+    private let servers = SessionServers()
     private let outbox: AsyncStream<WireMessage>.Continuation
     private let log: EventLog
 
@@ -70,6 +72,9 @@ final class AgentSession: Sendable {
             record("step.abandoned", level: "warning", ["reason": reason])
             engine.requestStop()
         }
+        for stopped in servers.stopAll() {
+            record("server.stopped", ["server": stopped, "reason": reason])
+        }
     }
 
     /// Asks the machine and carries out its answer.
@@ -120,7 +125,7 @@ final class AgentSession: Sendable {
     private func prepare(_ spec: StepSpec, generation: Int) {
         let sink: EngineEventSink = { [weak self] event in self?.engineEvent(event, generation: generation) }
         do {
-            let engine = try EngineFactory.make(spec, events: sink)
+            let engine = try EngineFactory.make(spec, servers: servers, events: sink)
             let stale = current.withLock { state -> Bool in
                 guard state.generation == generation else { return true }
                 state.engine = engine
@@ -172,17 +177,20 @@ final class AgentSession: Sendable {
 
 /// Builds the engine a step asks for.
 enum EngineFactory {
-    static func make(_ spec: StepSpec, events: @escaping EngineEventSink) throws -> any Engine {
+    static func make(_ spec: StepSpec, servers: SessionServers, events: @escaping EngineEventSink) throws -> any Engine
+    {
+        if let problem = spec.workload.problems().first { throw WireError(.badStep, problem) }
         switch (spec.workload, spec.role) {
         case (.rr(let rr), .sut):
-            if let problem = rr.problems().first { throw WireError(.badStep, problem) }
             return try RRResponder(spec: rr, events: events)
         case (.rr(let rr), .peer):
-            if let problem = rr.problems().first { throw WireError(.badStep, problem) }
             return try RRClient(spec: rr, stepID: spec.stepID, events: events)
         case (.stream(let stream), let role):
-            if let problem = stream.problems().first { throw WireError(.badStep, problem) }
             return try StreamEngine(spec: stream, stepID: spec.stepID, isSUT: role == .sut, events: events)
+        case (.redis(let redis), .sut):
+            return try RedisServerEngine(spec: redis, servers: servers, events: events)
+        case (.redis(let redis), .peer):
+            return try RedisLoadGenerator(spec: redis, stepID: spec.stepID, events: events)
         }
     }
 }

@@ -1,6 +1,7 @@
 #ifndef LOCKSTEP_SYS_H
 #define LOCKSTEP_SYS_H
 #include <stdint.h>
+#include <sys/epoll.h>
 
 /// Opens a system-wide hardware CPU-cycles counter on one CPU (perf_event_open, pid -1).
 /// Returns the file descriptor, or -errno when the kernel or the hypervisor does not offer it.
@@ -17,4 +18,11 @@ int lockstep_set_timer_slack_ns(unsigned long ns);
 /// and `ps -L` show what each thread does. Returns 0 or -errno.
 int lockstep_set_thread_name(const char *name);
 
+/// Starts `path` (an absolute or relative file name, not searched on PATH) with `argv` (NULL-terminated)
+/// as a child that cannot outlive the calling thread: the child gets `death_signal` when that
+/// thread ends (PR_SET_PDEATHSIG), so call it from a thread that lives as long as the process.
+/// The child runs in its own process group, pinned to `cpu` when `cpu` >= 0, with stdin from
+/// /dev/null and stdout and stderr on `log_fd`. Returns the child's PID, or -errno when the
+/// program could not be started (exec or affinity failed in the child, fork failed here).
+int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, int death_signal);
 #endif

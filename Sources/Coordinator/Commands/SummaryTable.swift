@@ -9,6 +9,8 @@ enum SummaryTable {
         let stream = outcomes.filter { if case .stream = $0.workload { true } else { false } }
         if !rr.isEmpty { tables.append(table(rrHeader, rr.map(rrRow))) }
         if !stream.isEmpty { tables.append(table(streamHeader, stream.map(streamRow))) }
+        let redis = outcomes.filter { if case .redis = $0.workload { true } else { false } }
+        if !redis.isEmpty { tables.append(table(redisHeader, redis.map(redisRow))) }
         return tables.joined(separator: "\n\n")
     }
 
@@ -44,6 +46,31 @@ enum SummaryTable {
             o.sut.cpu.map { String(format: "%.2f", $0.busySeconds) } ?? "-",
             o.sutCyclesPerByte.map { String(format: "%.2f", $0) } ?? "-", o.sut.cpu?.cyclesSource ?? "-",
             percent(o.peer.cpu), String(format: "%.0f", Double(o.startSkewNs) / 1000),
+        ]
+    }
+
+    static let redisHeader = [
+        "step", "conns", "pipeline", "ops/s", "GET/s", "SET/s", "mean us", "p50 us", "p99 us", "p99.9 us", "errors",
+        "hit%", "keys", "redis MiB", "SUT cpu%", "client cpu s/Mop",
+    ]
+
+    static func redisRow(_ o: StepOutcome) -> [String] {
+        guard case .redis(let spec) = o.workload else { return [] }
+        let h = o.latency
+        let gets = o.peerCounter("hits") + o.peerCounter("misses")
+        return [
+            o.stepID, String(spec.connections), String(spec.pipeline), String(format: "%.0f", o.operationsPerSecond),
+            String(format: "%.0f", o.peerCounter("get_ops") / o.windowSeconds),
+            String(format: "%.0f", o.peerCounter("set_ops") / o.windowSeconds),
+            String(format: "%.1f", h.totalCount > 0 ? h.mean / 1000 : 0),
+            String(format: "%.1f", Double(h.valueAtPercentile(50)) / 1000),
+            String(format: "%.1f", Double(h.valueAtPercentile(99)) / 1000),
+            String(format: "%.1f", Double(h.valueAtPercentile(99.9)) / 1000),
+            String(format: "%.0f", o.peerCounter("errors")),
+            gets > 0 ? String(format: "%.1f", 100 * o.peerCounter("hits") / gets) : "-",
+            String(format: "%.0f", o.peerCounter("keys")),
+            o.sut.counters?["redis_used_memory_bytes"].map { String(format: "%.1f", $0 / 1_048_576) } ?? "-",
+            percent(o.sut.cpu), o.clientCPUSecondsPerMop.map { String(format: "%.3f", $0) } ?? "-",
         ]
     }
 

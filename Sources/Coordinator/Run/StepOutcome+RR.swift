@@ -6,7 +6,7 @@ extension StepOutcome {
     /// RR: the peer's interval samples.
     var intervals: [IntervalSample] { intervalsByRole[.peer] ?? [] }
 
-    /// RR: the merged latency histogram of all flows, nanoseconds.
+    /// RR and Redis: the peer's merged latency histogram, nanoseconds.
     var latency: Histogram<UInt64> { peer.latency?.histogram() ?? HistogramSnapshot.makeLatencyHistogram() }
 
     /// Length of the peer's measurement window, on its own clock (no cross-host error).
@@ -36,9 +36,10 @@ extension StepOutcome {
         ]
     }
 
-    /// RR: the HdrHistogram percentile distribution in microseconds; `nil` for other workloads.
+    /// The HdrHistogram percentile distribution in microseconds, for workloads with a latency
+    /// histogram (RR, Redis); `nil` for others.
     var hgrm: String? {
-        guard case .rr = workload else { return nil }
+        guard peer.latency != nil else { return nil }
         var text = ""
         latency.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1000)
         return text

@@ -45,6 +45,7 @@ struct StepOutcome {
         switch workload {
         case .rr(let spec): specific = rrSamples(spec, labels: labels)
         case .stream(let spec): specific = streamSamples(spec, labels: labels)
+        case .redis(let spec): specific = redisSamples(spec, labels: labels)
         }
         return specific + cpuSamples(labels: labels) + [
             MetricSample(metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: labels),

@@ -41,6 +41,10 @@ package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         package static let tokenFile = Code(rawValue: "token-file")
         /// The results directory cannot be written.
         package static let results = Code(rawValue: "results")
+        /// A server the agent manages (redis-server, mariadbd) is missing, failed to start or died.
+        package static let serverFailed = Code(rawValue: "server-failed")
+        /// A server answered with an error or with something its protocol does not allow.
+        package static let serverProtocol = Code(rawValue: "server-protocol")
     }
 
     /// What kind of failure this is.

@@ -31,12 +31,15 @@ package enum Workload: Codable, Equatable, Sendable {
     case rr(RRSpec)
     /// nuttcp-style bulk transfer.
     case stream(StreamSpec)
+    /// Redis GET/SET sweep point.
+    case redis(RedisSpec)
 
     /// The parameters, whatever the workload.
     package var spec: any WorkloadSpec {
         switch self {
         case .rr(let s): s
         case .stream(let s): s
+        case .redis(let s): s
         }
     }
 

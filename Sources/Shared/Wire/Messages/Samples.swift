@@ -62,11 +62,13 @@ package struct SideResult: Codable, Equatable, Sendable {
     package var retransmits: UInt64?
     /// This host's system-wide CPU use over the window.
     package var cpu: CPUUsage?
+    /// Workload-specific counters by name (Redis: `get_ops`, `hits`, `redis_used_memory_bytes`, ...).
+    package var counters: [String: Double]?
 
     package init(
         startedNs: Int64, stoppedNs: Int64, windowStartNs: Int64, windowEndNs: Int64,
         transactions: UInt64, lost: UInt64, latency: HistogramSnapshot?, bytes: UInt64? = nil,
-        retransmits: UInt64? = nil, cpu: CPUUsage? = nil
+        retransmits: UInt64? = nil, cpu: CPUUsage? = nil, counters: [String: Double]? = nil
     ) {
         self.startedNs = startedNs
         self.stoppedNs = stoppedNs
@@ -78,5 +80,6 @@ package struct SideResult: Codable, Equatable, Sendable {
         self.bytes = bytes
         self.retransmits = retransmits
         self.cpu = cpu
+        self.counters = counters
     }
 }

@@ -1,0 +1,175 @@
+import CLockstepSys
+import Histogram
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One load-generator thread: drives its share of the connections with epoll. Each connection
+/// keeps `pipeline` requests in flight; as replies free slots, new requests go out in one write.
+/// Counters cover replies that arrive inside the window; latency runs from the request's write
+/// to the read that brought its reply. Fields are read by the engine after the thread is joined.
+final class RedisWorker: StallWatched, @unchecked Sendable {
+    private let connections: [RedisConnection]
+    private let keys: RedisKeySpace
+    private let target: Endpoint
+    private var rng: SplitMix64
+    private let progress = ProgressCounter()
+    private let exited = StopFlag()
+    private let stalled = StopFlag()
+
+    private(set) var histogram = HistogramSnapshot.makeLatencyHistogram()
+    private(set) var gets: UInt64 = 0
+    private(set) var sets: UInt64 = 0
+    private(set) var hits: UInt64 = 0
+    private(set) var misses: UInt64 = 0
+    private(set) var mismatches: UInt64 = 0
+    private(set) var errors: UInt64 = 0
+    /// CPU time this thread used inside the window, nanoseconds.
+    private(set) var cpuNs: Int64 = 0
+    private(set) var stoppedNs: Int64 = 0
+    private(set) var error: WireError?
+    /// How long the worker waits for replies still in flight after the window.
+    static let drainNs: Int64 = 2_000_000_000
+
+    init(connections: [RedisConnection], keys: RedisKeySpace, target: Endpoint, seed: UInt64) {
+        self.connections = connections
+        self.keys = keys
+        self.target = target
+        rng = SplitMix64(seed: seed)
+    }
+
+    var progressCount: UInt64 { progress.current }
+    var hasExited: Bool { exited.isRaised }
+
+    func markStalled() {
+        stalled.raise()
+        connections.forEach { _ = shutdown($0.fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// Runs from `startNs` until the window ends and every reply is in (or the drain time passes).
+    func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, spin: Bool, stop: StopFlag) {
+        defer {
+            stoppedNs = MonotonicClock.now()
+            exited.raise()
+        }
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else {
+            error = Socket.error("epoll_create1")
+            return
+        }
+        defer { close(epoll) }
+        for (index, connection) in connections.enumerated() {
+            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: UInt64(index)))
+            epoll_ctl(epoll, EPOLL_CTL_ADD, connection.fd, &event)
+        }
+        MonotonicClock.sleepThenSpin(until: startNs, spinNs: spin ? MonotonicClock.startSpinNs : 0)
+        var now = MonotonicClock.now()
+        for connection in connections {
+            connection.fill(keys: keys, rng: &rng, now: now)
+            guard connection.flush() else { return fail(Socket.error("send to redis at \(target)")) }
+        }
+        var watching = connections.map { $0.wantsWrite }
+        for (index, connection) in connections.enumerated() where watching[index] {
+            watch(epoll, connection, index: index, write: true)
+        }
+        var cpuStart: Int64?
+        var issuing = true
+        var done: UInt64 = 0
+        var events = [epoll_event](repeating: epoll_event(), count: max(connections.count, 1))
+        while !stop.isRaised {
+            if cpuStart == nil && now >= windowStart { cpuStart = Self.threadCPU() }
+            if issuing && now >= windowEnd {
+                issuing = false
+                cpuNs = Self.threadCPU() - (cpuStart ?? Self.threadCPU())
+            }
+            if !issuing && (connections.allSatisfy { $0.inFlight == 0 } || now > windowEnd + Self.drainNs) { return }
+            let ready = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epoll, $0.baseAddress, Int32($0.count), 20)
+            }
+            now = MonotonicClock.now()
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return fail(Socket.error("epoll_wait"))
+            }
+            let inWindow = now >= windowStart && now <= windowEnd
+            for e in events.prefix(Int(ready)) {
+                let index = Int(e.data.u64)
+                let connection = connections[index]
+                if e.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                    switch connection.read() {
+                    case .ok: break
+                    case .closed:
+                        return fail(
+                            WireError(
+                                stalled.isRaised ? .dataPlaneStalled : .dataPlane,
+                                stalled.isRaised
+                                    ? "data plane stalled: redis at \(target) answered nothing for 3 s"
+                                    : "redis at \(target) closed the connection (server gone or client dropped)"))
+                    case .failed:
+                        return fail(
+                            stalled.isRaised
+                                ? WireError(
+                                    .dataPlaneStalled, "data plane stalled: redis at \(target) answered nothing for 3 s"
+                                )
+                                : Socket.error("receive from redis at \(target)"))
+                    }
+                    do {
+                        try connection.takeReplies(keys: keys) { reply in
+                            done &+= 1
+                            tally(reply, now: now, inWindow: inWindow)
+                        }
+                    } catch {
+                        return fail(WireError(.serverProtocol, "redis at \(target): \(error)"))
+                    }
+                    if issuing { connection.fill(keys: keys, rng: &rng, now: now) }
+                }
+                guard connection.flush() else { return fail(Socket.error("send to redis at \(target)")) }
+                if connection.wantsWrite != watching[index] {
+                    watching[index] = connection.wantsWrite
+                    watch(epoll, connection, index: index, write: watching[index])
+                }
+            }
+            progress.publish(done)
+        }
+    }
+
+    /// Errors and value mismatches count over the whole step; operations, hits, misses and
+    /// latency inside the window only.
+    @inline(__always)
+    private func tally(_ reply: RedisReply, now: Int64, inWindow: Bool) {
+        switch reply.outcome {
+        case .error:
+            errors &+= 1
+            return
+        case .mismatch: mismatches &+= 1
+        default: break
+        }
+        guard inWindow else { return }
+        switch reply.outcome {
+        case .miss: misses &+= 1
+        case .hit, .mismatch: hits &+= 1
+        default: break
+        }
+        if reply.isSet { sets &+= 1 } else { gets &+= 1 }
+        histogram.record(UInt64(max(now - reply.sentNs, 1)))
+    }
+
+    private func watch(_ epoll: Int32, _ connection: RedisConnection, index: Int, write: Bool) {
+        var event = epoll_event(
+            events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(u64: UInt64(index)))
+        epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, &event)
+    }
+
+    private func fail(_ failure: WireError) {
+        error = failure
+    }
+
+    /// This thread's CPU time, nanoseconds.
+    static func threadCPU() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}

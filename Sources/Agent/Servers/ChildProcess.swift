@@ -1,0 +1,146 @@
+import CLockstepSys
+import Dispatch
+import Foundation
+import Shared
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A server program the agent started (redis-server, later mariadbd) and must stop.
+///
+/// Children are started from one thread that lives as long as the agent, with PR_SET_PDEATHSIG:
+/// if the agent dies, even by SIGKILL, the kernel kills its servers too.
+final class ChildProcess: Sendable {
+    /// The child's PID.
+    let pid: Int32
+    /// The program's name, for messages.
+    let name: String
+    /// Where the child's stdout and stderr go.
+    let logPath: String
+    private let status = Mutex<Int32?>(nil)
+
+    private init(pid: Int32, name: String, logPath: String) {
+        self.pid = pid
+        self.name = name
+        self.logPath = logPath
+    }
+
+    /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`, pinned to `cpu`
+    /// if given, output appended to `logPath`.
+    static func start(_ executable: String, _ arguments: [String], cpu: Int?, logPath: String) throws -> ChildProcess {
+        guard let path = resolve(executable) else {
+            throw WireError(
+                .serverFailed, "\(executable) not found (PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
+        }
+        let logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard logFD >= 0 else {
+            throw WireError(.serverFailed, "cannot open \(logPath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(logFD) }
+        let argv = [path] + arguments
+        let result = Spawner.shared.run {
+            var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+            defer { cArgs.forEach { free($0) } }
+            return lockstep_spawn(path, &cArgs, Int32(cpu ?? -1), logFD, SIGKILL)
+        }
+        let name = (executable as NSString).lastPathComponent
+        guard result > 0 else {
+            let reason = String(cString: strerror(-result))
+            if result == -EINVAL, let cpu {
+                throw WireError(.serverFailed, "cannot pin \(name) to CPU \(cpu): \(reason)")
+            }
+            throw WireError(.serverFailed, "cannot start \(path): \(reason)")
+        }
+        return ChildProcess(pid: result, name: name, logPath: logPath)
+    }
+
+    /// How the child ended (`exited with status 1`, `killed by signal 9`), or `nil` while it runs.
+    func exitDescription() -> String? {
+        status.withLock { saved -> String? in
+            if saved == nil {
+                var raw: Int32 = 0
+                if waitpid(pid, &raw, WNOHANG) == pid { saved = raw }
+            }
+            guard let raw = saved else { return nil }
+            return raw & 0x7f == 0 ? "exited with status \((raw >> 8) & 0xff)" : "killed by signal \(raw & 0x7f)"
+        }
+    }
+
+    /// Stops the child: SIGTERM, then SIGKILL after `graceNs`; returns when it is gone.
+    func stop(graceNs: Int64 = 3_000_000_000) {
+        guard exitDescription() == nil else { return }
+        kill(pid, SIGTERM)
+        let deadline = MonotonicClock.now() + graceNs
+        while exitDescription() == nil {
+            if MonotonicClock.now() > deadline {
+                kill(pid, SIGKILL)
+                status.withLock { saved in
+                    var raw: Int32 = 0
+                    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+                    saved = raw
+                }
+                return
+            }
+            usleep(5_000)
+        }
+    }
+
+    /// The last lines of the child's output, joined with ` | `.
+    func logTail(lines: Int = 3) -> String {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n").suffix(lines).joined(separator: " | ")
+    }
+
+    /// `executable` itself if it contains a slash, else its first match on PATH.
+    static func resolve(_ executable: String) -> String? {
+        if executable.contains("/") { return access(executable, X_OK) == 0 ? executable : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(executable)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        for dir in ["/usr/sbin", "/sbin", "/usr/local/sbin"] where access("\(dir)/\(executable)", X_OK) == 0 {
+            return "\(dir)/\(executable)"
+        }
+        return nil
+    }
+}
+
+/// The one thread that forks the agent's children; it never ends, so PR_SET_PDEATHSIG fires only
+/// when the agent does.
+private final class Spawner: @unchecked Sendable {
+    static let shared = Spawner()
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let pending = DispatchSemaphore(value: 0)
+
+    private init() {
+        _ = EngineThread(name: "child-spawner") { [self] in
+            while true {
+                pending.wait()
+                let job = jobs.withLock { $0.removeFirst() }
+                job()
+            }
+        }
+    }
+
+    /// Runs `body` on the spawner thread and returns its result.
+    func run(_ body: @escaping @Sendable () -> Int32) -> Int32 {
+        let done = DispatchSemaphore(value: 0)
+        let cell = ResultCell()
+        jobs.withLock {
+            $0.append {
+                cell.value.store(body(), ordering: .releasing)
+                done.signal()
+            }
+        }
+        pending.signal()
+        done.wait()
+        return cell.value.load(ordering: .acquiring)
+    }
+}
+
+private final class ResultCell: Sendable {
+    let value = Atomic<Int32>(0)
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `lockstep redis`: the paper's Redis sweep. The SUT agent runs redis-server (or points at one
+/// already running), the peer drives GET/SET load over more and more connections; one step per
+/// connection count.
+struct RedisCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redis",
+        abstract: "Redis GET/SET throughput and latency as client connections grow (redis-server on the SUT).")
+
+    @OptionGroup var agents: AgentOptions
+
+    @Option(help: "Connection counts of the sweep, comma-separated; one step each.")
+    var connections: String = "1,2,4,8,16,32,64,100"
+
+    @Option(help: "Requests each connection keeps in flight.")
+    var pipeline: Int = 10
+
+    @Option(help: "Load-generator threads on the peer (default: one per CPU, at most one per connection).")
+    var threads: Int?
+
+    @Option(help: "GET:SET mix.")
+    var ratio: String = "1:1"
+
+    @Option(help: "Value size in bytes, fixed (50) or a uniform range (32-64).")
+    var valueSize: String = "50"
+
+    @Option(help: "Cap on distinct keys (default: every SET creates a new key).")
+    var keys: Int?
+
+    @Option(help: "Seed of the key and value sequence.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Do not FLUSHALL before each point (the default empties the database, also an external one).")
+    var noFlush = false
+
+    @Option(help: "Use this running server (HOST:PORT as the agents see it) instead of starting one on the SUT.")
+    var redis: Endpoint?
+
+    @Option(help: "redis-server binary the SUT agent starts (default: redis-server on its PATH).")
+    var redisServer: String?
+
+    @Option(help: "Port of the started redis-server (default: a free port).")
+    var redisPort: Int?
+
+    @Option(help: "CPU the started redis-server is pinned to (default: not pinned).")
+    var redisCpu: Int?
+
+    @OptionGroup var timing: TimingOptions
+
+    @Option(help: "Results directory (must not hold a run yet).")
+    var out: String
+
+    func validate() throws {
+        let specs = try makeSpecs()
+        for spec in specs {
+            if let problem = spec.problems().first { throw ValidationError(problem) }
+        }
+        if redis != nil && (redisServer != nil || redisPort != nil || redisCpu != nil) {
+            throw ValidationError(
+                "--redis targets a running server: --redis-server, --redis-port and --redis-cpu do not apply")
+        }
+    }
+
+    func makeSpecs() throws -> [RedisSpec] {
+        let counts = try connections.split(separator: ",").map { part -> Int in
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--connections takes comma-separated numbers, got '\(part)'")
+            }
+            return n
+        }
+        guard !counts.isEmpty else { throw ValidationError("--connections needs at least one count") }
+        let mix = ratio.split(separator: ":").map { Int($0) }
+        guard mix.count == 2, let gets = mix[0], let sets = mix[1] else {
+            throw ValidationError("--ratio takes GET:SET, e.g. 1:1 or 9:1; got '\(ratio)'")
+        }
+        let sizes = valueSize.split(separator: "-").map { Int($0) }
+        guard (1...2).contains(sizes.count), let low = sizes.first!, let high = sizes.last! else {
+            throw ValidationError("--value-size takes a size (50) or a range (32-64); got '\(valueSize)'")
+        }
+        let server = RedisServerSpec(external: redis, binary: redisServer, port: redisPort, cpu: redisCpu)
+        return counts.map {
+            RedisSpec(
+                connections: $0, pipeline: pipeline, threads: threads, getRatio: gets, setRatio: sets,
+                valueSizeMin: low, valueSizeMax: high, keys: keys, seed: seed, flush: !noFlush,
+                warmupNs: timing.warmup.nanoseconds, durationNs: timing.duration.nanoseconds, server: server)
+        }
+    }
+
+    func run() async throws {
+        let plan = RunPlan(
+            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host,
+            token: try CLI.loadToken(agents.tokenFile), steps: try makeSpecs().map { .redis($0) }, outDirectory: out,
+            command: CommandLine.arguments.joined(separator: " "))
+        let outcomes = try await CLI.reportingErrors { try await BenchmarkRun(plan: plan).run() }
+        print(SummaryTable.render(outcomes))
+        print("results: \(out)")
+    }
+}
