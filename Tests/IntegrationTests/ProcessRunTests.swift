@@ -9,31 +9,6 @@ import Testing
 /// Real `lockstep-agent` processes and the `lockstep` CLI, as a user runs them.
 extension Integration {
     @Suite struct ProcessRunTests {
-        struct Lab {
-            let scratch = Scratch()
-            let tokenPath: String
-            let sut: AgentProcess
-            let peer: AgentProcess
-
-            init() throws {
-                tokenPath = try scratch.token().path
-                sut = try AgentProcess(
-                    name: "sut", tokenPath: tokenPath, scratch: scratch, extra: ["--log-dir", scratch.path + "/logs"])
-                peer = try AgentProcess(
-                    name: "peer", tokenPath: tokenPath, scratch: scratch, extra: ["--log-dir", scratch.path + "/logs"])
-            }
-
-            func rr(_ extra: [String], out: String, label: String = "coordinator") throws -> ChildProcess {
-                try ChildProcess(
-                    Binaries.coordinator,
-                    [
-                        "rr", "--sut", sut.endpoint.description, "--peer", peer.endpoint.description,
-                        "--token-file", tokenPath, "--out", out,
-                    ] + extra,
-                    scratch: scratch, label: label)
-            }
-        }
-
         @Test func cliRunsTcpAndUdpAndPrintsTheSummary() throws {
             let lab = try Lab()
             let out = lab.scratch.path + "/run"

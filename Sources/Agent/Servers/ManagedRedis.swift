@@ -14,7 +14,7 @@ final class ManagedRedis: Sendable {
     /// Where clients reach it.
     let endpoint: Endpoint
     /// The server process.
-    let process: ChildProcess
+    let process: ServerProcess
     private let folder: String
 
     /// The parameters that make two servers interchangeable.
@@ -37,7 +37,7 @@ final class ManagedRedis: Sendable {
             "--io-threads", "1",
         ]
         do {
-            process = try ChildProcess.start(key.binary, arguments, cpu: key.cpu, logPath: folder + "/redis.log")
+            process = try ServerProcess.start(key.binary, arguments, cpu: key.cpu, logPath: folder + "/redis.log")
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw error

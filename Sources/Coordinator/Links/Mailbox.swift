@@ -20,6 +20,8 @@ final class Mailbox {
     private var names: [Int: String] = [:]
     /// Silence after which an agent counts as hung.
     let heartbeatTimeoutNs: Int64
+    /// The link whose agent reported the failure last thrown, if the failure was an agent's report.
+    private(set) var lastFailureOrigin: Int?
     /// Called for every interval sample, with the link index.
     var onSample: (Int, IntervalSample) -> Void = { _, _ in }
 
@@ -63,7 +65,10 @@ final class Mailbox {
                     continue
                 case .failure(let failure):
                     let error = WireError(failure.code, "\(label(from)): \(failure.message)")
-                    if from == index || !onlyThis { throw error }
+                    if from == index || !onlyThis {
+                        lastFailureOrigin = from
+                        throw error
+                    }
                 case _ where from == index:
                     return (message, arrived)
                 default:
@@ -90,6 +95,23 @@ final class Mailbox {
             }
         }
         throw WireError(.connectionLost, "mailbox closed")
+    }
+
+    /// A failure link `index` reports within `ns`, if any; other messages stay queued. Used to find
+    /// the cause when one side's failure (a lost connection) is the effect of the other's.
+    func failure(from index: Int, within ns: Int64) async -> WireError? {
+        guard dead[index] == nil else { return nil }
+        let deadline = MonotonicClock.now() + ns
+        while MonotonicClock.now() < deadline {
+            do {
+                _ = try await next(from: index, deadlineNs: deadline, onlyThis: true)
+            } catch let error as WireError {
+                return lastFailureOrigin == index && error.code != .timeout ? error : nil
+            } catch {
+                return nil
+            }
+        }
+        return nil
     }
 
     private func label(_ index: Int) -> String { "agent \(names[index] ?? "#\(index)")" }

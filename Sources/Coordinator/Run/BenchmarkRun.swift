@@ -86,7 +86,16 @@ struct BenchmarkRun {
             }
             info.status = "complete"
         } catch {
-            let wire = error as? WireError ?? WireError(.aborted, "\(error)")
+            var wire = error as? WireError ?? WireError(.aborted, "\(error)")
+            // A peer that lost its connections is usually the effect; the SUT may know the cause.
+            let index = { (role: Role) in session.agents.first { $0.link.role == role }?.link.index }
+            if let sutIndex = index(.sut), let peerIndex = index(.peer),
+                session.mailbox.lastFailureOrigin == peerIndex,
+                [.dataPlane, .dataPlaneStalled, .serverProtocol].contains(wire.code),
+                let cause = await session.mailbox.failure(from: sutIndex, within: 1_000_000_000)
+            {
+                wire = WireError(cause.code, "\(cause.message) (\(wire.message))")
+            }
             failure = wire
             let stepText = info.steps.last.map { $0.status == "running" ? " in step \($0.id)" : "" } ?? ""
             info.status = "failed"

@@ -46,6 +46,14 @@ package struct RESPFrame: Equatable, Sendable {
     package var integer: Int64
     /// Index just past the frame.
     package var end: Int
+
+    package init(kind: Kind, payloadStart: Int, payloadCount: Int, integer: Int64, end: Int) {
+        self.kind = kind
+        self.payloadStart = payloadStart
+        self.payloadCount = payloadCount
+        self.integer = integer
+        self.end = end
+    }
 }
 
 /// RESP2 encoding and zero-copy scanning.

@@ -154,3 +154,16 @@ func processes(mentioning text: String) -> [Int32] {
         return state != "Z"
     }
 }
+
+/// PIDs of live processes whose parent is `parent` and whose command name is `name`.
+func children(of parent: Int32, named name: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+        else { return false }
+        let comm = stat[stat.index(after: open)..<close]
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return comm == name && fields.count > 2 && fields[0] != "Z" && Int32(fields[1]) == parent
+    }
+}

@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Children are started from one thread that lives as long as the agent, with PR_SET_PDEATHSIG:
 /// if the agent dies, even by SIGKILL, the kernel kills its servers too.
-final class ChildProcess: Sendable {
+final class ServerProcess: Sendable {
     /// The child's PID.
     let pid: Int32
     /// The program's name, for messages.
@@ -29,7 +29,7 @@ final class ChildProcess: Sendable {
 
     /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`, pinned to `cpu`
     /// if given, output appended to `logPath`.
-    static func start(_ executable: String, _ arguments: [String], cpu: Int?, logPath: String) throws -> ChildProcess {
+    static func start(_ executable: String, _ arguments: [String], cpu: Int?, logPath: String) throws -> ServerProcess {
         guard let path = resolve(executable) else {
             throw WireError(
                 .serverFailed, "\(executable) not found (PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
@@ -53,7 +53,7 @@ final class ChildProcess: Sendable {
             }
             throw WireError(.serverFailed, "cannot start \(path): \(reason)")
         }
-        return ChildProcess(pid: result, name: name, logPath: logPath)
+        return ServerProcess(pid: result, name: name, logPath: logPath)
     }
 
     /// How the child ended (`exited with status 1`, `killed by signal 9`), or `nil` while it runs.
