@@ -3,9 +3,10 @@
 #   util-linux  unshare: the time-namespace test runs an agent with its clocks moved by 1000 s
 #   iproute2    network namespaces for the lab tests
 #   procps      process inspection in tests
+#   redis-server the Redis tests run a real redis-server (the SUT agent starts it); brings redis-tools
 # (the benchmarks also want sockperf, nuttcp and iperf3; the tests do not)
 set -euo pipefail
-PACKAGES=(util-linux iproute2 procps)
+PACKAGES=(util-linux iproute2 procps redis-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
