@@ -2,10 +2,14 @@
 # Redis load generator against redis-benchmark, in one invocation, against one redis-server.
 #
 #   bench/redis.sh [ROUNDS] [SECONDS] [CONNECTIONS...]     (defaults: 3 rounds of 5 s at 8 and 50 connections)
+#   LOCKSTEP_ARGS="--threads 1" bench/redis.sh ...          (extra options for lockstep redis)
 #
 # The script starts one redis-server (persistence off) and points both generators at it: lockstep
 # through `lockstep redis --redis HOST:PORT` (the SUT agent starts nothing), redis-benchmark
 # directly. Both use pipeline 10, 50-byte values and a 100000-key space, alternating rounds.
+# Both find their keys present: the script fills redis-benchmark's key space once before the
+# rounds and lockstep runs with --no-flush, so GETs hit for both (on an empty key space
+# redis-benchmark's GETs mostly miss, and a miss costs the server less than a hit).
 # redis-benchmark runs SET and GET as separate phases (-t set,get); its rate here is the combined
 # one: all requests over the time of both phases. lockstep mixes GET and SET 1:1 in one phase.
 # Generator CPU: lockstep's is its worker threads' CPU time over the window (its own metric),
@@ -23,12 +27,13 @@ RPORT=$(port)
 redis-server --port $RPORT --bind 127.0.0.1 --save "" --appendonly no --daemonize no --logfile "$WORK/redis.log" & PIDS+=($!)
 for _ in $(seq 50); do redis-cli -p $RPORT ping >/dev/null 2>&1 && break; sleep 0.1; done
 KEYS=100000
+redis-benchmark -p $RPORT -t set -n 1000000 -r $KEYS -d 50 -P 50 -q >/dev/null 2>&1   # fill its key space
 
 run_lockstep() {  # conns -> "ops_per_sec cpu_s_per_mop"
   local out="$WORK/ls-$RANDOM$RANDOM"
   "$BIN/lockstep" redis --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
-    --redis 127.0.0.1:$RPORT --connections "$1" --pipeline 10 --value-size 50 --keys $KEYS \
-    --duration "${SECS}s" --warmup 1s --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+    --redis 127.0.0.1:$RPORT --no-flush --connections "$1" --pipeline 10 --value-size 50 --keys $KEYS \
+    --duration "${SECS}s" --warmup 1s ${LOCKSTEP_ARGS:-} --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
   python3 - "$out/samples.jsonl" <<'PY'
 import json, sys
 m = {}
