@@ -73,3 +73,42 @@ struct TimingOptions: ParsableArguments {
     @Option(help: "Warm-up before the window.")
     var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
 }
+
+/// Where a workload command's results go: a new directory, or one to resume.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Results directory (must not hold a run yet).")
+    var out: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Continue the run in this directory: finished steps are kept and skipped, the rest run.",
+            discussion: "The command's parameters must be the ones the run was started with."))
+    var resume: String?
+
+    func validate() throws {
+        switch (out, resume) {
+        case (nil, nil): throw ValidationError("give --out DIR for a new run or --resume DIR to continue one")
+        case (.some, .some): throw ValidationError("--out and --resume exclude each other")
+        default: break
+        }
+    }
+
+    /// The results directory.
+    var directory: String { out ?? resume ?? "" }
+}
+
+extension CLI {
+    /// Runs `steps` between the agents, prints the summary table and where the results are.
+    static func runWorkloads(_ steps: [Workload], agents: AgentOptions, output: OutputOptions) async throws {
+        let plan = RunPlan(
+            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host,
+            token: try loadToken(agents.tokenFile), steps: steps, outDirectory: output.directory,
+            command: CommandLine.arguments.joined(separator: " "), resume: output.resume != nil)
+        let outcomes = try await reportingErrors { try await BenchmarkRun(plan: plan).run() }
+        if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
+        if plan.resume {
+            print("resumed: \(outcomes.count) step(s) run now, \(steps.count - outcomes.count) finished before")
+        }
+        print("results: \(output.directory)")
+    }
+}

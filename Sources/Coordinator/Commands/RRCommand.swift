@@ -27,8 +27,7 @@ struct RRCommand: AsyncParsableCommand {
     @Option(help: "UDP: a response not back within this time counts as lost.")
     var udpTimeout: DurationArgument = DurationArgument(nanoseconds: 50_000_000)
 
-    @Option(help: "Results directory (must not hold a run yet).")
-    var out: String
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         let protos = try parsedProtocols()
@@ -54,13 +53,6 @@ struct RRCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let token = try CLI.loadToken(agents.tokenFile)
-        let plan = RunPlan(
-            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host, token: token,
-            steps: try parsedProtocols().map { .rr(makeSpec($0)) }, outDirectory: out,
-            command: CommandLine.arguments.joined(separator: " "))
-        let outcomes = try await CLI.reportingErrors { try await BenchmarkRun(plan: plan).run() }
-        print(SummaryTable.render(outcomes))
-        print("results: \(out)")
+        try await CLI.runWorkloads(try parsedProtocols().map { .rr(makeSpec($0)) }, agents: agents, output: output)
     }
 }

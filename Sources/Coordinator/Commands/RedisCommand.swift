@@ -50,8 +50,7 @@ struct RedisCommand: AsyncParsableCommand {
 
     @OptionGroup var timing: TimingOptions
 
-    @Option(help: "Results directory (must not hold a run yet).")
-    var out: String
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         let specs = try makeSpecs()
@@ -90,12 +89,6 @@ struct RedisCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan = RunPlan(
-            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host,
-            token: try CLI.loadToken(agents.tokenFile), steps: try makeSpecs().map { .redis($0) }, outDirectory: out,
-            command: CommandLine.arguments.joined(separator: " "))
-        let outcomes = try await CLI.reportingErrors { try await BenchmarkRun(plan: plan).run() }
-        print(SummaryTable.render(outcomes))
-        print("results: \(out)")
+        try await CLI.runWorkloads(try makeSpecs().map { .redis($0) }, agents: agents, output: output)
     }
 }

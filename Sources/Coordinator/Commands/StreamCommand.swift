@@ -27,8 +27,7 @@ struct StreamCommand: AsyncParsableCommand {
     @Option(help: "Rate limit per stream in bits/s (e.g. 5G, 800M).")
     var rate: SizeArgument?
 
-    @Option(help: "Results directory (must not hold a run yet).")
-    var out: String
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         for spec in specs() {
@@ -46,13 +45,7 @@ struct StreamCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan = RunPlan(
-            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host,
-            token: try CLI.loadToken(agents.tokenFile), steps: specs().map { .stream($0) }, outDirectory: out,
-            command: CommandLine.arguments.joined(separator: " "))
-        let outcomes = try await CLI.reportingErrors { try await BenchmarkRun(plan: plan).run() }
-        print(SummaryTable.render(outcomes))
-        print("results: \(out)")
+        try await CLI.runWorkloads(specs().map { .stream($0) }, agents: agents, output: output)
     }
 }
 

@@ -1,5 +1,5 @@
 /// One line of `samples.jsonl`: the shape PerfKitBenchmarker users know.
-struct MetricSample: Encodable, Sendable {
+struct MetricSample: Codable, Sendable {
     var metric: String
     var value: Double
     var unit: String

@@ -15,13 +15,67 @@ final class ResultStore {
         self.directory = directory
         let fm = FileManager.default
         if fm.fileExists(atPath: "\(directory)/run.json") {
-            throw WireError(.results, "\(directory) already holds a run (run.json exists); choose another --out")
+            throw WireError(
+                .results, "\(directory) already holds a run (run.json exists); choose another --out or --resume it")
         }
         do {
             try fm.createDirectory(atPath: "\(directory)/histograms", withIntermediateDirectories: true)
         } catch {
             throw WireError(.results, "cannot create results directory \(directory): \(error.localizedDescription)")
         }
+    }
+
+    /// Opens a run directory to continue: reads its `run.json` and drops everything of steps that
+    /// did not finish (their samples and histograms), so they can run again without duplicates.
+    init(resuming directory: String) throws {
+        self.directory = directory
+        let path = "\(directory)/run.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WireError(.results, "\(directory) holds no run to resume (no run.json)")
+        }
+        do {
+            info = try JSONDecoder().decode(RunInfo.self, from: data)
+        } catch {
+            throw WireError(.results, "cannot read \(path): \(error)")
+        }
+        let finished = Set(info!.steps.filter { $0.status == "complete" }.map(\.id))
+        try keepSamples(ofSteps: finished)
+        let histograms = "\(directory)/histograms"
+        try? FileManager.default.createDirectory(atPath: histograms, withIntermediateDirectories: true)
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: histograms)) ?? []
+        where !finished.contains(String(file.dropLast(".hgrm".count))) {
+            try? FileManager.default.removeItem(atPath: "\(histograms)/\(file)")
+        }
+    }
+
+    /// The `run.json` found when resuming.
+    private(set) var info: RunInfo?
+
+    /// Rewrites `samples.jsonl` with only the lines of `steps` (a torn last line goes too).
+    private func keepSamples(ofSteps steps: Set<String>) throws {
+        let path = "\(directory)/samples.jsonl"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        var kept = Data()
+        for line in text.split(separator: "\n") {
+            guard let sample = try? JSONDecoder().decode(MetricSample.self, from: Data(line.utf8)),
+                let step = sample.labels["step"], steps.contains(step)
+            else { continue }
+            kept.append(Data(line.utf8))
+            kept.append(0x0A)
+        }
+        try replace("samples.jsonl", with: kept)
+    }
+
+    /// Every sample written so far, in order.
+    func samples() throws -> [MetricSample] {
+        guard let text = try? String(contentsOfFile: "\(directory)/samples.jsonl", encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(MetricSample.self, from: Data($0.utf8)) }
+    }
+
+    /// The lines of `merged-log.jsonl` written so far (a resumed run adds to them).
+    func mergedLogLines() -> [Data] {
+        guard let data = FileManager.default.contents(atPath: "\(directory)/merged-log.jsonl") else { return [] }
+        return data.split(separator: 0x0A).map { Data($0) }
     }
 
     /// Writes `run.json`.
@@ -50,14 +104,35 @@ final class ResultStore {
         try replace("histograms/\(step).hgrm", with: Data(text.utf8))
     }
 
-    /// Writes `summary.csv`.
-    func writeSummary(_ csv: String) throws {
-        try replace("summary.csv", with: Data(csv.utf8))
+    /// Writes `summary.csv` from every summary sample in `samples.jsonl`: one row per step, one
+    /// column per metric any step has (the first sample of a metric in a step counts).
+    func writeSummary() throws {
+        var columns: [String] = []
+        var rows: [(step: String, workload: String, values: [String: Double])] = []
+        for sample in try samples() where sample.labels["kind"] != "interval" {
+            guard let step = sample.labels["step"] else { continue }
+            if rows.last?.step != step { rows.append((step, sample.labels["workload"] ?? "", [:])) }
+            if rows[rows.count - 1].values[sample.metric] == nil {
+                rows[rows.count - 1].values[sample.metric] = sample.value
+                if !columns.contains(sample.metric) { columns.append(sample.metric) }
+            }
+        }
+        var lines = [(["step", "workload"] + columns).joined(separator: ",")]
+        for row in rows {
+            lines.append(
+                ([row.step, row.workload] + columns.map { row.values[$0].map { String(format: "%.6g", $0) } ?? "" })
+                    .joined(separator: ","))
+        }
+        try replace("summary.csv", with: Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
-    /// Writes `merged-log.jsonl`.
-    func writeMergedLog(_ lines: [MergedLog.Line]) throws {
+    /// Writes `merged-log.jsonl`: `earlier` lines (from before a resume) and then `lines`.
+    func writeMergedLog(_ lines: [MergedLog.Line], after earlier: [Data] = []) throws {
         var data = Data()
+        for line in earlier {
+            data.append(line)
+            data.append(0x0A)
+        }
         for line in lines {
             data.append(try Self.json(line))
             data.append(0x0A)

@@ -1,8 +1,8 @@
 import Shared
 
 /// `run.json`: what was run, on which agents, with which clocks, and how it ended.
-struct RunInfo: Encodable {
-    struct Agent: Encodable {
+struct RunInfo: Codable {
+    struct Agent: Codable {
         var role: String
         var name: String
         var address: String
@@ -12,7 +12,7 @@ struct RunInfo: Encodable {
     }
 
     /// An agent's clock relative to the coordinator's: agent = coordinator + offset.
-    struct Clock: Encodable {
+    struct Clock: Codable {
         var offset_ns: Int64
         var offset_error_ns: Int64
         var round_trip_ns: Int64
@@ -21,7 +21,7 @@ struct RunInfo: Encodable {
         var drift_ppm: Double?
     }
 
-    struct Step: Encodable {
+    struct Step: Codable {
         var id: String
         var status: String
         var window_start_ns: Int64?
@@ -42,6 +42,8 @@ struct RunInfo: Encodable {
     var coordinator: HostFacts
     var agents: [Agent] = []
     var steps: [Step] = []
+    /// When the run was continued with `--resume`, one entry per continuation.
+    var resumed_at: [String]?
 }
 
 extension RunInfo.Clock {

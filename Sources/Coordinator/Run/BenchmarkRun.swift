@@ -13,6 +13,8 @@ struct RunPlan: Sendable {
     /// The command line, for `run.json`.
     var command: String
     var heartbeatTimeoutNs: Int64 = 3_000_000_000
+    /// Continue the run in `outDirectory`: keep and skip its finished steps.
+    var resume = false
 }
 
 /// Drives a whole run: connect, sync clocks, run each step, re-sync after each, write results as
@@ -24,15 +26,27 @@ struct BenchmarkRun {
 
     /// Runs the plan; returns the finished steps, or throws the first failure after writing results.
     func run() async throws -> [StepOutcome] {
-        let runID = Self.makeRunID()
-        let log = RunLog(runID: runID)
         let sinceNs = MonotonicClock.now()
-        let store = try ResultStore(directory: plan.outDirectory)
-        var info = RunInfo(
-            run_id: runID, command: plan.command, started_at: Self.wallClock(), status: "running",
-            parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current))
+        let (store, earlier) = try openStore()
+        let runID = earlier?.run_id ?? Self.makeRunID()
+        let log = RunLog(runID: runID)
+        var info =
+            earlier
+            ?? RunInfo(
+                run_id: runID, command: plan.command, started_at: Self.wallClock(), status: "running",
+                parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current))
+        let finished = Set(info.steps.filter { $0.status == "complete" }.map(\.id))
+        if earlier != nil {
+            // Only finished steps stay; the rest run again.
+            info.steps = info.steps.filter { finished.contains($0.id) }
+            info.status = "running"
+            info.error = nil
+            info.finished_at = nil
+            info.resumed_at = (info.resumed_at ?? []) + [Self.wallClock()]
+        }
+        let earlierLog = earlier != nil ? store.mergedLogLines() : []
         try store.writeRunInfo(info)
-        log.record("run.begin", ["out": plan.outDirectory])
+        log.record(earlier == nil ? "run.begin" : "run.resume", ["out": plan.outDirectory])
 
         let session = LabSession(token: plan.token, log: log, heartbeatTimeoutNs: plan.heartbeatTimeoutNs)
         var outcomes: [StepOutcome] = []
@@ -54,6 +68,10 @@ struct BenchmarkRun {
             let runner = StepRunner(session: session, log: log)
             for (index, workload) in plan.steps.enumerated() {
                 let stepID = "\(workload.spec.stepName)-\(index + 1)"
+                if finished.contains(stepID) {
+                    progress("step \(stepID): finished before, kept")
+                    continue
+                }
                 progress("step \(stepID): \(StepOutcome.describe(workload))")
                 info.steps.append(RunInfo.Step(id: stepID, status: "running"))
                 try store.writeRunInfo(info)
@@ -75,7 +93,7 @@ struct BenchmarkRun {
                 outcomes.append(outcome)
                 try store.append(outcome.samples(runID: runID))
                 if let hgrm = outcome.hgrm { try store.writeHistogram(step: stepID, text: hgrm) }
-                try store.writeSummary(StepOutcome.summaryCSV(outcomes, runID: runID))
+                try store.writeSummary()
                 let window = outcome.window
                 info.steps[info.steps.count - 1] = RunInfo.Step(
                     id: stepID, status: "complete", window_start_ns: window.start, window_end_ns: window.end,
@@ -122,12 +140,31 @@ struct BenchmarkRun {
         info.finished_at = Self.wallClock()
         info.agents = agentInfo(session, tracks)
         try store.writeMergedLog(
-            MergedLog.merge(coordinator: log.all, agents: agentLogs, sinceNs: sinceNs - 1_000_000_000))
+            MergedLog.merge(coordinator: log.all, agents: agentLogs, sinceNs: sinceNs - 1_000_000_000),
+            after: earlierLog)
         try store.writeRunInfo(info)
         if let failure {
             throw WireError(failure.code, info.error ?? failure.message)
         }
         return outcomes
+    }
+
+    /// A new results directory, or for `resume` the existing one and its `run.json`, after
+    /// checking that it ran the same steps.
+    private func openStore() throws -> (ResultStore, RunInfo?) {
+        guard plan.resume else { return (try ResultStore(directory: plan.outDirectory), nil) }
+        let store = try ResultStore(resuming: plan.outDirectory)
+        guard let info = store.info else { throw WireError(.results, "\(plan.outDirectory): no run.json") }
+        let want = parameters.filter { $0.key.hasPrefix("step") }
+        let had = info.parameters.filter { $0.key.hasPrefix("step") }
+        if want != had {
+            let differing = Set(want.keys).union(had.keys).sorted().first { want[$0] != had[$0] } ?? "steps"
+            throw WireError(
+                .results,
+                "\(plan.outDirectory) holds a different run: \(differing) was '\(had[differing] ?? "absent")', "
+                    + "now '\(want[differing] ?? "absent")'; resume with the parameters it was started with")
+        }
+        return (store, info)
     }
 
     private var parameters: [String: String] {

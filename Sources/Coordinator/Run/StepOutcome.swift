@@ -108,29 +108,6 @@ struct StepOutcome {
         return out
     }
 
-    /// `summary.csv`: one row per step, one column per summary metric any step has.
-    static func summaryCSV(_ outcomes: [StepOutcome], runID: String) -> String {
-        var columns: [String] = []
-        var rows: [(String, String, [String: Double])] = []
-        for outcome in outcomes {
-            var values: [String: Double] = [:]
-            for sample in outcome.samples(runID: runID) where sample.labels["kind"] != "interval" {
-                if values[sample.metric] == nil {
-                    values[sample.metric] = sample.value
-                    if !columns.contains(sample.metric) { columns.append(sample.metric) }
-                }
-            }
-            rows.append((outcome.stepID, outcome.workload.name, values))
-        }
-        var lines = [(["step", "workload"] + columns).joined(separator: ",")]
-        for (step, workload, values) in rows {
-            lines.append(
-                ([step, workload] + columns.map { values[$0].map { String(format: "%.6g", $0) } ?? "" })
-                    .joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
     /// One line for progress output.
     static func describe(_ workload: Workload) -> String {
         "\(workload.spec.summary), \(seconds(workload.timing.warmupNs)) warm-up + \(seconds(workload.timing.durationNs))"

@@ -1,0 +1,118 @@
+import Foundation
+import Shared
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Integration {
+    /// Promise: nothing finished is lost. A sweep whose coordinator is killed continues with
+    /// `--resume` at the first unfinished step and never repeats a finished one.
+    @Suite struct ResumeTests {
+        static let sweep = ["--protocol", "tcp,udp,tcp", "--duration", "1.5s", "--warmup", "0"]
+
+        /// Step id → its summary samples (metric → value), from `samples.jsonl`.
+        static func summaries(_ dir: String) throws -> [String: [String: Double]] {
+            var out: [String: [String: Double]] = [:]
+            for sample in try jsonLines(dir + "/samples.jsonl") {
+                let labels = sample["labels"] as? [String: String] ?? [:]
+                guard labels["kind"] != "interval", let step = labels["step"], let metric = sample["metric"] as? String
+                else { continue }
+                #expect(out[step]?[metric] == nil, "\(metric) of \(step) written twice")
+                out[step, default: [:]][metric] = sample["value"] as? Double
+            }
+            return out
+        }
+
+        static func runInfo(_ dir: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
+                as! [String: Any]
+        }
+
+        static func stepStatus(_ dir: String) -> [String: String] {
+            guard let info = try? runInfo(dir), let steps = info["steps"] as? [[String: Any]] else { return [:] }
+            var out: [String: String] = [:]
+            for step in steps { out[step["id"] as! String] = step["status"] as? String }
+            return out
+        }
+
+        @Test func aKilledSweepResumesAtTheFirstUnfinishedStepAndRepeatsNothing() throws {
+            let lab = try Lab()
+            let whole = lab.scratch.path + "/whole"
+            let uninterrupted = try lab.rr(Self.sweep, out: whole, label: "whole")
+            #expect(uninterrupted.wait(seconds: 60) == 0, "stderr: \(uninterrupted.stderr)")
+
+            let dir = lab.scratch.path + "/interrupted"
+            let first = try lab.rr(Self.sweep, out: dir, label: "first")
+            try expectEventually(seconds: 30, "step 2 never started") {
+                let status = Self.stepStatus(dir)
+                return status["rr-tcp-1"] == "complete" && status["rr-udp-2"] == "running"
+            }
+            Thread.sleep(forTimeInterval: 0.5)  // into step 2's measurement
+            kill(first.pid, SIGKILL)
+            _ = first.wait(seconds: 5)
+            let before = try Self.summaries(dir)
+            #expect(Set(before.keys) == ["rr-tcp-1"], "only the finished step is on disk")
+
+            let resumed = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file", lab.tokenPath, "--resume", dir,
+                ] + Self.sweep, scratch: lab.scratch, label: "resumed")
+            #expect(resumed.wait(seconds: 60) == 0, "stderr: \(resumed.stderr)")
+            #expect(resumed.stderr.contains("step rr-tcp-1: finished before, kept"))
+            #expect(resumed.stdout.contains("resumed: 2 step(s) run now, 1 finished before"))
+
+            let after = try Self.summaries(dir)
+            let reference = try Self.summaries(whole)
+            #expect(Set(after.keys) == Set(reference.keys))
+            for (step, metrics) in reference {
+                #expect(Set(after[step]?.keys ?? [:].keys) == Set(metrics.keys), "metrics of \(step)")
+            }
+            // The finished step was not run again: its numbers are the ones written before the kill.
+            #expect(after["rr-tcp-1"] == before["rr-tcp-1"])
+            #expect(Self.stepStatus(dir) == ["rr-tcp-1": "complete", "rr-udp-2": "complete", "rr-tcp-3": "complete"])
+            let info = try Self.runInfo(dir)
+            #expect(info["status"] as? String == "complete")
+            #expect((info["resumed_at"] as? [String])?.count == 1)
+            let summary = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8)
+            #expect(
+                summary.split(separator: "\n").map { $0.split(separator: ",").first } == [
+                    "step", "rr-tcp-1", "rr-udp-2", "rr-tcp-3",
+                ])
+            for step in ["rr-tcp-1", "rr-udp-2", "rr-tcp-3"] {
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/histograms/\(step).hgrm"))
+            }
+            let log = try jsonLines(dir + "/merged-log.jsonl")
+            #expect(log.contains { $0["event"] as? String == "run.resume" })
+        }
+
+        @Test func resumingWithOtherParametersIsRefusedAndChangesNothing() throws {
+            let lab = try Lab()
+            let dir = lab.scratch.path + "/run"
+            let first = try lab.rr(["--duration", "0.5s", "--warmup", "0"], out: dir, label: "first")
+            #expect(first.wait(seconds: 30) == 0, "stderr: \(first.stderr)")
+            let samples = try String(contentsOfFile: dir + "/samples.jsonl", encoding: .utf8)
+
+            let other = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file", lab.tokenPath, "--resume", dir, "--duration", "0.5s", "--warmup", "0",
+                    "--request", "64",
+                ], scratch: lab.scratch, label: "other")
+            #expect(other.wait(seconds: 30) == 1)
+            let lines = other.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains("holds a different run: step1 was") == true, "\(other.stderr)")
+            #expect(try String(contentsOfFile: dir + "/samples.jsonl", encoding: .utf8) == samples)
+
+            let again = try lab.rr(["--duration", "0.5s"], out: dir, label: "again")
+            #expect(again.wait(seconds: 30) == 1)
+            #expect(again.stderr.contains("already holds a run"))
+            #expect(again.stderr.contains("--resume"))
+        }
+    }
+}
