@@ -10,6 +10,8 @@ let package = Package(
     products: [
         .executable(name: "lockstep", targets: ["Coordinator"]),
         .executable(name: "lockstep-agent", targets: ["Agent"]),
+        // Replays inputs through every decoder; fuzz/run.sh builds it with libFuzzer instead.
+        .executable(name: "lockstep-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -57,6 +59,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: ["Shared", "CLockstepSys", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SharedTests",
             dependencies: [
@@ -69,6 +76,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Fuzz",
                 "Shared", "Agent", "Coordinator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

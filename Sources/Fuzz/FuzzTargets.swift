@@ -1,0 +1,109 @@
+import NIOCore
+import Shared
+
+/// What the fuzzer feeds: every decoder that reads bytes from the network. Each must answer any
+/// input with values, "need more" or its typed error, and never crash, hang or trap.
+enum FuzzTargets {
+    /// The fuzz targets by name.
+    static let all: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = ["wire": wire, "resp": resp]
+
+    /// The control protocol's frame and message decoder (agents read it from anyone who connects).
+    static func wire(_ bytes: UnsafeRawBufferPointer) {
+        var buffer = ByteBuffer(bytes: bytes)
+        var decoder = WireMessageDecoder(maxPayload: 64 * 1024)
+        while true {
+            do {
+                guard try decoder.decode(buffer: &buffer) != nil else { return }
+            } catch is WireError {
+                return
+            } catch {
+                fatalError("the wire decoder threw something other than a WireError: \(error)")
+            }
+        }
+    }
+
+    /// RESP as the Redis load generator reads it: the value parser and the in-place scanner.
+    static func resp(_ bytes: UnsafeRawBufferPointer) {
+        var parser = RESPParser()
+        // Half the input first, then the rest: the parser must agree with itself across pieces.
+        let cut = bytes.count / 2
+        parser.append(bytes[0..<cut])
+        var values: [RESPValue] = []
+        var failed = false
+        do {
+            while let v = try parser.next() { values.append(v) }
+            parser.append(bytes[cut...])
+            while let v = try parser.next() { values.append(v) }
+        } catch {
+            failed = true
+        }
+        var whole = RESPParser()
+        whole.append(bytes)
+        var wholeValues: [RESPValue] = []
+        var wholeFailed = false
+        do {
+            while let v = try whole.next() { wholeValues.append(v) }
+        } catch {
+            wholeFailed = true
+        }
+        precondition(
+            failed == wholeFailed && (failed || values == wholeValues), "RESP parsed differently when split")
+        var at = 0
+        while at < bytes.count, let frame = try? RESP.scan(bytes, at: at) {
+            precondition(frame.end > at && frame.payloadStart + frame.payloadCount <= bytes.count)
+            at = frame.end
+        }
+    }
+}
+
+#if LOCKSTEP_FUZZING
+    import CLockstepSys
+    import Foundation
+
+    /// SwiftPM links an executable's entry point as `<module>_main`; hand the process to libFuzzer.
+    @_cdecl("Fuzz_main")
+    public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+        var count = argc
+        var args = argv
+        return LLVMFuzzerRunDriver(&count, &args) { data, size in fuzzOne(data, size) }
+    }
+
+    /// The target `LOCKSTEP_FUZZ_TARGET` names (`wire` or `resp`).
+    nonisolated(unsafe) private var selected: ((UnsafeRawBufferPointer) -> Void)? = nil
+
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+        if selected == nil {
+            let name = ProcessInfo.processInfo.environment["LOCKSTEP_FUZZ_TARGET"] ?? "wire"
+            guard let target = FuzzTargets.all[name] else { fatalError("unknown LOCKSTEP_FUZZ_TARGET \(name)") }
+            selected = target
+        }
+        selected!(UnsafeRawBufferPointer(start: data, count: size))
+        return 0
+    }
+#else
+    import Foundation
+
+    /// Without the fuzzer: replays inputs (files, or every file in a folder) through every target,
+    /// so a crash the fuzzer found can be checked by anyone: `lockstep-fuzz-replay fuzz/regressions`.
+    @main
+    struct FuzzReplay {
+        static func main() throws {
+            var count = 0
+            for path in CommandLine.arguments.dropFirst() {
+                var isFolder: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+                let files =
+                    isFolder.boolValue
+                    ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { "\(path)/\($0)" }
+                    : [path]
+                for file in files {
+                    guard let data = FileManager.default.contents(atPath: file) else { continue }
+                    for target in FuzzTargets.all.values { data.withUnsafeBytes { target($0) } }
+                    count += 1
+                }
+            }
+            print("replayed \(count) input(s) through \(FuzzTargets.all.keys.sorted().joined(separator: ", "))")
+        }
+    }
+#endif
