@@ -177,19 +177,29 @@ extension Integration {
         }
 
         @Test(arguments: [
-            (["--response", "0"], "response size"),
-            (["--protocol", "sctp"], "unknown protocol"),
-            (["--flows", "0"], "flows"),
-            (["--duration", "-1s"], "duration"),
-            (["--duration", "ten"], "duration"),
+            ("rr", ["--response", "0"], "response size"),
+            ("rr", ["--protocol", "sctp"], "unknown protocol"),
+            ("rr", ["--flows", "0"], "flows"),
+            ("rr", ["--duration", "-1s"], "duration"),
+            ("rr", ["--duration", "ten"], "duration"),
+            ("rr", ["--resume", "/tmp/elsewhere"], "exclude each other"),
+            ("stream", ["--streams", "0"], "streams"),
+            ("stream", ["--buffer", "0"], "buffer"),
+            ("redis", ["--connections", "0"], "connections"),
+            ("redis", ["--connections", "1,x"], "comma-separated numbers"),
+            ("redis", ["--ratio", "1-1"], "ratio"),
+            ("redis", ["--value-size", "64-32"], "value size"),
+            ("redis", ["--pipeline", "0"], "pipeline"),
+            ("redis", ["--redis", "127.0.0.1:6379", "--redis-cpu", "1"], "do not apply"),
         ])
-        func badParametersStartNothing(_ extra: [String], _ says: String) throws {
+        func badParametersStartNothing(_ workload: String, _ extra: [String], _ says: String) throws {
             let scratch = Scratch()
             let token = try scratch.token().path
             let out = scratch.path + "/run"
             let coordinator = try ChildProcess(
                 Binaries.coordinator,
-                ["rr", "--sut", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--token-file", token, "--out", out] + extra,
+                [workload, "--sut", "127.0.0.1:1", "--peer", "127.0.0.1:2", "--token-file", token, "--out", out]
+                    + extra,
                 scratch: scratch, label: "bad")
             let status = try #require(coordinator.wait(seconds: 10))
             #expect(status != 0)
