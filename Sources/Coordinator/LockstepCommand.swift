@@ -8,5 +8,7 @@ struct LockstepCommand: AsyncParsableCommand {
         commandName: "lockstep",
         abstract: "Coordinated, clock-synchronized network benchmarks between a SUT and a peer agent.",
         version: LockstepVersion.current,
-        subcommands: [QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self])
+        subcommands: [
+            QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, AgentsCommand.self,
+        ])
 }

@@ -9,15 +9,20 @@
 # joins the SUT and the peer (198.19.0.2 sut, 198.19.0.3 peer /24), named NAME-t (on the SUT side)
 # and NAME-tp (peer side), so a test can cut it: `ip -n NAME-sut link set NAME-t down`. Every
 # address lies in 198.18.0.0/15 (RFC 2544's benchmarking range). `up` writes lab.yaml (the lab's
-# description) into /run/lockstep-lab/NAME/ and prints its path on its last line; running it twice
+# description) into /tmp/lockstep-lab/NAME/ (or $LOCKSTEP_LAB_STATE/NAME/) and prints its path on its last line; running it twice
 # is harmless. `down` stops every process in the namespaces and removes the namespaces, their links
 # and the state folder.
+#
+# sshd runs in the SUT and peer namespaces (each in a private mount namespace with its own /run, since
+# sshd needs /run/sshd), listening on the management address, with host keys generated here, root
+# login by key only, and one client key (id_ed25519) authorized. The state folder also holds
+# known_hosts for the coordinator and lab.yaml, which names them.
 set -euo pipefail
 cmd=${1:-}
 NAME=${2:-lockstep}
 [ ${#NAME} -le 10 ] || { echo "lab name too long (at most 10 characters: interface names are short)" >&2; exit 2; }
 CTL=$NAME-ctl SUT=$NAME-sut PEER=$NAME-peer
-STATE=/run/lockstep-lab/$NAME
+STATE=${LOCKSTEP_LAB_STATE:-/tmp/lockstep-lab}/$NAME
 [ "$(id -u)" -eq 0 ] || { echo "netns-lab.sh needs root (network namespaces)" >&2; exit 1; }
 
 exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
@@ -38,6 +43,35 @@ down() {
     fi
   done
   rm -rf "$STATE"
+}
+
+start_sshd() {
+  command -v /usr/sbin/sshd >/dev/null || { echo "sshd missing: apt-get install openssh-server" >&2; exit 1; }
+  ssh-keygen -q -t ed25519 -N "" -C "lockstep-lab-$NAME" -f "$STATE/id_ed25519"
+  cp "$STATE/id_ed25519.pub" "$STATE/authorized_keys"
+  : >"$STATE/known_hosts"
+  local i=2
+  for host in sut peer; do
+    local ns=$NAME-$host addr=198.18.0.$i
+    ssh-keygen -q -t ed25519 -N "" -f "$STATE/${host}_host_ed25519_key"
+    cat >"$STATE/sshd_$host.conf" <<CONF
+ListenAddress $addr:22
+HostKey $STATE/${host}_host_ed25519_key
+PidFile $STATE/sshd_$host.pid
+AuthorizedKeysFile $STATE/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+CONF
+    # A private mount namespace with its own /run, so sshd finds /run/sshd without touching the host's.
+    ip netns exec "$ns" unshare --mount --propagation private sh -c \
+      "mount -t tmpfs lockstep-lab /run && mkdir -p /run/sshd && exec /usr/sbin/sshd -f '$STATE/sshd_$host.conf' -E '$STATE/sshd_$host.log'"
+    echo "$addr $(cut -d' ' -f1,2 "$STATE/${host}_host_ed25519_key.pub")" >>"$STATE/known_hosts"
+    i=$((i + 1))
+  done
 }
 
 up() {
@@ -69,23 +103,28 @@ up() {
   ip -n "$SUT" link set "$NAME-t" up
   ip -n "$PEER" link set "$NAME-tp" up
   mkdir -p "$STATE"
+  chmod 700 "$STATE"
+  start_sshd
   cat >"$STATE/lab.yaml" <<YAML
 # lockstep lab "$NAME" (network namespaces on $(hostname)); made by deploy/lab/netns-lab.sh
-coordinator:
-  namespace: $CTL
+# Run the coordinator inside the control namespace: ip netns exec $CTL lockstep ... --lab $STATE/lab.yaml
+known_hosts: $STATE/known_hosts
+token_file: $STATE/lab.token
 hosts:
   - name: sut
     role: sut
-    namespace: $SUT
+    ssh: root@198.18.0.2:22
+    identity: $STATE/id_ed25519
     control: 198.18.0.2:7470
     data: 198.19.0.2
-    test_link: $NAME-t
+    agent_dir: /tmp/lockstep-agent-$NAME-sut
   - name: peer
     role: peer
-    namespace: $PEER
+    ssh: root@198.18.0.3:22
+    identity: $STATE/id_ed25519
     control: 198.18.0.3:7470
     data: 198.19.0.3
-    test_link: $NAME-tp
+    agent_dir: /tmp/lockstep-agent-$NAME-peer
 YAML
   # Every link must be up (carrier on both ends) before anyone relies on it.
   for _ in $(seq 50); do

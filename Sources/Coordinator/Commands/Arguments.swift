@@ -50,19 +50,41 @@ struct SizeArgument: ExpressibleByArgument, Sendable {
     }
 }
 
-/// The agents a workload command talks to.
+/// The agents a workload command talks to: a lab file, or the addresses and token given one by one.
 struct AgentOptions: ParsableArguments {
+    @Option(help: "The lab file (YAML) naming the agents, their data addresses and the token file.")
+    var lab: String?
+
     @Option(help: "The SUT agent's control address, HOST:PORT.")
-    var sut: Endpoint
+    var sut: Endpoint?
 
     @Option(help: "The peer agent's control address, HOST:PORT.")
-    var peer: Endpoint
+    var peer: Endpoint?
 
     @Option(help: "Address the peer uses to reach the SUT on the test network (default: the SUT's control host).")
     var sutData: String?
 
     @Option(help: "File holding the lab token (mode 0600).")
-    var tokenFile: String
+    var tokenFile: String?
+
+    func validate() throws {
+        if lab == nil {
+            guard sut != nil, peer != nil, tokenFile != nil else {
+                throw ValidationError("give --lab FILE, or --sut, --peer and --token-file")
+            }
+        } else if sut != nil || peer != nil || tokenFile != nil {
+            throw ValidationError("--lab names the agents and the token: --sut, --peer and --token-file do not apply")
+        }
+    }
+
+    /// The agents' addresses, the SUT's data address and the token file, from the lab file if given.
+    func resolve() throws -> (sut: Endpoint, peer: Endpoint, sutData: String, tokenFile: String) {
+        if let lab {
+            let file = try LabFile.load(lab)
+            return (file.host(.sut).control, file.host(.peer).control, sutData ?? file.host(.sut).data, file.tokenFile)
+        }
+        return (sut!, peer!, sutData ?? sut!.host, tokenFile!)
+    }
 }
 
 /// The measurement window every workload command takes.
@@ -100,10 +122,11 @@ struct OutputOptions: ParsableArguments {
 extension CLI {
     /// Runs `steps` between the agents, prints the summary table and where the results are.
     static func runWorkloads(_ steps: [Workload], agents: AgentOptions, output: OutputOptions) async throws {
+        let target = try await reportingErrors { try agents.resolve() }
         let plan = RunPlan(
-            sut: agents.sut, peer: agents.peer, sutDataHost: agents.sutData ?? agents.sut.host,
-            token: try loadToken(agents.tokenFile), steps: steps, outDirectory: output.directory,
-            command: CommandLine.arguments.joined(separator: " "), resume: output.resume != nil)
+            sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
+            steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
+            resume: output.resume != nil)
         let outcomes = try await reportingErrors { try await BenchmarkRun(plan: plan).run() }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
         if plan.resume {

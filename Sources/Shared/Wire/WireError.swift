@@ -43,6 +43,16 @@ package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         package static let results = Code(rawValue: "results")
         /// A server the agent manages (redis-server, mariadbd) is missing, failed to start or died.
         package static let serverFailed = Code(rawValue: "server-failed")
+        /// An SSH connection failed (handshake, channel, SFTP).
+        package static let ssh = Code(rawValue: "ssh")
+        /// A host key is unknown or does not match known_hosts.
+        package static let sshHostKey = Code(rawValue: "ssh-host-key")
+        /// The SSH server refused every key offered.
+        package static let sshAuth = Code(rawValue: "ssh-auth")
+        /// A command run over SSH failed.
+        package static let remoteCommand = Code(rawValue: "remote-command")
+        /// A lab file is missing or malformed.
+        package static let labFile = Code(rawValue: "lab-file")
         /// A server answered with an error or with something its protocol does not allow.
         package static let serverProtocol = Code(rawValue: "server-protocol")
     }

@@ -1,0 +1,175 @@
+import Foundation
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Puts agents on the lab's machines over SSH and manages them there: upload, start detached,
+/// check, stop, fetch logs. Each remote step is one SSH session on its own thread.
+struct AgentDeployer {
+    let lab: LabFile
+    /// The `lockstep-agent` binary to upload.
+    let agentBinary: String
+    var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    /// Deploys and starts every agent; keeps agents that run this version and answer the lab's token.
+    func deploy() async throws {
+        if let token = try? Token.load(path: lab.tokenFile), let running = try? await status(token: token),
+            running.allSatisfy({ $0.version == LockstepVersion.current })
+        {
+            progress("agents already running version \(LockstepVersion.current): kept")
+            return
+        }
+        guard FileManager.default.isExecutableFile(atPath: agentBinary),
+            let binary = FileManager.default.contents(atPath: agentBinary)
+        else { throw WireError(.results, "agent binary not found at \(agentBinary)") }
+        let token = try Token.generate(at: lab.tokenFile)
+        guard let tokenData = FileManager.default.contents(atPath: lab.tokenFile) else {
+            throw WireError(.tokenFile, "cannot read back \(lab.tokenFile)")
+        }
+        let localArch = Self.localArchitecture()
+        for host in lab.hosts {
+            progress("\(host.name): deploying to \(host.ssh) (\(host.agentDir))")
+            try await SSHSession.run(host.ssh) { ssh in
+                let arch = try ssh.check("uname -m", what: "uname").trimmingCharacters(in: .whitespacesAndNewlines)
+                guard arch == localArch else {
+                    throw WireError(
+                        .remoteCommand,
+                        "\(host.name) is \(arch) but this agent binary is \(localArch): build one for \(arch)")
+                }
+                let dir = Self.quote(host.agentDir)
+                try ssh.check("mkdir -p \(dir)/logs && chmod 700 \(dir)", what: "creating \(host.agentDir)")
+                try Self.stopRemote(ssh, host)
+                try ssh.upload(binary, to: "\(host.agentDir)/lockstep-agent.new", mode: 0o755)
+                try ssh.check(
+                    "mv -f \(dir)/lockstep-agent.new \(dir)/lockstep-agent", what: "installing the agent binary")
+                let version = try ssh.exec("\(dir)/lockstep-agent --version")
+                guard version.status == 0 else {
+                    let missing = Self.missingLibraries(version.stderr)
+                    throw WireError(
+                        .remoteCommand,
+                        missing.isEmpty
+                            ? "the agent does not run on \(host.name): \(version.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+                            : "the agent does not run on \(host.name): missing shared libraries \(missing.joined(separator: ", ")) "
+                                + "(deploy an agent built with --static-swift-stdlib)")
+                }
+                try ssh.upload(tokenData, to: "\(host.agentDir)/lab.token", mode: 0o600)
+                let serve = [
+                    "\(dir)/lockstep-agent", "serve", "--listen", host.control.description, "--token-file",
+                    "\(dir)/lab.token", "--name", Self.quote(host.name), "--log-dir", "\(dir)/logs",
+                ].joined(separator: " ")
+                try ssh.check(
+                    "cd \(dir) && { setsid nohup \(serve) >\(dir)/agent.out 2>&1 </dev/null & echo $! >\(dir)/agent.pid; } "
+                        + "&& sleep 0.5 && { kill -0 $(cat \(dir)/agent.pid) 2>/dev/null || { tail -3 \(dir)/agent.out >&2; exit 1; }; }",
+                    what: "starting the agent")
+            }
+        }
+        let deadline = Date().addingTimeInterval(15)
+        var lastError: Error?
+        while Date() < deadline {
+            do {
+                let running = try await status(token: token)
+                for agent in running {
+                    progress("\(agent.name): running version \(agent.version) at \(agent.address)")
+                }
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        throw WireError(
+            .unreachable, "the deployed agents did not answer within 15 s: \(lastError.map { "\($0)" } ?? "?")")
+    }
+
+    /// What one agent says about itself.
+    struct AgentStatus: Sendable {
+        var name: String
+        var role: Role
+        var address: Endpoint
+        var version: String
+        var hostname: String
+        var offsetNs: Int64
+        var errorNs: Int64
+    }
+
+    /// Connects to every agent with the lab's token: name, version, clock offset and its error.
+    func status(token: Token) async throws -> [AgentStatus] {
+        let session = LabSession(token: token, log: RunLog(runID: "status"))
+        do {
+            try await session.connect(lab.hosts.map { ($0.role, $0.control) })
+            var out: [AgentStatus] = []
+            for agent in session.agents {
+                let clock = try await session.syncClock(agent, probes: 8)
+                out.append(
+                    AgentStatus(
+                        name: agent.name, role: agent.link.role, address: agent.link.address,
+                        version: agent.version, hostname: agent.host.hostname, offsetNs: clock.offsetNs,
+                        errorNs: clock.errorNs))
+            }
+            await session.close()
+            return out
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// Stops every agent the lab file names.
+    func stop() async throws {
+        for host in lab.hosts {
+            try await SSHSession.run(host.ssh) { ssh in try Self.stopRemote(ssh, host) }
+            progress("\(host.name): stopped")
+        }
+    }
+
+    /// Copies each agent's event log and output into `folder/<name>/`.
+    func fetchLogs(into folder: String) async throws {
+        for host in lab.hosts {
+            let files = try await SSHSession.run(host.ssh) { ssh -> [String: Data] in
+                var files: [String: Data] = [:]
+                let listing = try ssh.exec("ls \(Self.quote(host.agentDir))/logs")
+                for name in listing.stdout.split(separator: "\n") where name.hasSuffix(".jsonl") {
+                    files[String(name)] = try ssh.download("\(host.agentDir)/logs/\(name)")
+                }
+                if let out = try? ssh.download("\(host.agentDir)/agent.out") { files["agent.out"] = out }
+                return files
+            }
+            let dir = "\(folder)/\(host.name)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for (name, data) in files { try data.write(to: URL(fileURLWithPath: "\(dir)/\(name)")) }
+            progress("\(host.name): \(files.count) file(s) into \(dir)")
+        }
+    }
+
+    /// Stops the agent a previous deploy started there (by its pid file), waiting until it is gone.
+    private static func stopRemote(_ ssh: SSHSession, _ host: LabFile.Host) throws {
+        // By its pid file, and any other agent serving from this folder (a deploy that was cut short).
+        let dir = quote(host.agentDir)
+        try ssh.check(
+            "p=\"$(cat \(dir)/agent.pid 2>/dev/null) $(pgrep -f \(quote("^" + host.agentDir + "/lockstep-agent serve"))))\"; "
+                + "for q in $p; do kill $q 2>/dev/null; done; "
+                + "for i in $(seq 50); do alive=; for q in $p; do kill -0 $q 2>/dev/null && alive=1; done; "
+                + "[ -z \"$alive\" ] && break; sleep 0.1; done; "
+                + "for q in $p; do kill -9 $q 2>/dev/null; done; rm -f \(dir)/agent.pid; true",
+            what: "stopping the agent")
+    }
+
+    static func localArchitecture() -> String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// Library names from a dynamic loader's "error while loading shared libraries: X: ..." lines.
+    static func missingLibraries(_ stderr: String) -> [String] {
+        stderr.split(separator: "\n").compactMap { line in
+            guard let range = line.range(of: "error while loading shared libraries: ") else { return nil }
+            return line[range.upperBound...].split(separator: ":").first.map(String.init)
+        }
+    }
+
+    /// `text` single-quoted for a POSIX shell.
+    static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}

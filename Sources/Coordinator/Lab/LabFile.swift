@@ -1,0 +1,140 @@
+import Foundation
+import Shared
+import Yams
+
+/// A lab file (YAML): the lab machines, how to reach them over SSH, their control and data
+/// addresses and where their agents live. Written by `deploy/lab/netns-lab.sh` for the namespace
+/// lab, by hand for real machines.
+///
+/// ```yaml
+/// known_hosts: ~/.ssh/known_hosts      # host keys checked against this (OpenSSH format)
+/// token_file: lab.token                 # the lab secret; `agents deploy` writes a fresh one
+/// hosts:
+///   - name: sut
+///     role: sut                         # sut | peer
+///     ssh: root@192.0.2.10:22           # user@host[:port]
+///     identity: ~/.ssh/id_ed25519       # optional: else ssh-agent
+///     control: 192.0.2.10:7470          # the agent's control address
+///     data: 198.18.1.2                  # the test-network address
+///     agent_dir: /opt/lockstep          # where the agent binary, token and logs live
+/// ```
+struct LabFile: Sendable {
+    struct Host: Sendable {
+        var name: String
+        var role: Role
+        var ssh: SSHTarget
+        var control: Endpoint
+        var data: String
+        var agentDir: String
+    }
+
+    var path: String
+    var knownHosts: String
+    var tokenFile: String
+    var hosts: [Host]
+
+    /// The host playing `role`.
+    func host(_ role: Role) -> Host { hosts.first { $0.role == role }! }
+
+    /// Reads and checks a lab file; every problem is one line with the file, line and column.
+    static func load(_ path: String, acceptNew: Bool = false) throws -> LabFile {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw WireError(.labFile, "cannot read lab file \(path)")
+        }
+        let node: Node
+        do {
+            guard let root = try Yams.compose(yaml: text) else {
+                throw WireError(.labFile, "\(path): the file is empty")
+            }
+            node = root
+        } catch let error as YamlError {
+            throw WireError(.labFile, "\(path): \(Self.describe(error))")
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let file = Reader(path: path, dir: dir)
+        let top = try file.mapping(node, "the lab", keys: ["known_hosts", "token_file", "hosts"])
+        let knownHosts = try file.path(top, "known_hosts", in: node, default: "~/.ssh/known_hosts")
+        let tokenFile = try file.path(top, "token_file", in: node, default: "lab.token")
+        guard let hostsNode = top["hosts"], let list = hostsNode.sequence else {
+            throw file.error(node, "`hosts` must be a list of the lab's machines")
+        }
+        var hosts: [Host] = []
+        for item in list {
+            let h = try file.mapping(
+                item, "a host", keys: ["name", "role", "ssh", "identity", "control", "data", "agent_dir"])
+            let name = try file.string(h, "name", in: item)
+            let roleText = try file.string(h, "role", in: item)
+            guard let role = Role(rawValue: roleText) else {
+                throw file.error(h["role"]!, "role must be sut or peer, got '\(roleText)'")
+            }
+            let identity = try h["identity"].map { _ in try file.path(h, "identity", in: item, default: "") }
+            let sshText = try file.string(h, "ssh", in: item)
+            guard var ssh = SSHTarget(sshText, identity: identity, knownHosts: knownHosts) else {
+                throw file.error(h["ssh"]!, "ssh must be user@host[:port], got '\(sshText)'")
+            }
+            ssh.acceptNew = acceptNew
+            let controlText = try file.string(h, "control", in: item)
+            guard let control = Endpoint(parsing: controlText) else {
+                throw file.error(h["control"]!, "control must be HOST:PORT, got '\(controlText)'")
+            }
+            hosts.append(
+                Host(
+                    name: name, role: role, ssh: ssh, control: control, data: try file.string(h, "data", in: item),
+                    agentDir: try file.string(h, "agent_dir", in: item)))
+        }
+        for role in Role.allCases where hosts.filter({ $0.role == role }).count != 1 {
+            throw file.error(hostsNode, "the lab needs exactly one host with role \(role.rawValue)")
+        }
+        return LabFile(path: path, knownHosts: knownHosts, tokenFile: tokenFile, hosts: hosts)
+    }
+
+    private static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)\(context.map { " \($0.text)" } ?? "")"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// Typed access to the YAML with positions in every error.
+    private struct Reader {
+        let path: String
+        let dir: String
+
+        func error(_ node: Node, _ message: String) -> WireError {
+            guard let mark = node.mark else { return WireError(.labFile, "\(path): \(message)") }
+            return WireError(.labFile, "\(path):\(mark.line):\(mark.column): \(message)")
+        }
+
+        func mapping(_ node: Node, _ what: String, keys: Set<String>) throws -> [String: Node] {
+            guard let mapping = node.mapping else { throw error(node, "\(what) must be a mapping of keys") }
+            var out: [String: Node] = [:]
+            for (key, value) in mapping {
+                guard let k = key.string, keys.contains(k) else {
+                    throw error(
+                        key,
+                        "unknown key '\(key.string ?? "?")' in \(what) (known: \(keys.sorted().joined(separator: ", ")))"
+                    )
+                }
+                out[k] = value
+            }
+            return out
+        }
+
+        func string(_ map: [String: Node], _ key: String, in parent: Node) throws -> String {
+            guard let node = map[key] else { throw error(parent, "missing `\(key)`") }
+            guard let s = node.scalar?.string, !s.isEmpty else {
+                throw error(node, "`\(key)` must be a non-empty string")
+            }
+            return s
+        }
+
+        /// A path: `~` expanded, relative to the lab file's folder.
+        func path(_ map: [String: Node], _ key: String, in parent: Node, default fallback: String) throws -> String {
+            let raw = map[key] == nil ? fallback : try string(map, key, in: parent)
+            let expanded = (raw as NSString).expandingTildeInPath
+            return expanded.hasPrefix("/") ? expanded : "\(dir)/\(expanded)"
+        }
+    }
+}
