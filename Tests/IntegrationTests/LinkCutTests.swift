@@ -12,65 +12,12 @@ extension Integration {
     /// goes down mid-run. The run must fail naming the stalled data plane, not report zeros.
     /// Needs root (CI runs as root).
     @Suite struct LinkCutTests {
-        /// A lab of namespaces named after this process, removed at the end.
-        final class NamespaceLab {
-            let name = "lc\(getpid() % 100_000)"
-            let scratch = Scratch()
-            let tokenPath: String
-            var agents: [ChildProcess] = []
-            static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-                    "deploy/lab/netns-lab.sh"
-                ).path
-
-            init() throws {
-                tokenPath = try scratch.token().path
-                let up = try ChildProcess(Self.script, ["up", name], scratch: scratch, label: "lab-up")
-                guard up.wait(seconds: 30) == 0 else { throw LabError(description: "lab up failed: \(up.stderr)") }
-                for (role, address) in [("sut", "198.18.0.2:7470"), ("peer", "198.18.0.3:7470")] {
-                    agents.append(
-                        try ChildProcess(
-                            Binaries.agent,
-                            ["serve", "--listen", address, "--token-file", tokenPath, "--name", role],
-                            prefix: ["/usr/sbin/ip", "netns", "exec", "\(name)-\(role)"], scratch: scratch,
-                            label: "agent-\(role)"))
-                }
-                Thread.sleep(forTimeInterval: 1)
-            }
-
-            deinit {
-                agents.forEach { $0.terminate(signal: SIGKILL) }
-                let down = try? ChildProcess(Self.script, ["down", name], scratch: scratch, label: "lab-down")
-                _ = down?.wait(seconds: 30)
-            }
-
-            /// The `lockstep` CLI in the control namespace against the lab's agents, data over the test link.
-            func coordinator(_ workload: String, _ extra: [String], out: String) throws -> ChildProcess {
-                try ChildProcess(
-                    Binaries.coordinator,
-                    [
-                        workload, "--sut", "198.18.0.2:7470", "--peer", "198.18.0.3:7470", "--sut-data", "198.19.0.2",
-                        "--token-file", tokenPath, "--out", out,
-                    ] + extra,
-                    prefix: ["/usr/sbin/ip", "netns", "exec", "\(name)-ctl"], scratch: scratch, label: "coordinator")
-            }
-
-            func cutTestLink() throws {
-                let cut = try ChildProcess(
-                    "/usr/sbin/ip", ["-n", "\(name)-sut", "link", "set", "\(name)-t", "down"], scratch: scratch,
-                    label: "cut")
-                guard cut.wait(seconds: 10) == 0 else { throw LabError(description: "cut failed: \(cut.stderr)") }
-            }
-
-            struct LabError: Error, CustomStringConvertible { let description: String }
-        }
-
         @Test(arguments: [
             ("rr", ["--duration", "30s", "--warmup", "0"], "rr-tcp-1"),
             ("stream", ["--direction", "sut-tx", "--duration", "30s", "--warmup", "0"], "stream-sut-tx-1"),
         ])
         func aCutTestLinkFailsTheRunAsAStall(workload: String, options: [String], step: String) throws {
-            let lab = try NamespaceLab()
+            let lab = try NamespaceLab(prefix: "lc", startAgents: true)
             let out = lab.scratch.path + "/run"
             let coordinator = try lab.coordinator(workload, options, out: out)
             try expectEventually(seconds: 15, "the step never started") {
