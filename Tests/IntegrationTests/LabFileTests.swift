@@ -46,6 +46,19 @@ import Testing
         #expect(sut.data == "198.18.1.2")
         let peer = lab.host(.peer)
         #expect(peer.ssh.user == "root" && peer.ssh.port == 22 && peer.ssh.identity == nil)
+        #expect(sut.ssh.passphrase == nil)
+    }
+
+    @Test func aPassphraseComesFromItsFile() throws {
+        try "s3cret\n".write(toFile: scratch.path + "/key.pass", atomically: true, encoding: .utf8)
+        let path = try write(
+            Self.good.replacingOccurrences(
+                of: "    identity: id_ed25519", with: "    identity: id_ed25519\n    passphrase_file: key.pass"))
+        #expect(try LabFile.load(path).host(.sut).ssh.passphrase == "s3cret")
+        let missing = try write(
+            Self.good.replacingOccurrences(
+                of: "    identity: id_ed25519", with: "    identity: id_ed25519\n    passphrase_file: nope.pass"))
+        #expect(throws: WireError.self) { _ = try LabFile.load(missing) }
     }
 
     @Test(arguments: [

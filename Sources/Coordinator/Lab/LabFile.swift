@@ -14,6 +14,7 @@ import Yams
 ///     role: sut                         # sut | peer
 ///     ssh: root@192.0.2.10:22           # user@host[:port]
 ///     identity: ~/.ssh/id_ed25519       # optional: else ssh-agent
+///     passphrase_file: key.pass         # optional: the identity's passphrase
 ///     control: 192.0.2.10:7470          # the agent's control address
 ///     data: 198.18.1.2                  # the test-network address
 ///     agent_dir: /opt/lockstep          # where the agent binary, token and logs live
@@ -61,7 +62,8 @@ struct LabFile: Sendable {
         var hosts: [Host] = []
         for item in list {
             let h = try file.mapping(
-                item, "a host", keys: ["name", "role", "ssh", "identity", "control", "data", "agent_dir"])
+                item, "a host",
+                keys: ["name", "role", "ssh", "identity", "passphrase_file", "control", "data", "agent_dir"])
             let name = try file.string(h, "name", in: item)
             let roleText = try file.string(h, "role", in: item)
             guard let role = Role(rawValue: roleText) else {
@@ -73,6 +75,13 @@ struct LabFile: Sendable {
                 throw file.error(h["ssh"]!, "ssh must be user@host[:port], got '\(sshText)'")
             }
             ssh.acceptNew = acceptNew
+            if h["passphrase_file"] != nil {
+                let passphraseFile = try file.path(h, "passphrase_file", in: item, default: "")
+                guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
+                    throw WireError(.labFile, "\(path): cannot read passphrase file \(passphraseFile)")
+                }
+                ssh.passphrase = text.trimmingCharacters(in: .newlines)
+            }
             let controlText = try file.string(h, "control", in: item)
             guard let control = Endpoint(parsing: controlText) else {
                 throw file.error(h["control"]!, "control must be HOST:PORT, got '\(controlText)'")
