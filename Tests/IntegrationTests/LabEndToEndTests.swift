@@ -26,8 +26,8 @@ extension Integration {
                 #expect(again.stderr.contains("kept"))
                 let status = try lab.inControl(["agents", "status", "--lab", lab.labFile], label: "status")
                 #expect(status.wait(seconds: 30) == 0, "stderr: \(status.stderr)")
-                #expect(status.stdout.contains("sut (sut) at 198.18.0.2:7470: version"))
-                #expect(status.stdout.contains("clock offset"))
+                #expect(status.stdout.contains("sut (sut) at 198.18.0.2:7470, up "), "\(status.stdout)")
+                #expect(status.stdout.contains("idle, clock offset"))
 
                 let rrOut = lab.scratch.path + "/rr"
                 let rr = try lab.inControl(

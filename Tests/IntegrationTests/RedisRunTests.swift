@@ -47,7 +47,6 @@ extension Integration {
             let lab = try await InProcessPair()
             let out = lab.scratch.path + "/run"
             let outcomes = try await lab.run([Self.point(1), Self.point(4)], out: out)
-            let serversDuringRun = children(of: getpid(), named: "redis-server")
             await lab.shutdown()
 
             #expect(outcomes.map(\.stepID) == ["redis-c1-1", "redis-c4-2"])
@@ -66,8 +65,11 @@ extension Integration {
                 #expect(outcome.clientCPUSecondsPerMop != nil)
                 #expect(outcome.sut.cpu != nil)
             }
-            // One server for the whole sweep, gone when the session ended.
-            #expect(serversDuringRun.count == 1)
+            // One server for the whole sweep (both points got the same endpoint), gone when the session ended.
+            let log = try jsonLines(out + "/merged-log.jsonl")
+            let endpoints = log.filter { $0["host"] as? String == "sut" && $0["event"] as? String == "step.ready" }
+                .compactMap { ($0["fields"] as? [String: String])?["endpoint"] }
+            #expect(endpoints.count == 2 && Set(endpoints).count == 1, "\(endpoints)")
             try expectEventually(seconds: 5, "redis-server outlived the session") {
                 children(of: getpid(), named: "redis-server").isEmpty
             }

@@ -37,20 +37,15 @@ struct AgentsCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Each agent's version, host and clock offset.")
+        static let configuration = CommandConfiguration(
+            abstract: "Each agent's uptime, version, host, clock offset and error, or that a run is in progress.")
         @OptionGroup var options: LabOptions
 
         func run() async throws {
             try await CLI.reportingErrors {
                 let lab = try options.load()
                 let token = try Token.load(path: lab.tokenFile)
-                for s in try await AgentDeployer(lab: lab, agentBinary: "").status(token: token) {
-                    print(
-                        "\(s.name) (\(s.role.rawValue)) at \(s.address): version \(s.version), host \(s.hostname), "
-                            + String(
-                                format: "clock offset %.3f ms ± %.3f ms", Double(s.offsetNs) / 1e6,
-                                Double(s.errorNs) / 1e6))
-                }
+                for line in await AgentDeployer(lab: lab, agentBinary: "").report(token: token) { print(line) }
             }
         }
     }

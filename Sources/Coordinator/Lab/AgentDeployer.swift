@@ -116,6 +116,47 @@ struct AgentDeployer {
         }
     }
 
+    /// One line per host: whether its agent runs and for how long (over SSH), its version and
+    /// clock offset (over the control connection), or that it is busy with a run.
+    func report(token: Token) async -> [String] {
+        var lines: [String] = []
+        for host in lab.hosts {
+            var parts = ["\(host.name) (\(host.role.rawValue)) at \(host.control)"]
+            do {
+                let dir = Self.quote(host.agentDir)
+                let seconds = try await SSHSession.run(host.ssh) { ssh in
+                    try ssh.exec("p=$(cat \(dir)/agent.pid 2>/dev/null) && ps -o etimes= -p $p").stdout
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                parts.append(Int(seconds).map { "up \(Self.duration($0))" } ?? "not running (no live agent.pid)")
+            } catch {
+                parts.append("ssh: \(error)")
+            }
+            let session = LabSession(token: token, log: RunLog(runID: "status"))
+            do {
+                try await session.connect([(host.role, host.control)])
+                let agent = session.agents[0]
+                let clock = try await session.syncClock(agent, probes: 8)
+                parts.append(
+                    "version \(agent.version), host \(agent.host.hostname), idle, "
+                        + String(
+                            format: "clock offset %.3f ms ± %.3f ms", Double(clock.offsetNs) / 1e6,
+                            Double(clock.errorNs) / 1e6))
+            } catch let error as WireError where error.code == .busy {
+                parts.append("busy: serving another coordinator (a run is in progress)")
+            } catch {
+                parts.append("\(error)")
+            }
+            await session.close()
+            lines.append(parts.joined(separator: ", "))
+        }
+        return lines
+    }
+
+    private static func duration(_ seconds: Int) -> String {
+        seconds < 120 ? "\(seconds) s" : seconds < 7200 ? "\(seconds / 60) min" : "\(seconds / 3600) h"
+    }
+
     /// Stops every agent the lab file names.
     func stop() async throws {
         for host in lab.hosts {
