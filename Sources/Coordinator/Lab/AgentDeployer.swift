@@ -15,11 +15,20 @@ struct AgentDeployer {
 
     /// Deploys and starts every agent; keeps agents that run this version and answer the lab's token.
     func deploy() async throws {
-        if let token = try? Token.load(path: lab.tokenFile), let running = try? await status(token: token),
-            running.allSatisfy({ $0.version == LockstepVersion.current })
-        {
-            progress("agents already running version \(LockstepVersion.current): kept")
-            return
+        if let token = try? Token.load(path: lab.tokenFile) {
+            do {
+                let running = try await status(token: token)
+                if running.allSatisfy({ $0.version == LockstepVersion.current }) {
+                    progress("agents already running version \(LockstepVersion.current): kept")
+                    return
+                }
+            } catch let error as WireError where error.code == .busy {
+                throw WireError(
+                    .busy, "\(error.message): a run is in progress; let it finish or end it with `lockstep agents stop`"
+                )
+            } catch {
+                // Not running, another version or another token: deploy afresh.
+            }
         }
         guard FileManager.default.isExecutableFile(atPath: agentBinary),
             let binary = FileManager.default.contents(atPath: agentBinary)

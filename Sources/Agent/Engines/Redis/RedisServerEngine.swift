@@ -13,6 +13,8 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
     private let control: Endpoint
     private let events: EngineEventSink
     private let stop = StopFlag()
+    /// Raised once the monitor reported the server's death: then no `finished` follows.
+    private let failed = StopFlag()
     private var monitor: EngineThread?
     private var startedNs: Int64 = 0
 
@@ -44,6 +46,7 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
             while !stop.isRaised {
                 usleep(20_000)
                 if let failure = server?.failure() {
+                    failed.raise()
                     events(.failed(WireError(.serverFailed, "\(failure) during the step")))
                     return
                 }
@@ -56,6 +59,7 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
         stop.raise()
         _ = EngineThread(name: "redis-stop") { [self] in
             monitor?.join()
+            guard !failed.isRaised else { return }
             let stoppedNs = MonotonicClock.now()
             var counters: [String: Double] = [:]
             if let client = try? RedisControl(control) {

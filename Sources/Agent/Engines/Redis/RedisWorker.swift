@@ -30,6 +30,7 @@ final class RedisWorker: StallWatched, @unchecked Sendable {
     private(set) var cpuNs: Int64 = 0
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
+    private var stopOnFailure: StopFlag?
     /// How long the worker waits for replies still in flight after the window.
     static let drainNs: Int64 = 2_000_000_000
 
@@ -50,6 +51,7 @@ final class RedisWorker: StallWatched, @unchecked Sendable {
 
     /// Runs from `startNs` until the window ends and every reply is in (or the drain time passes).
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, spin: Bool, stop: StopFlag) {
+        stopOnFailure = stop
         defer {
             stoppedNs = MonotonicClock.now()
             exited.raise()
@@ -162,8 +164,11 @@ final class RedisWorker: StallWatched, @unchecked Sendable {
         epoll_ctl(epoll, EPOLL_CTL_MOD, connection.fd, &event)
     }
 
+    /// Records the failure and raises the engine's stop flag, so the other workers end now
+    /// instead of at the end of the window.
     private func fail(_ failure: WireError) {
         error = failure
+        stopOnFailure?.raise()
     }
 
     /// This thread's CPU time, nanoseconds.
