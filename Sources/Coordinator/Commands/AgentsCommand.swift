@@ -27,10 +27,14 @@ struct AgentsCommand: AsyncParsableCommand {
         @Option(help: "The agent binary to deploy (default: lockstep-agent beside this executable).")
         var agentBinary: String?
 
+        @Flag(help: "Install and start the agent as a systemd service (lockstep-agent.service) instead of detached.")
+        var systemd = false
+
         func run() async throws {
             try await CLI.reportingErrors {
                 let deployer = AgentDeployer(
-                    lab: try options.load(), agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
+                    lab: try options.load(), agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary(),
+                    systemd: systemd)
                 try await deployer.deploy()
             }
         }

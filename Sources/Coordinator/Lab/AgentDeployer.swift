@@ -11,6 +11,8 @@ struct AgentDeployer {
     let lab: LabFile
     /// The `lockstep-agent` binary to upload.
     let agentBinary: String
+    /// Install and start the agent as a systemd service instead of a detached process.
+    var systemd = false
     var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
     /// Deploys and starts every agent; keeps agents that run this version and answer the lab's token.
@@ -38,6 +40,7 @@ struct AgentDeployer {
             throw WireError(.tokenFile, "cannot read back \(lab.tokenFile)")
         }
         let localArch = Self.localArchitecture()
+        let systemd = systemd
         for host in lab.hosts {
             progress("\(host.name): deploying to \(host.ssh) (\(host.agentDir))")
             try await SSHSession.run(host.ssh) { ssh in
@@ -68,6 +71,10 @@ struct AgentDeployer {
                     "\(dir)/lockstep-agent", "serve", "--listen", host.control.description, "--token-file",
                     "\(dir)/lab.token", "--name", Self.quote(host.name), "--log-dir", "\(dir)/logs",
                 ].joined(separator: " ")
+                if systemd {
+                    try Self.installService(ssh, host)
+                    return
+                }
                 try ssh.check(
                     "cd \(dir) && { setsid nohup \(serve) >\(dir)/agent.out 2>&1 </dev/null & echo $! >\(dir)/agent.pid; } "
                         + "&& sleep 0.5 && { kill -0 $(cat \(dir)/agent.pid) 2>/dev/null || { tail -3 \(dir)/agent.out >&2; exit 1; }; }",
@@ -193,8 +200,46 @@ struct AgentDeployer {
         }
     }
 
-    /// Stops the agent a previous deploy started there (by its pid file), waiting until it is gone.
+    /// The systemd unit `--systemd` installs (as `deploy/systemd/lockstep-agent.service`, with this
+    /// host's paths, address and name).
+    static func serviceUnit(_ host: LabFile.Host) -> String {
+        """
+        # Installed by `lockstep agents deploy --systemd` for lab host \(host.name).
+        [Unit]
+        Description=lockstep load-generation agent (\(host.name))
+        After=network-online.target
+        Wants=network-online.target
+
+        [Service]
+        ExecStart=\(host.agentDir)/lockstep-agent serve --listen \(host.control) --token-file \(host.agentDir)/lab.token --name \(host.name) --log-dir \(host.agentDir)/logs
+        KillSignal=SIGTERM
+        TimeoutStopSec=10
+        Restart=on-failure
+        LimitNOFILE=65536
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+    }
+
+    static let serviceName = "lockstep-agent.service"
+
+    private static func installService(_ ssh: SSHSession, _ host: LabFile.Host) throws {
+        try ssh.upload(Data(serviceUnit(host).utf8), to: "/etc/systemd/system/\(serviceName)", mode: 0o644)
+        try ssh.check(
+            "systemctl daemon-reload && systemctl enable \(serviceName) && systemctl restart \(serviceName)",
+            what: "starting the agent with systemd")
+    }
+
+    /// Stops the agent a previous deploy started there (by its pid file, or its systemd service),
+    /// waiting until it is gone.
     private static func stopRemote(_ ssh: SSHSession, _ host: LabFile.Host) throws {
+        try ssh.check(
+            "if [ -f /etc/systemd/system/\(serviceName) ] && grep -q \(quote(host.agentDir)) /etc/systemd/system/\(serviceName); "
+                + "then systemctl disable --now \(serviceName) >/dev/null 2>&1; rm -f /etc/systemd/system/\(serviceName); "
+                + "systemctl daemon-reload >/dev/null 2>&1; fi; true",
+            what: "stopping the agent's service")
         // By its pid file, and any other agent serving from this folder (a deploy that was cut short).
         let dir = quote(host.agentDir)
         try ssh.check(
