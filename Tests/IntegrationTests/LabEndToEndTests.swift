@@ -41,7 +41,7 @@ extension Integration {
                 #expect(run.contains("\"sut_data\" : \"198.19.0.2\""), "the data went over the test link")
                 let log = try jsonLines(rrOut + "/merged-log.jsonl")
                 #expect(Set(log.compactMap { $0["host"] as? String }) == ["coordinator", "sut", "peer"])
-                try expectCausalOrder(log, step: "rr-tcp-1")
+                try expectCausalOrder(log, step: "rr-tcp-1", runDirectory: rrOut)
 
                 let streamOut = lab.scratch.path + "/stream"
                 let stream = try lab.inControl(

@@ -21,7 +21,7 @@ extension Integration {
             #expect((summaryValue(samples, "transactions_per_sec", step: "rr-udp-2") ?? 0) > 1000)
             let log = try jsonLines(out + "/merged-log.jsonl")
             #expect(Set(log.compactMap { $0["host"] as? String }) == ["coordinator", "sut", "peer"])
-            try expectCausalOrder(log, step: "rr-udp-2")
+            try expectCausalOrder(log, step: "rr-udp-2", runDirectory: out)
             // Both agents are free for the next run.
             let again = try lab.rr(["--duration", "0.3s", "--warmup", "0"], out: out + "2", label: "again")
             #expect(again.wait(seconds: 30) == 0, "stderr: \(again.stderr)")
