@@ -53,7 +53,7 @@ final class ManagedRedis: Sendable {
     /// Whether the server still runs; a description of its end (with its last log lines) if not.
     func failure() -> String? {
         guard let end = process.exitDescription() else { return nil }
-        return "redis-server (pid \(process.pid)) \(end): \(process.logTail())"
+        return "\(process.name) (pid \(process.pid)) \(end): \(process.logTail())"
     }
 
     /// Stops the server and removes its folder.

@@ -112,20 +112,22 @@ struct AgentDeployer {
 
     /// Connects to every agent with the lab's token: name, version, clock offset and its error.
     func status(token: Token) async throws -> [AgentStatus] {
+        var out: [AgentStatus] = []
+        for host in lab.hosts { out.append(try await probe(host, token: token)) }
+        return out
+    }
+
+    /// One agent's authenticated hello and 8 clock probes, on a connection of its own.
+    private func probe(_ host: LabFile.Host, token: Token) async throws -> AgentStatus {
         let session = LabSession(token: token, log: RunLog(runID: "status"))
         do {
-            try await session.connect(lab.hosts.map { ($0.role, $0.control) })
-            var out: [AgentStatus] = []
-            for agent in session.agents {
-                let clock = try await session.syncClock(agent, probes: 8)
-                out.append(
-                    AgentStatus(
-                        name: agent.name, role: agent.link.role, address: agent.link.address,
-                        version: agent.version, hostname: agent.host.hostname, offsetNs: clock.offsetNs,
-                        errorNs: clock.errorNs))
-            }
+            try await session.connect([(host.role, host.control)])
+            let agent = session.agents[0]
+            let clock = try await session.syncClock(agent, probes: 8)
             await session.close()
-            return out
+            return AgentStatus(
+                name: agent.name, role: agent.link.role, address: agent.link.address, version: agent.version,
+                hostname: agent.host.hostname, offsetNs: clock.offsetNs, errorNs: clock.errorNs)
         } catch {
             await session.close()
             throw error
@@ -148,22 +150,18 @@ struct AgentDeployer {
             } catch {
                 parts.append("ssh: \(error)")
             }
-            let session = LabSession(token: token, log: RunLog(runID: "status"))
             do {
-                try await session.connect([(host.role, host.control)])
-                let agent = session.agents[0]
-                let clock = try await session.syncClock(agent, probes: 8)
+                let agent = try await probe(host, token: token)
                 parts.append(
-                    "version \(agent.version), host \(agent.host.hostname), idle, "
+                    "version \(agent.version), host \(agent.hostname), idle, "
                         + String(
-                            format: "clock offset %.3f ms ± %.3f ms", Double(clock.offsetNs) / 1e6,
-                            Double(clock.errorNs) / 1e6))
+                            format: "clock offset %.3f ms ± %.3f ms", Double(agent.offsetNs) / 1e6,
+                            Double(agent.errorNs) / 1e6))
             } catch let error as WireError where error.code == .busy {
                 parts.append("busy: serving another coordinator (a run is in progress)")
             } catch {
                 parts.append("\(error)")
             }
-            await session.close()
             lines.append(parts.joined(separator: ", "))
         }
         return lines

@@ -29,7 +29,6 @@ struct LabFile: Sendable {
         var agentDir: String
     }
 
-    var path: String
     var knownHosts: String
     var tokenFile: String
     var hosts: [Host]
@@ -94,7 +93,7 @@ struct LabFile: Sendable {
         for role in Role.allCases where hosts.filter({ $0.role == role }).count != 1 {
             throw file.error(hostsNode, "the lab needs exactly one host with role \(role.rawValue)")
         }
-        return LabFile(path: path, knownHosts: knownHosts, tokenFile: tokenFile, hosts: hosts)
+        return LabFile(knownHosts: knownHosts, tokenFile: tokenFile, hosts: hosts)
     }
 
     private static func describe(_ error: YamlError) -> String {
