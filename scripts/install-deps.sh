@@ -6,9 +6,10 @@
 #   redis-server the Redis tests run a real redis-server (the SUT agent starts it); brings redis-tools
 #   libssh2-1-dev the coordinator's SSH layer links libssh2 (needed to build)
 #   openssh-server sshd in the namespace lab (deploy/lab/netns-lab.sh) for the end-to-end test
-# (the benchmarks also want sockperf, nuttcp and iperf3; the tests do not)
+#   mariadb-server the MySQL tests run a real MariaDB (the SUT agent initializes and starts it)
+# (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
-PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server)
+PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <linux/perf_event.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -88,4 +89,17 @@ int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, in
         return -child_err;
     }
     return pid;
+}
+
+int lockstep_accepts_direct_io(const char *folder) {
+    char probe[4096];
+    if (snprintf(probe, sizeof probe, "%s/.odirect-probe", folder) >= (int)sizeof probe) return 0;
+    int fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        unlink(probe);
+        return 0;
+    }
+    close(fd);
+    unlink(probe);
+    return 1;
 }

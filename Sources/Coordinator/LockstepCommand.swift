@@ -9,6 +9,7 @@ struct LockstepCommand: AsyncParsableCommand {
         abstract: "Coordinated, clock-synchronized network benchmarks between a SUT and a peer agent.",
         version: LockstepVersion.current,
         subcommands: [
-            QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, AgentsCommand.self,
+            QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, MySQLCommand.self,
+            AgentsCommand.self,
         ])
 }

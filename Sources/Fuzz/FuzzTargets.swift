@@ -5,7 +5,9 @@ import Shared
 /// input with values, "need more" or its typed error, and never crash, hang or trap.
 enum FuzzTargets {
     /// The fuzz targets by name.
-    static let all: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = ["wire": wire, "resp": resp]
+    static let all: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
+        "wire": wire, "resp": resp, "mysql": mysql,
+    ]
 
     /// The control protocol's frame and message decoder (agents read it from anyone who connects).
     static func wire(_ bytes: UnsafeRawBufferPointer) {
@@ -52,6 +54,37 @@ enum FuzzTargets {
         while at < bytes.count, let frame = try? RESP.scan(bytes, at: at) {
             precondition(frame.end > at && frame.payloadStart + frame.payloadCount <= bytes.count)
             at = frame.end
+        }
+    }
+}
+
+extension FuzzTargets {
+    /// The MySQL client's readers, as the load generator and the SUT's setup read a server: the
+    /// bytes split into packets and fed to the greeting parser, the login state machine and the
+    /// answer reader in each of its modes, decoding everything.
+    static func mysql(_ bytes: UnsafeRawBufferPointer) {
+        var payloads: [UnsafeRawBufferPointer] = []
+        var at = 0
+        while let frame = MySQLPacket.scan(bytes, at: at) {
+            precondition(frame.end > at && frame.end <= bytes.count)
+            payloads.append(UnsafeRawBufferPointer(rebasing: bytes[frame.payloadStart..<frame.end]))
+            at = frame.end
+        }
+        guard let first = payloads.first else { return }
+        _ = try? MySQLGreeting.parse(Array(first))
+        var login = MySQLLogin(MySQLCredentials(user: "u", password: "p", database: "d"))
+        if (try? login.respond(toGreeting: Array(first))) != nil {
+            for payload in payloads.dropFirst() {
+                guard let step = try? login.next(Array(payload)), step != .done else { break }
+            }
+        }
+        for expect in [MySQLResponseReader.Expect.query, .execute, .prepare] {
+            for decode in [true, false] {
+                var reader = MySQLResponseReader(expect: expect, decode: decode)
+                for payload in payloads {
+                    guard let complete = try? reader.consume(payload), !complete else { break }
+                }
+            }
         }
     }
 }

@@ -12,32 +12,6 @@ import Testing
 extension Integration {
     /// The Redis sweep against a real redis-server the SUT agent starts, and its failure modes.
     @Suite struct RedisRunTests {
-        /// Two in-process agents; the SUT's redis-server is a child of this test process.
-        struct InProcessPair {
-            let scratch = Scratch()
-            let token: Token
-            let sut: InProcessAgent
-            let peer: InProcessAgent
-
-            init() async throws {
-                token = try scratch.token().token
-                sut = try await InProcessAgent(name: "sut", token: token)
-                peer = try await InProcessAgent(name: "peer", token: token)
-            }
-
-            func run(_ specs: [RedisSpec], out: String) async throws -> [StepOutcome] {
-                let plan = RunPlan(
-                    sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                    steps: specs.map { .redis($0) }, outDirectory: out, command: "test")
-                return try await BenchmarkRun(plan: plan, progress: { _ in }).run()
-            }
-
-            func shutdown() async {
-                await sut.shutdown()
-                await peer.shutdown()
-            }
-        }
-
         static func point(_ connections: Int, keys: Int? = nil, durationNs: Int64 = 1_000_000_000) -> RedisSpec {
             RedisSpec(
                 connections: connections, pipeline: 10, keys: keys, warmupNs: 300_000_000, durationNs: durationNs)
@@ -46,7 +20,7 @@ extension Integration {
         @Test func sweepMeasuresEveryPointAndTheDatabaseHoldsTheKeysTheGeneratorCreated() async throws {
             let lab = try await InProcessPair()
             let out = lab.scratch.path + "/run"
-            let outcomes = try await lab.run([Self.point(1), Self.point(4)], out: out)
+            let outcomes = try await lab.run([Self.point(1), Self.point(4)].map { .redis($0) }, out: out)
             await lab.shutdown()
 
             #expect(outcomes.map(\.stepID) == ["redis-c1-1", "redis-c4-2"])
@@ -88,7 +62,7 @@ extension Integration {
 
         @Test func aKeyCapStopsTheDataSetGrowingAndGetsThenHit() async throws {
             let lab = try await InProcessPair()
-            let outcomes = try await lab.run([Self.point(2, keys: 500)], out: lab.scratch.path + "/run")
+            let outcomes = try await lab.run([.redis(Self.point(2, keys: 500))], out: lab.scratch.path + "/run")
             await lab.shutdown()
             let outcome = try #require(outcomes.first)
             #expect(outcome.peerCounter("keys") == 500)
@@ -103,7 +77,7 @@ extension Integration {
             spec.server.binary = "/nonexistent/redis-server"
             let out = lab.scratch.path + "/run"
             await #expect {
-                _ = try await lab.run([spec], out: out)
+                _ = try await lab.run([.redis(spec)], out: out)
             } throws: { error in
                 let e = error as? WireError
                 return e?.code == .serverFailed && e?.message.contains("/nonexistent/redis-server not found") == true
@@ -120,7 +94,7 @@ extension Integration {
             var spec = Self.point(1)
             spec.server.port = Socket.localPort(taken)
             await #expect {
-                _ = try await lab.run([spec], out: lab.scratch.path + "/run")
+                _ = try await lab.run([.redis(spec)], out: lab.scratch.path + "/run")
             } throws: { error in
                 let message = (error as? WireError)?.message ?? ""
                 return message.contains("redis-server") && message.contains("exited with status")
@@ -146,7 +120,7 @@ extension Integration {
                 return Date.distantFuture
             }
             await #expect {
-                _ = try await lab.run([Self.point(4, durationNs: 20_000_000_000)], out: out)
+                _ = try await lab.run([.redis(Self.point(4, durationNs: 20_000_000_000))], out: out)
             } throws: { error in
                 // The cause as the SUT saw it, not only the peer's lost connections.
                 let message = (error as? WireError)?.message ?? ""
@@ -169,7 +143,7 @@ extension Integration {
             try waitUntilListening(Endpoint(host: "127.0.0.1", port: port))
             var spec = Self.point(2, keys: 100)
             spec.server = RedisServerSpec(external: Endpoint(host: "127.0.0.1", port: port))
-            let outcomes = try await lab.run([spec], out: lab.scratch.path + "/run")
+            let outcomes = try await lab.run([.redis(spec)], out: lab.scratch.path + "/run")
             await lab.shutdown()
             #expect(outcomes.first?.sut.counters?["redis_keys"] == 100)
             #expect(isListening(Endpoint(host: "127.0.0.1", port: port)), "an external server must be left alone")

@@ -191,6 +191,10 @@ enum EngineFactory {
             return try RedisServerEngine(spec: redis, servers: servers, events: events)
         case (.redis(let redis), .peer):
             return try RedisLoadGenerator(spec: redis, stepID: spec.stepID, events: events)
+        case (.mysql(let mysql), .sut):
+            return try MySQLServerEngine(spec: mysql, servers: servers, events: events)
+        case (.mysql(let mysql), .peer):
+            return try MySQLLoadGenerator(spec: mysql, stepID: spec.stepID, events: events)
         }
     }
 }

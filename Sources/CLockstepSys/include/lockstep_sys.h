@@ -25,6 +25,10 @@ int lockstep_set_thread_name(const char *name);
 /// /dev/null and stdout and stderr on `log_fd`. Returns the child's PID, or -errno when the
 /// program could not be started (exec or affinity failed in the child, fork failed here).
 int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, int death_signal);
+/// Whether files in `folder` can be opened with O_DIRECT (tmpfs, for one, refuses it): creates and
+/// removes a probe file. Returns 1 or 0.
+int lockstep_accepts_direct_io(const char *folder);
+
 /// libFuzzer's driver (in clang's fuzzer runtime); declared here so the fuzz build's entry point
 /// can call it. Only a declaration: nothing links it unless built with -sanitize=fuzzer.
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));

@@ -11,6 +11,8 @@ enum SummaryTable {
         if !stream.isEmpty { tables.append(table(streamHeader, stream.map(streamRow))) }
         let redis = outcomes.filter { if case .redis = $0.workload { true } else { false } }
         if !redis.isEmpty { tables.append(table(redisHeader, redis.map(redisRow))) }
+        let mysql = outcomes.filter { if case .mysql = $0.workload { true } else { false } }
+        if !mysql.isEmpty { tables.append(table(mysqlHeader, mysql.map(mysqlRow))) }
         return tables.joined(separator: "\n\n")
     }
 
@@ -71,6 +73,30 @@ enum SummaryTable {
             String(format: "%.0f", o.peerCounter("keys")),
             o.sut.counters?["redis_used_memory_bytes"].map { String(format: "%.1f", $0 / 1_048_576) } ?? "-",
             percent(o.sut.cpu), o.clientCPUSecondsPerMop.map { String(format: "%.3f", $0) } ?? "-",
+        ]
+    }
+
+    static let mysqlHeader = [
+        "step", "mode", "threads", "tx/s", "queries/s", "mean ms", "p95 ms", "p99 ms", "errors", "deadlocks",
+        "reconnects", "SUT cpu%", "client cpu s/ktx",
+    ]
+
+    static func mysqlRow(_ o: StepOutcome) -> [String] {
+        guard case .mysql(let spec) = o.workload else { return [] }
+        let h = o.latency
+        return [
+            o.stepID, spec.mode.rawValue, String(spec.threads),
+            String(format: "%.1f", Double(o.peer.transactions) / o.windowSeconds),
+            String(format: "%.0f", o.peerCounter("queries") / o.windowSeconds),
+            String(format: "%.2f", h.totalCount > 0 ? h.mean / 1e6 : 0),
+            String(format: "%.2f", Double(h.valueAtPercentile(95)) / 1e6),
+            String(format: "%.2f", Double(h.valueAtPercentile(99)) / 1e6),
+            String(format: "%.0f", o.peerCounter("errors")), String(format: "%.0f", o.peerCounter("deadlocks")),
+            String(format: "%.0f", o.peerCounter("reconnects")), percent(o.sut.cpu),
+            o.peer.transactions > 0
+                ? (o.peer.counters?["client_cpu_seconds"]).map {
+                    String(format: "%.3f", $0 / (Double(o.peer.transactions) / 1000))
+                } ?? "-" : "-",
         ]
     }
 

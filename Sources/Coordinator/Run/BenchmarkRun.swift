@@ -109,7 +109,7 @@ struct BenchmarkRun {
             let index = { (role: Role) in session.agents.first { $0.link.role == role }?.link.index }
             if let sutIndex = index(.sut), let peerIndex = index(.peer),
                 session.mailbox.lastFailureOrigin == peerIndex,
-                [.dataPlane, .dataPlaneStalled, .serverProtocol].contains(wire.code),
+                [.dataPlane, .dataPlaneStalled, .serverProtocol, .serverFailed].contains(wire.code),
                 let cause = await session.mailbox.failure(from: sutIndex, within: 1_000_000_000)
             {
                 wire = WireError(cause.code, "\(cause.message) (\(wire.message))")

@@ -46,6 +46,7 @@ struct StepOutcome {
         case .rr(let spec): specific = rrSamples(spec, labels: labels)
         case .stream(let spec): specific = streamSamples(spec, labels: labels)
         case .redis(let spec): specific = redisSamples(spec, labels: labels)
+        case .mysql(let spec): specific = mysqlSamples(spec, labels: labels)
         }
         return specific + cpuSamples(labels: labels) + [
             MetricSample(metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: labels),

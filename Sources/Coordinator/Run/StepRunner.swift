@@ -29,7 +29,7 @@ struct StepRunner {
                 Prepare(
                     step: StepSpec(
                         runID: log.runID, stepID: stepID, role: .sut, workload: workload.binding(sutDataHost)))))
-        let ready = try await expect(sut, stepID, within: 10_000_000_000) { m -> Ready? in
+        let ready = try await expect(sut, stepID, within: workload.spec.prepareBudgetNs) { m -> Ready? in
             if case .ready(let r) = m { return r } else { return nil }
         }
         guard let port = ready.endpoint?.port else {

@@ -33,6 +33,8 @@ package enum Workload: Codable, Equatable, Sendable {
     case stream(StreamSpec)
     /// Redis GET/SET sweep point.
     case redis(RedisSpec)
+    /// MySQL OLTP sweep point.
+    case mysql(MySQLSpec)
 
     /// The parameters, whatever the workload.
     package var spec: any WorkloadSpec {
@@ -40,6 +42,7 @@ package enum Workload: Codable, Equatable, Sendable {
         case .rr(let s): s
         case .stream(let s): s
         case .redis(let s): s
+        case .mysql(let s): s
         }
     }
 

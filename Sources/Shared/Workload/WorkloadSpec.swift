@@ -24,4 +24,11 @@ package protocol WorkloadSpec: Codable, Equatable, Sendable {
     var parameters: String { get }
     /// This spec wrapped in its ``Workload`` case.
     var workload: Workload { get }
+    /// How long the SUT may take to get ready (start a server, load data), nanoseconds.
+    var prepareBudgetNs: Int64 { get }
+}
+
+extension WorkloadSpec {
+    /// Ten seconds: enough to bind a socket or start redis-server.
+    package var prepareBudgetNs: Int64 { 10_000_000_000 }
 }

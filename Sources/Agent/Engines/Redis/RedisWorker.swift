@@ -81,10 +81,10 @@ final class RedisWorker: StallWatched, @unchecked Sendable {
         var done: UInt64 = 0
         var events = [epoll_event](repeating: epoll_event(), count: max(connections.count, 1))
         while !stop.isRaised {
-            if cpuStart == nil && now >= windowStart { cpuStart = Self.threadCPU() }
+            if cpuStart == nil && now >= windowStart { cpuStart = EngineThread.cpuNs() }
             if issuing && now >= windowEnd {
                 issuing = false
-                cpuNs = Self.threadCPU() - (cpuStart ?? Self.threadCPU())
+                cpuNs = EngineThread.cpuNs() - (cpuStart ?? EngineThread.cpuNs())
             }
             if !issuing && (connections.allSatisfy { $0.inFlight == 0 } || now > windowEnd + Self.drainNs) { return }
             let ready = events.withUnsafeMutableBufferPointer {
@@ -169,12 +169,5 @@ final class RedisWorker: StallWatched, @unchecked Sendable {
     private func fail(_ failure: WireError) {
         error = failure
         stopOnFailure?.raise()
-    }
-
-    /// This thread's CPU time, nanoseconds.
-    static func threadCPU() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

@@ -33,6 +33,13 @@ final class EngineThread: @unchecked Sendable {
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 
+    /// The calling thread's CPU time, nanoseconds (CLOCK_THREAD_CPUTIME_ID).
+    static func cpuNs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     /// Waits for the thread to end. Call once, from one thread.
     func join() {
         guard !joined else { return }

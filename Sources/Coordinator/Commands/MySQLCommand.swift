@@ -1,0 +1,131 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Shared
+
+/// `lockstep mysql`: the paper's MySQL sweep. The SUT agent runs MariaDB/MySQL (or points at one
+/// already running) with sysbench's tables, the peer runs sysbench's OLTP transaction on more and
+/// more threads, one connection each; one step per thread count.
+struct MySQLCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mysql",
+        abstract: "MySQL OLTP transactions per second and latency as client threads grow (MariaDB/MySQL on the SUT).")
+
+    @OptionGroup var agents: AgentOptions
+
+    @Option(help: "Thread counts of the sweep, comma-separated; one step each (one connection per thread).")
+    var threads: String = "1,2,4,8,16,32,64"
+
+    @Option(help: "Transaction: read-write (oltp_read_write) or read-only (oltp_read_only).")
+    var mode: MySQLMode = .readWrite
+
+    @Option(help: "Tables sbtest1...sbtestN.")
+    var tables: Int = 1
+
+    @Option(help: "Rows per table.")
+    var tableSize: Int = 100_000
+
+    @Option(help: "Row id distribution: uniform, or special (sysbench 1.0's default skew).")
+    var distribution: MySQLDistribution = .uniform
+
+    @Flag(help: "Send text queries instead of server-side prepared statements.")
+    var noPreparedStatements = false
+
+    @Flag(help: "Drop and load the tables again even if they already hold the rows.")
+    var recreate = false
+
+    @Option(help: "Seed of the id and value sequence.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Database name.")
+    var database: String = "sbtest"
+
+    @Option(help: "Use this running server (HOST:PORT as the agents see it) instead of starting one on the SUT.")
+    var mysql: Endpoint?
+
+    @Option(help: "User to log in as (a started server gets this user).")
+    var user: String = "sbtest"
+
+    @Option(help: "File holding the password of --user on a running server (a started server gets a random one).")
+    var passwordFile: String?
+
+    @Option(help: "Server binary the SUT agent starts (default: mariadbd, else mysqld, on its PATH).")
+    var mysqlServer: String?
+
+    @Option(help: "Folder on the SUT where the started server's data directory is created (default: its temp dir).")
+    var mysqlVolume: String?
+
+    @Option(help: "Port of the started server (default: a free port).")
+    var mysqlPort: Int?
+
+    @Option(help: "CPU the started server is pinned to (default: not pinned).")
+    var mysqlCpu: Int?
+
+    @Option(help: "innodb_buffer_pool_size of the started server, MiB.")
+    var bufferPool: Int = 1024
+
+    @Option(help: "innodb_flush_log_at_trx_commit of the started server (0, 1 or 2).")
+    var flushLogAtTrxCommit: Int = 1
+
+    @Option(help: "innodb_flush_method of the started server (O_DIRECT falls back to fsync where refused).")
+    var flushMethod: String = "O_DIRECT"
+
+    @OptionGroup var timing: TimingOptions
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if mysql != nil
+            && (mysqlServer != nil || mysqlVolume != nil || mysqlPort != nil || mysqlCpu != nil)
+        {
+            throw ValidationError(
+                "--mysql targets a running server: --mysql-server, --mysql-volume, --mysql-port and --mysql-cpu do not apply"
+            )
+        }
+        if mysql == nil && passwordFile != nil {
+            throw ValidationError("--password-file is for a running server (--mysql); a started server gets its own")
+        }
+        for spec in try makeSpecs(password: "checked-later") {
+            if let problem = spec.problems().first { throw ValidationError(problem) }
+        }
+    }
+
+    func makeSpecs(password: String) throws -> [MySQLSpec] {
+        let counts = try threads.split(separator: ",").map { part -> Int in
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--threads takes comma-separated numbers, got '\(part)'")
+            }
+            return n
+        }
+        guard !counts.isEmpty else { throw ValidationError("--threads needs at least one count") }
+        let server = MySQLServerSpec(
+            external: mysql, binary: mysqlServer, volume: mysqlVolume, port: mysqlPort, cpu: mysqlCpu,
+            bufferPoolMiB: bufferPool, flushLogAtTrxCommit: flushLogAtTrxCommit, flushMethod: flushMethod)
+        return counts.map {
+            MySQLSpec(
+                threads: $0, mode: mode, tables: tables, tableSize: tableSize, distribution: distribution,
+                preparedStatements: !noPreparedStatements, recreate: recreate, seed: seed, database: database,
+                user: user, password: password, warmupNs: timing.warmup.nanoseconds,
+                durationNs: timing.duration.nanoseconds, server: server)
+        }
+    }
+
+    /// The password: read from `--password-file` for a running server, made up for a started one.
+    func password() throws -> String {
+        guard let passwordFile else {
+            return SymmetricKey(size: .bits128).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        }
+        guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+            throw WireError(.badStep, "cannot read --password-file \(passwordFile)")
+        }
+        return String(text.trimmingCharacters(in: .newlines))
+    }
+
+    func run() async throws {
+        let specs = try makeSpecs(password: try password())
+        try await CLI.runWorkloads(specs.map { .mysql($0) }, agents: agents, output: output)
+    }
+}
+
+extension MySQLMode: ExpressibleByArgument {}
+extension MySQLDistribution: ExpressibleByArgument {}

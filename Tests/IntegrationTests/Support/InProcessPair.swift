@@ -1,0 +1,31 @@
+import Foundation
+import Shared
+
+@testable import Coordinator
+
+/// Two in-process agents on loopback; servers the SUT agent starts are children of the test process.
+struct InProcessPair {
+    let scratch = Scratch()
+    let token: Token
+    let sut: InProcessAgent
+    let peer: InProcessAgent
+
+    init() async throws {
+        token = try scratch.token().token
+        sut = try await InProcessAgent(name: "sut", token: token)
+        peer = try await InProcessAgent(name: "peer", token: token)
+    }
+
+    /// Runs `steps` as one run writing to `out`.
+    func run(_ steps: [Workload], out: String) async throws -> [StepOutcome] {
+        let plan = RunPlan(
+            sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token, steps: steps,
+            outDirectory: out, command: "test")
+        return try await BenchmarkRun(plan: plan, progress: { _ in }).run()
+    }
+
+    func shutdown() async {
+        await sut.shutdown()
+        await peer.shutdown()
+    }
+}
