@@ -69,6 +69,24 @@ extension Integration {
             #expect(!run.contains("test-secret"), "the password must not reach the results")
         }
 
+        @Test func contentionOnASmallTableRetriesDeadlocksAndKeepsEveryRow() async throws {
+            let lab = try await InProcessPair()
+            var spec = Self.point(8, durationNs: 2_000_000_000)
+            spec.tableSize = MySQLSpec.rangeSize
+            let outcome = try #require(try await lab.run([.mysql(spec)], out: lab.scratch.path + "/run").first)
+            await lab.shutdown()
+            // Eight threads updating, deleting and re-inserting among 100 rows collide; InnoDB breaks
+            // the deadlocks, the transactions run again, and nothing is lost or counted twice.
+            let tx = Double(outcome.peer.transactions)
+            let deadlocks = outcome.peerCounter("deadlocks")
+            #expect(tx > 10)
+            #expect(outcome.peerCounter("errors") == deadlocks)
+            #expect(outcome.peerCounter("queries") >= 20 * tx)
+            #expect(outcome.peerCounter("queries") <= 20 * (tx + 2 * deadlocks))
+            #expect(outcome.sut.counters?["mysql_rows"] == Double(MySQLSpec.rangeSize))
+            #expect(outcome.latency.totalCount == outcome.peer.transactions)
+        }
+
         @Test func aMissingServerBinaryIsOneClearErrorAndNothingRuns() async throws {
             let lab = try await InProcessPair()
             var spec = Self.point(1)

@@ -219,8 +219,8 @@ final class MySQLConnection {
         }
     }
 
-    /// Shuts the socket down: a blocked receive returns at once (the stall watchdog's lever).
-    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    /// The socket, for a watchdog that shuts it down to wake a blocked receive.
+    var descriptor: Int32 { fd }
 
     private func lost(_ what: String) -> WireError {
         Socket.error("MySQL at \(endpoint): connection failed \(what)", code: .serverFailed)

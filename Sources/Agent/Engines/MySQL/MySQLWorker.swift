@@ -1,5 +1,10 @@
 import Histogram
 import Shared
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One load-generator thread of the MySQL sweep: one connection, sysbench's OLTP transaction back
 /// to back. Requests are built in a reused buffer (prepared statements in the binary protocol, or
@@ -22,6 +27,8 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
     private let progress = ProgressCounter()
     private let committed = ProgressCounter()
     private let stalled = StopFlag()
+    /// The current connection's descriptor, for the watchdog.
+    private let socket = Atomic<Int32>(-1)
     private let exited = StopFlag()
 
     private(set) var histogram = HistogramSnapshot.makeLatencyHistogram()
@@ -74,6 +81,7 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
             }
         }
         connection = try MySQLConnection(target, credentials, watched: true)
+        socket.store(connection.descriptor, ordering: .relaxed)
         try prepareStatements()
         out.reserveCapacity(4096)
     }
@@ -97,7 +105,8 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
 
     func markStalled() {
         stalled.raise()
-        connection.shutdown()
+        // The watchdog's thread: only the descriptor is shared (the connection may be replaced).
+        _ = shutdown(socket.load(ordering: .relaxed), Int32(SHUT_RDWR))
     }
 
     /// Runs transactions from `startNs` until `windowEnd` (or `stop`); latency and CPU count inside
@@ -115,7 +124,7 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
             let before = counts
             if cpuStart == nil && begun >= windowStart { cpuStart = EngineThread.cpuNs() }
             do {
-                try transactionWithRetries(until: windowEnd, stop: stop)
+                guard try transactionWithRetries(until: windowEnd, stop: stop) else { break }
             } catch let failure as WireError {
                 fail(failure, stopOthers)
                 break
@@ -145,12 +154,13 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
     }
 
     /// One transaction; rolled back and run again after a deadlock or lock timeout (as sysbench
-    /// does); a lost connection is opened again once per attempt.
-    private func transactionWithRetries(until deadline: Int64, stop: StopFlag) throws {
+    /// does); a lost connection is opened again once per attempt. Returns whether it committed
+    /// (`false`: the step ended while it was being retried).
+    private func transactionWithRetries(until deadline: Int64, stop: StopFlag) throws -> Bool {
         while true {
             do {
                 try transaction()
-                return
+                return true
             } catch let serverError as MySQLServerError {
                 counts.errors += 1
                 guard serverError.isRetryable else {
@@ -162,9 +172,10 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
                 counts.errors += 1
                 counts.reconnects += 1
                 connection = try MySQLConnection(target, credentials, watched: true)
+                socket.store(connection.descriptor, ordering: .relaxed)
                 try prepareStatements()
             }
-            if stop.isRaised || MonotonicClock.now() >= deadline { return }
+            if stop.isRaised || MonotonicClock.now() >= deadline { return false }
         }
     }
 
