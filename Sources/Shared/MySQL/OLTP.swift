@@ -123,11 +123,15 @@ package struct OLTPIDs {
     }
 
     /// Share of draws that go to the special ids (sysbench's `--rand-spec-res`).
-    package static let specialResult = 75
+    package static let specialResult = 75.0
     /// Share of ids that are special (sysbench's `--rand-spec-pct`).
-    package static let specialPercent = 1
-    /// Uniform draws summed for the rest (sysbench's `--rand-spec-iter`).
+    package static let specialPercent = 1.0
+    /// Uniform draws averaged for the rest (sysbench's `--rand-spec-iter`).
     package static let specialIterations = 12
+
+    /// A uniform double in [0, 1).
+    @inline(__always)
+    private static func unit(_ rng: inout SplitMix64) -> Double { Double(rng.next() >> 11) * 0x1p-53 }
 
     /// The next id.
     @inline(__always)
@@ -136,13 +140,20 @@ package struct OLTPIDs {
         case .uniform:
             return 1 + Int(rng.next() % UInt64(size))
         case .special:
-            let special = max(1, size * Self.specialPercent / 100)
-            if Int(rng.next() % 100) < Self.specialResult {
-                return 1 + Int(rng.next() % UInt64(special))
+            // sysbench 1.0's sb_rand_special over [1, size]: one uniform draw u over a range stretched
+            // to 100 / (100 - res) times the span; the first (100 - res)% of it gives a bell (the mean
+            // of 12 uniform draws over the span), the rest maps u into a window of pct% of the ids
+            // centred on the middle of the table (u >= 0.25 there, so, as in sysbench, the hot ids
+            // are the upper three quarters of that window).
+            let span = Double(size - 1)
+            let u = Self.unit(&rng)
+            if u * span * 100 / (100 - Self.specialResult) < span {
+                var sum = 0.0
+                for _ in 0..<Self.specialIterations { sum += Self.unit(&rng) }
+                return 1 + Int(sum * span / Double(Self.specialIterations))
             }
-            var sum: UInt64 = 0
-            for _ in 0..<Self.specialIterations { sum += rng.next() % UInt64(size) }
-            return 1 + Int(sum / UInt64(Self.specialIterations))
+            let window = span * Self.specialPercent / 100
+            return 1 + Int(u * (window + 1) + span / 2 - span * Self.specialPercent / 200)
         }
     }
 }

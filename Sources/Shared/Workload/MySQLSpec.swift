@@ -46,7 +46,8 @@ package enum MySQLMode: String, Codable, Sendable, CaseIterable {
 package enum MySQLDistribution: String, Codable, Sendable, CaseIterable {
     /// Uniform over the table.
     case uniform
-    /// sysbench 1.0's default "special": 75% of draws hit 1% of the ids.
+    /// sysbench 1.0's default "special": 75% of draws in the 1% of ids at the table's middle, the
+    /// rest a bell curve around it.
     case special
 }
 
