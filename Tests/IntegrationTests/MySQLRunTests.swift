@@ -161,6 +161,57 @@ extension Integration {
             #expect(run.contains("\"failed\""))
         }
 
+        /// Starts a 30 s sweep point with the real CLI; returns it once the peer is loading the SUT
+        /// agent's mariadbd, and that server's pid.
+        func startLongRun(_ lab: Lab) throws -> (coordinator: ChildProcess, server: Int32) {
+            let coordinator = try lab.command(
+                "mysql",
+                [
+                    "--threads", "2", "--table-size", "2000", "--buffer-pool", "64", "--duration", "30s", "--warmup",
+                    "0",
+                ],
+                out: lab.scratch.path + "/run")
+            var server: Int32?
+            try expectEventually(seconds: 20, "the SUT agent never started mariadbd") {
+                server = children(of: lab.sut.child.pid, named: "mariadbd").first
+                return server != nil
+            }
+            // Ready, tables loaded, load running: the peer burns CPU.
+            try expectEventually(seconds: 20, "the peer never started its transactions") {
+                guard let before = try? cpuTicks(lab.peer.child.pid) else { return false }
+                Thread.sleep(forTimeInterval: 0.5)
+                return ((try? cpuTicks(lab.peer.child.pid)) ?? before) - before > 5
+            }
+            return (coordinator, server!)
+        }
+
+        @Test func killingTheSUTAgentTakesItsServerWithIt() throws {
+            let lab = try Lab()
+            let (coordinator, server) = try startLongRun(lab)
+            kill(lab.sut.child.pid, SIGKILL)
+            try expectEventually(seconds: 2, "mariadbd outlived its agent") {
+                !processes(mentioning: "mariadbd").contains(server)
+            }
+            #expect(coordinator.wait(seconds: 15) == 1, "stderr: \(coordinator.stderr)")
+        }
+
+        @Test func killingTheCoordinatorStopsTheLoadAndTheServer() throws {
+            let lab = try Lab()
+            let (coordinator, _) = try startLongRun(lab)
+            kill(coordinator.pid, SIGKILL)
+            let killed = Date()
+            // The lease (3 s), then a clean InnoDB shutdown.
+            try expectEventually(seconds: 25, "mariadbd still runs 25 s after the coordinator died") {
+                children(of: lab.sut.child.pid, named: "mariadbd").isEmpty
+            }
+            #expect(Date().timeIntervalSince(killed) < 15)
+            Thread.sleep(forTimeInterval: 0.5)
+            let settled = try cpuTicks(lab.peer.child.pid)
+            Thread.sleep(forTimeInterval: 1)
+            #expect(try cpuTicks(lab.peer.child.pid) - settled < 10, "the peer still burns CPU")
+            #expect(lab.sut.child.process.isRunning && lab.peer.child.process.isRunning)
+        }
+
         /// Recorded: MariaDB 10.11's greeting (as in SharedTests' MySQLProtocolTests).
         static let greeting: [UInt8] = {
             let hex =
