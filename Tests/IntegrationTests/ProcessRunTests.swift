@@ -27,6 +27,30 @@ extension Integration {
             #expect(again.wait(seconds: 30) == 0, "stderr: \(again.stderr)")
         }
 
+        @Test func quickstartRunsTheWholeSuiteOnTwoLocalAgents() throws {
+            let scratch = Scratch()
+            let out = scratch.path + "/quickstart"
+            let agentsBefore = Set(processes(mentioning: "lockstep-agent"))
+            let quickstart = try ChildProcess(
+                Binaries.coordinator, ["quickstart", "--duration", "1s", "--out", out], scratch: scratch,
+                label: "quickstart")
+            #expect(quickstart.wait(seconds: 120) == 0, "stderr: \(quickstart.stderr)")
+            // The test machine has redis-server and MariaDB (scripts/install-deps.sh): every workload runs.
+            let samples = try jsonLines(out + "/samples.jsonl")
+            for (step, metric) in [
+                ("rr-tcp-1", "transactions_per_sec"), ("rr-udp-2", "transactions_per_sec"),
+                ("stream-sut-tx-3", "goodput_gbps"), ("stream-sut-rx-4", "goodput_gbps"),
+                ("redis-c8-5", "ops_per_sec"), ("mysql-t4-6", "transactions_per_sec"),
+            ] {
+                #expect((summaryValue(samples, metric, step: step) ?? 0) > 0, "\(step) \(metric)")
+                #expect(quickstart.stdout.contains(step))
+            }
+            #expect(!quickstart.stdout.contains("skipped"))
+            try expectEventually(seconds: 5, "quickstart left its agents running") {
+                Set(processes(mentioning: "lockstep-agent")).subtracting(agentsBefore).isEmpty
+            }
+        }
+
         @Test func peerKilledMidRunAbortsCleanlyAndTheSutStopsItsResponder() throws {
             let lab = try Lab()
             let out = lab.scratch.path + "/run"

@@ -112,9 +112,7 @@ struct MySQLCommand: AsyncParsableCommand {
 
     /// The password: read from `--password-file` for a running server, made up for a started one.
     func password() throws -> String {
-        guard let passwordFile else {
-            return SymmetricKey(size: .bits128).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
-        }
+        guard let passwordFile else { return randomPassword() }
         guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
             throw WireError(.badStep, "cannot read --password-file \(passwordFile)")
         }
@@ -125,6 +123,11 @@ struct MySQLCommand: AsyncParsableCommand {
         let specs = try makeSpecs(password: try password())
         try await CLI.runWorkloads(specs.map { .mysql($0) }, agents: agents, output: output)
     }
+}
+
+/// A password for a server the SUT agent starts: 128 random bits in hex.
+func randomPassword() -> String {
+    SymmetricKey(size: .bits128).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
 }
 
 extension MySQLMode: ExpressibleByArgument {}

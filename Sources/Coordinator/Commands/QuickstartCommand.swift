@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import Shared
 
-/// `lockstep quickstart`: two local agents, a short TCP_RR and UDP_RR, a summary, a results directory.
+/// `lockstep quickstart`: two local agents and a short suite of every workload between them (TCP_RR,
+/// UDP_RR, bulk transfer both ways, and a Redis and a MySQL point where those servers are
+/// installed), a summary, a results directory.
 struct QuickstartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quickstart",
-        abstract: "Start two local agents on loopback and run a short TCP_RR and UDP_RR between them.")
+        abstract: "Start two local agents on loopback and run a short suite of every workload between them.")
 
     @Option(help: "Results directory (default: lockstep-results/quickstart-<run time>).")
     var out: String?
@@ -22,19 +24,56 @@ struct QuickstartCommand: AsyncParsableCommand {
         let outcomes = try await CLI.reportingErrors {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
-            let steps = [RRProtocol.tcp, .udp].map {
-                Workload.rr(
-                    RRSpec(
-                        proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: 500_000_000,
-                        durationNs: duration.nanoseconds))
-            }
+            let steps = Self.suite(durationNs: duration.nanoseconds)
             let plan = RunPlan(
                 sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",
                 token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
                 command: CommandLine.arguments.joined(separator: " "))
             return try await BenchmarkRun(plan: plan).run()
         }
+        for skipped in Self.skipped() { print(skipped) }
         print(SummaryTable.render(outcomes))
         print("results: \(outDirectory) (run.json, samples.jsonl, summary.csv, histograms/, merged-log.jsonl)")
+    }
+
+    /// The suite: RR both protocols, bulk both directions, then Redis and MySQL where installed.
+    static func suite(durationNs: Int64) -> [Workload] {
+        let warmup: Int64 = 500_000_000
+        var steps = [RRProtocol.tcp, .udp].map {
+            Workload.rr(
+                RRSpec(
+                    proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: warmup, durationNs: durationNs))
+        }
+        steps += [StreamDirection.sutTx, .sutRx].map {
+            .stream(StreamSpec(direction: $0, warmupNs: warmup, durationNs: durationNs))
+        }
+        if installed("redis-server") {
+            steps.append(.redis(RedisSpec(connections: 8, warmupNs: warmup, durationNs: durationNs)))
+        }
+        if installed("mariadbd") || installed("mysqld") {
+            steps.append(
+                .mysql(
+                    MySQLSpec(
+                        threads: 4, tableSize: 10_000, password: randomPassword(), warmupNs: warmup,
+                        durationNs: durationNs, server: MySQLServerSpec(bufferPoolMiB: 128))))
+        }
+        return steps
+    }
+
+    /// A line for each workload left out because its server is not installed.
+    static func skipped() -> [String] {
+        var out: [String] = []
+        if !installed("redis-server") { out.append("skipped redis: redis-server is not installed") }
+        if !installed("mariadbd") && !installed("mysqld") {
+            out.append("skipped mysql: neither mariadbd nor mysqld is installed")
+        }
+        return out
+    }
+
+    /// Whether `program` is on PATH or in an sbin directory (where Debian puts mariadbd).
+    static func installed(_ program: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"]
+        return dirs.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
     }
 }
