@@ -7,8 +7,9 @@ import Shared
 /// One blocking connection to a MySQL server: login, text queries, prepared statements. The SUT
 /// agent uses it to set up tables; each load-generator thread owns one.
 ///
-/// Every wait is bounded: a receive gives up after `stallNs` without a byte, or at once when
-/// `abort` is raised (checked every 200 ms while waiting).
+/// Every wait is bounded: while logging in, and on connections that are not `watched` throughout,
+/// a receive gives up after `stallNs` without a byte (checked every 200 ms); a watched connection's
+/// waits are bounded by the stall watchdog, which shuts its socket down.
 final class MySQLConnection {
     private let fd: Int32
     /// Where it is connected.
@@ -16,17 +17,15 @@ final class MySQLConnection {
     /// The server's greeting, once logged in.
     private(set) var greeting: MySQLGreeting?
     private let stallNs: Int64
-    private let abort: StopFlag?
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
     private var sequence: UInt8 = 255
 
-    private init(fd: Int32, endpoint: Endpoint, stallNs: Int64, abort: StopFlag?) {
+    private init(fd: Int32, endpoint: Endpoint, stallNs: Int64) {
         self.fd = fd
         self.endpoint = endpoint
         self.stallNs = stallNs
-        self.abort = abort
         buffer = .allocate(byteCount: 256 * 1024, alignment: 16)
     }
 
@@ -35,12 +34,12 @@ final class MySQLConnection {
     /// receive costs CPU on the hot path, and the stall watchdog bounds its waits instead.
     convenience init(
         _ endpoint: Endpoint, _ credentials: MySQLCredentials, timeoutMs: Int32 = 5000, stallNs: Int64? = nil,
-        abort: StopFlag? = nil, watched: Bool = false
+        watched: Bool = false
     ) throws {
         let fd = try Socket.connected(to: endpoint, type: Int32(SOCK_STREAM.rawValue), timeoutMs: timeoutMs)
         Socket.setReceiveTimeout(fd, ns: 200_000_000)
         Socket.setSendTimeout(fd, ms: Int(timeoutMs))
-        self.init(fd: fd, endpoint: endpoint, stallNs: stallNs ?? Int64(timeoutMs) * 1_000_000, abort: abort)
+        self.init(fd: fd, endpoint: endpoint, stallNs: stallNs ?? Int64(timeoutMs) * 1_000_000)
         try login(credentials)
         if watched { Socket.setReceiveTimeout(fd, ns: 0) }
     }
@@ -178,7 +177,7 @@ final class MySQLConnection {
         sequence = expected
     }
 
-    /// Reads more bytes, compacting or growing the buffer first; bounded by `stallNs` and `abort`.
+    /// Reads more bytes, compacting or growing the buffer first; bounded by `stallNs` (or the watchdog).
     private func fill(_ what: String) throws {
         if start > 0 {
             let n = end - start
@@ -209,7 +208,6 @@ final class MySQLConnection {
                         + (end > start ? " (mid-packet, \(end - start) byte(s) of it received)" : ""))
             }
             guard Socket.wouldBlock else { throw lost("waiting for \(what)") }
-            if abort?.isRaised == true { throw WireError(.aborted, "stopped while waiting for MySQL at \(endpoint)") }
             if MonotonicClock.now() - waitStart > stallNs {
                 throw WireError(
                     .dataPlaneStalled,
