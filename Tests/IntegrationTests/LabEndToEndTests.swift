@@ -52,6 +52,33 @@ extension Integration {
                 #expect((summaryValue(bulk, "goodput_gbps", step: "stream-sut-tx-1") ?? 0) > 0.1)
                 #expect((summaryValue(bulk, "goodput_gbps", step: "stream-sut-rx-2") ?? 0) > 0.1)
 
+                // MySQL over the test link: the SUT agent (started over SSH) initializes and starts
+                // MariaDB bound to 198.19.0.2. While that run holds the agents, a deploy is refused
+                // and status says they are busy.
+                let mysqlOut = lab.scratch.path + "/mysql"
+                let mysql = try lab.inControl(
+                    [
+                        "mysql", "--lab", lab.labFile, "--threads", "2", "--table-size", "2000", "--buffer-pool", "64",
+                        "--duration", "3s", "--warmup", "0", "--out", mysqlOut,
+                    ], label: "mysql")
+                try expectEventually(seconds: 20, "the mysql run never started its step") {
+                    (mysql.stdout + mysql.stderr).contains("step mysql-t2-1")
+                }
+                let busyDeploy = try lab.inControl(["agents", "deploy", "--lab", lab.labFile], label: "deploy-busy")
+                #expect(busyDeploy.wait(seconds: 30) == 1)
+                #expect(busyDeploy.stderr.contains("a run is in progress"), "\(busyDeploy.stderr)")
+                let busyStatus = try lab.inControl(["agents", "status", "--lab", lab.labFile], label: "status-busy")
+                _ = busyStatus.wait(seconds: 30)
+                #expect(busyStatus.stdout.contains("busy"), "\(busyStatus.stdout) \(busyStatus.stderr)")
+                #expect(mysql.wait(seconds: 90) == 0, "stderr: \(mysql.stderr)")
+                let oltp = try jsonLines(mysqlOut + "/samples.jsonl")
+                #expect((summaryValue(oltp, "transactions_per_sec", step: "mysql-t2-1") ?? 0) > 10)
+                let mysqlRun = try String(contentsOfFile: mysqlOut + "/run.json", encoding: .utf8)
+                #expect(mysqlRun.contains("\"sut_data\" : \"198.19.0.2\""), "the queries went over the test link")
+                try expectEventually(seconds: 20, "mariadbd outlived the run") {
+                    lab.processes(in: "sut").filter { $0.contains("mariadbd") }.isEmpty
+                }
+
                 let logsOut = lab.scratch.path + "/agent-logs"
                 let logs = try lab.inControl(["agents", "logs", "--lab", lab.labFile, "--out", logsOut], label: "logs")
                 #expect(logs.wait(seconds: 30) == 0, "stderr: \(logs.stderr)")
@@ -107,6 +134,20 @@ extension Integration {
             try text.replacingOccurrences(of: state + "/id_ed25519", with: stranger)
                 .write(toFile: unauthorized, atomically: true, encoding: .utf8)
             try expectOneError(lab, ["agents", "stop", "--lab", unauthorized], says: "ssh-auth", label: "unauthorized")
+
+            // An empty known_hosts: refused until --accept-new records both keys; then plain use works.
+            let freshKnown = lab.scratch.path + "/fresh_known_hosts"
+            try "".write(toFile: freshKnown, atomically: true, encoding: .utf8)
+            let fresh = lab.scratch.path + "/fresh.yaml"
+            try text.replacingOccurrences(of: state + "/known_hosts", with: freshKnown)
+                .write(toFile: fresh, atomically: true, encoding: .utf8)
+            try expectOneError(lab, ["agents", "stop", "--lab", fresh], says: "--accept-new", label: "unknown")
+            let accept = try lab.inControl(["agents", "stop", "--lab", fresh, "--accept-new"], label: "accept-new")
+            #expect(accept.wait(seconds: 30) == 0, "stderr: \(accept.stderr)")
+            let recorded = try String(contentsOfFile: freshKnown, encoding: .utf8)
+            #expect(recorded.split(separator: "\n").count == 2, "known_hosts after --accept-new: \(recorded)")
+            let known = try lab.inControl(["agents", "stop", "--lab", fresh], label: "known")
+            #expect(known.wait(seconds: 30) == 0, "stderr: \(known.stderr)")
 
             // sshd stopped on the SUT.
             let pid = try #require(
