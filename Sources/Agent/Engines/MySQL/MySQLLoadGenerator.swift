@@ -30,27 +30,17 @@ final class MySQLLoadGenerator: Engine, @unchecked Sendable {
     func start(atNs: Int64) {
         let windowStart = atNs + spec.warmupNs
         let windowEnd = windowStart + spec.durationNs
-        _ = EngineThread(name: "mysql-supervisor") { [self] in
-            let threads = workers.map { worker in
-                EngineThread(name: "mysql-worker") { [self] in
-                    worker.run(
-                        startNs: atNs, windowStart: windowStart, windowEnd: windowEnd, stop: stop, stopOthers: stop)
-                }
-            }
-            let started = MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
-            events(.started(started))
-            let watchdog = StallWatchdog(flows: workers, startNs: atNs, stop: stop, timeoutNs: Self.stallTimeoutNs)
-            let watchdogThread = EngineThread(name: "mysql-watchdog") { watchdog.run() }
-            let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
-                [workers] in IntervalSampler.Counters(transactions: workers.reduce(0) { $0 &+ $1.committedCount })
-            }
-            let samplerThread = EngineThread(name: "mysql-sampler") { sampler.run() }
-            threads.forEach { $0.join() }
-            stop.raise()
-            samplerThread.join()
-            watchdogThread.join()
-            finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
-        }
+        LoadSupervisor(
+            name: "mysql", stepID: stepID, flows: workers, stallTimeoutNs: Self.stallTimeoutNs, stop: stop,
+            events: events
+        ).start(
+            atNs: atNs, windowEnd: windowEnd,
+            transactions: { [workers] in workers.reduce(0) { $0 &+ $1.committedCount } },
+            work: { [self] index in
+                workers[index].run(
+                    startNs: atNs, windowStart: windowStart, windowEnd: windowEnd, stop: stop, stopOthers: stop)
+            },
+            finish: { [self] started in finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd) })
     }
 
     func requestStop() {

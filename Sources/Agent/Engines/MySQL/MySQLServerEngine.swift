@@ -10,20 +10,16 @@ import Shared
 /// transaction deletes and inserts the same id, so the count must not move).
 final class MySQLServerEngine: Engine, @unchecked Sendable {
     let endpoint: Endpoint?
-    private let server: ManagedMySQL?
-    private let events: EngineEventSink
-    private let stop = StopFlag()
-    /// Raised once the monitor reported the server's death: then no `finished` follows.
-    private let failed = StopFlag()
-    private var monitor: EngineThread?
-    private var startedNs: Int64 = 0
-    private var counters: [String: Double] = [:]
+    private let watch: ServerWatch
+    /// What prepare measured (load time, O_DIRECT).
+    private let prepared: [String: Double]
     private let setup: MySQLConnection
     private let tables: MySQLTables
 
     init(spec: MySQLSpec, servers: SessionServers, events: @escaping EngineEventSink) throws {
-        self.events = events
         let control: Endpoint
+        let server: ManagedMySQL?
+        var counters: [String: Double] = [:]
         if let external = spec.server.external {
             server = nil
             endpoint = external
@@ -51,38 +47,19 @@ final class MySQLServerEngine: Engine, @unchecked Sendable {
         } catch let error as MySQLServerError {
             throw WireError(.serverProtocol, "preparing sysbench's tables on MySQL at \(control): \(error)")
         }
+        prepared = counters
+        watch = ServerWatch(name: "mysql", server: server, events: events)
     }
 
-    func start(atNs: Int64) {
-        monitor = EngineThread(name: "mysql-monitor") { [self] in
-            startedNs = MonotonicClock.sleepThenSpin(until: atNs)
-            events(.started(startedNs))
-            while !stop.isRaised {
-                usleep(20_000)
-                if let failure = server?.failure() {
-                    failed.raise()
-                    events(.failed(WireError(.serverFailed, "\(failure) during the step")))
-                    return
-                }
-            }
-        }
-    }
+    func start(atNs: Int64) { watch.start(atNs: atNs) }
 
     func requestStop() {
-        guard !stop.isRaised else { return }
-        stop.raise()
-        _ = EngineThread(name: "mysql-stop") { [self] in
-            monitor?.join()
-            guard !failed.isRaised else { return }
-            let stoppedNs = MonotonicClock.now()
+        watch.requestStop { [self] in
+            var counters = prepared
             if let rows = try? (1...tables.spec.tables).reduce(0, { $0 + (try tables.rows($1, setup) ?? 0) }) {
                 counters["mysql_rows"] = Double(rows)
             }
-            events(
-                .finished(
-                    SideResult(
-                        startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: startedNs, windowEndNs: stoppedNs,
-                        transactions: 0, lost: 0, latency: nil, counters: counters)))
+            return counters
         }
     }
 }

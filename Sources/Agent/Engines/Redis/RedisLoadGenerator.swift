@@ -44,27 +44,16 @@ final class RedisLoadGenerator: Engine, @unchecked Sendable {
     func start(atNs: Int64) {
         let windowStart = atNs + spec.warmupNs
         let windowEnd = windowStart + spec.durationNs
-        _ = EngineThread(name: "redis-supervisor") { [self] in
-            let threads = workers.enumerated().map { index, worker in
-                EngineThread(name: "redis-worker") { [self] in
-                    worker.run(
-                        startNs: atNs, windowStart: windowStart, windowEnd: windowEnd, spin: index == 0, stop: stop)
-                }
-            }
-            let started = MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
-            events(.started(started))
-            let watchdog = StallWatchdog(flows: workers, startNs: atNs, stop: stop, timeoutNs: 3_000_000_000)
-            let watchdogThread = EngineThread(name: "redis-watchdog") { watchdog.run() }
-            let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
-                [workers] in IntervalSampler.Counters(transactions: workers.reduce(0) { $0 &+ $1.progressCount })
-            }
-            let samplerThread = EngineThread(name: "redis-sampler") { sampler.run() }
-            threads.forEach { $0.join() }
-            stop.raise()
-            samplerThread.join()
-            watchdogThread.join()
-            finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
-        }
+        LoadSupervisor(
+            name: "redis", stepID: stepID, flows: workers, stallTimeoutNs: 3_000_000_000, stop: stop, events: events
+        ).start(
+            atNs: atNs, windowEnd: windowEnd,
+            transactions: { [workers] in workers.reduce(0) { $0 &+ $1.progressCount } },
+            work: { [self] index in
+                workers[index].run(
+                    startNs: atNs, windowStart: windowStart, windowEnd: windowEnd, spin: index == 0, stop: stop)
+            },
+            finish: { [self] started in finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd) })
     }
 
     func requestStop() {
