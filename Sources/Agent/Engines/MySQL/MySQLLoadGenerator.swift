@@ -1,4 +1,3 @@
-import Histogram
 import Shared
 
 /// The peer side of the MySQL sweep: `threads` threads, one connection each (``MySQLWorker``),
@@ -28,55 +27,14 @@ final class MySQLLoadGenerator: Engine, @unchecked Sendable {
     }
 
     func start(atNs: Int64) {
-        let windowStart = atNs + spec.warmupNs
-        let windowEnd = windowStart + spec.durationNs
         LoadSupervisor(
-            name: "mysql", stepID: stepID, flows: workers, stallTimeoutNs: Self.stallTimeoutNs, stop: stop,
-            events: events
-        ).start(
-            atNs: atNs, windowEnd: windowEnd,
-            transactions: { [workers] in workers.reduce(0) { $0 &+ $1.committedCount } },
-            work: { [self] index in
-                workers[index].run(
-                    startNs: atNs, windowStart: windowStart, windowEnd: windowEnd, stop: stop, stopOthers: stop)
-            },
-            finish: { [self] started in finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd) })
+            name: "mysql", stepID: stepID, workers: workers, stallTimeoutNs: Self.stallTimeoutNs, stop: stop,
+            stopRequested: stopRequested, events: events
+        ).start(atNs: atNs, warmupNs: spec.warmupNs, durationNs: spec.durationNs)
     }
 
     func requestStop() {
         stopRequested.raise()
         stop.raise()
-    }
-
-    private func finish(startedNs: Int64, windowStart: Int64, windowEnd: Int64) {
-        if !stopRequested.isRaised, let failure = workers.lazy.compactMap(\.error).first {
-            events(.failed(failure))
-            return
-        }
-        var merged = HistogramSnapshot.makeLatencyHistogram()
-        var totals: [String: Double] = [:]
-        var cpuNs: Int64 = 0
-        var stoppedNs = startedNs
-        var transactions: UInt64 = 0
-        for worker in workers {
-            merged.add(worker.histogram)
-            transactions += worker.transactions
-            let counts = worker.inWindow
-            totals["queries", default: 0] += Double(counts.queries)
-            totals["rows_read", default: 0] += Double(counts.rowsRead)
-            totals["errors", default: 0] += Double(counts.errors)
-            totals["deadlocks", default: 0] += Double(counts.deadlocks)
-            totals["reconnects", default: 0] += Double(counts.reconnects)
-            cpuNs += worker.cpuNs
-            stoppedNs = max(stoppedNs, worker.stoppedNs)
-        }
-        totals["client_cpu_seconds"] = Double(cpuNs) / 1e9
-        totals["threads"] = Double(workers.count)
-        events(
-            .finished(
-                SideResult(
-                    startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart,
-                    windowEndNs: min(windowEnd, stoppedNs), transactions: transactions, lost: 0,
-                    latency: HistogramSnapshot(merged), counters: totals)))
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// One load-generator thread of the MySQL sweep: one connection, sysbench's OLTP transaction back
 /// to back. Requests are built in a reused buffer (prepared statements in the binary protocol, or
 /// text queries) and answers are only scanned, so a transaction allocates nothing.
-final class MySQLWorker: StallWatched, @unchecked Sendable {
+final class MySQLWorker: LoadWorker, @unchecked Sendable {
     private let spec: MySQLSpec
     private let target: Endpoint
     private let credentials: MySQLCredentials
@@ -99,7 +99,15 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
     }
 
     /// Transactions committed so far (for interval samples).
-    var committedCount: UInt64 { committed.current }
+    var completedCount: UInt64 { committed.current }
+    var windowCompletions: UInt64 { transactions }
+    var counters: [String: Double] {
+        [
+            "queries": Double(inWindow.queries), "rows_read": Double(inWindow.rowsRead),
+            "errors": Double(inWindow.errors), "deadlocks": Double(inWindow.deadlocks),
+            "reconnects": Double(inWindow.reconnects),
+        ]
+    }
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
 
@@ -110,8 +118,8 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
     }
 
     /// Runs transactions from `startNs` until `windowEnd` (or `stop`); latency and CPU count inside
-    /// `windowStart...windowEnd`. A failure raises `stopOthers`.
-    func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, stop: StopFlag, stopOthers: StopFlag) {
+    /// `windowStart...windowEnd`. A failure raises `stop` for every worker.
+    func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
         defer {
             stoppedNs = MonotonicClock.now()
             exited.raise()
@@ -126,10 +134,10 @@ final class MySQLWorker: StallWatched, @unchecked Sendable {
             do {
                 guard try transactionWithRetries(until: windowEnd, stop: stop) else { break }
             } catch let failure as WireError {
-                fail(failure, stopOthers)
+                fail(failure, stop)
                 break
             } catch {
-                fail(WireError(.serverProtocol, "MySQL at \(target): \(error)"), stopOthers)
+                fail(WireError(.serverProtocol, "MySQL at \(target): \(error)"), stop)
                 break
             }
             let done = MonotonicClock.now()

@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 import Shared
 
 #if canImport(Glibc)
@@ -42,54 +41,16 @@ final class RedisLoadGenerator: Engine, @unchecked Sendable {
     }
 
     func start(atNs: Int64) {
-        let windowStart = atNs + spec.warmupNs
-        let windowEnd = windowStart + spec.durationNs
         LoadSupervisor(
-            name: "redis", stepID: stepID, flows: workers, stallTimeoutNs: 3_000_000_000, stop: stop, events: events
-        ).start(
-            atNs: atNs, windowEnd: windowEnd,
-            transactions: { [workers] in workers.reduce(0) { $0 &+ $1.progressCount } },
-            work: { [self] index in
-                workers[index].run(
-                    startNs: atNs, windowStart: windowStart, windowEnd: windowEnd, spin: index == 0, stop: stop)
-            },
-            finish: { [self] started in finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd) })
+            name: "redis", stepID: stepID, workers: workers, stallTimeoutNs: 3_000_000_000, stop: stop,
+            stopRequested: stopRequested, events: events
+        ).start(atNs: atNs, warmupNs: spec.warmupNs, durationNs: spec.durationNs) { [keys] in
+            ["keys": Double(keys.created)]
+        }
     }
 
     func requestStop() {
         stopRequested.raise()
         stop.raise()
-    }
-
-    private func finish(startedNs: Int64, windowStart: Int64, windowEnd: Int64) {
-        if !stopRequested.isRaised, let failure = workers.lazy.compactMap(\.error).first {
-            events(.failed(failure))
-            return
-        }
-        var merged = HistogramSnapshot.makeLatencyHistogram()
-        var totals: [String: Double] = [:]
-        var cpuNs: Int64 = 0
-        var stoppedNs = startedNs
-        for worker in workers {
-            merged.add(worker.histogram)
-            totals["get_ops", default: 0] += Double(worker.gets)
-            totals["set_ops", default: 0] += Double(worker.sets)
-            totals["hits", default: 0] += Double(worker.hits)
-            totals["misses", default: 0] += Double(worker.misses)
-            totals["errors", default: 0] += Double(worker.errors)
-            totals["value_mismatches", default: 0] += Double(worker.mismatches)
-            cpuNs += worker.cpuNs
-            stoppedNs = max(stoppedNs, worker.stoppedNs)
-        }
-        totals["keys"] = Double(keys.created)
-        totals["client_cpu_seconds"] = Double(cpuNs) / 1e9
-        totals["threads"] = Double(workers.count)
-        let operations = UInt64((totals["get_ops"] ?? 0) + (totals["set_ops"] ?? 0))
-        events(
-            .finished(
-                SideResult(
-                    startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart,
-                    windowEndNs: min(windowEnd, stoppedNs), transactions: operations, lost: 0,
-                    latency: HistogramSnapshot(merged), counters: totals)))
     }
 }

@@ -10,7 +10,7 @@ import Shared
 /// keeps `pipeline` requests in flight; as replies free slots, new requests go out in one write.
 /// Counters cover replies that arrive inside the window; latency runs from the request's write
 /// to the read that brought its reply. Fields are read by the engine after the thread is joined.
-final class RedisWorker: StallWatched, @unchecked Sendable {
+final class RedisWorker: LoadWorker, @unchecked Sendable {
     private let connections: [RedisConnection]
     private let keys: RedisKeySpace
     private let target: Endpoint
@@ -43,6 +43,19 @@ final class RedisWorker: StallWatched, @unchecked Sendable {
 
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
+    var completedCount: UInt64 { progress.current }
+    var windowCompletions: UInt64 { gets + sets }
+    var counters: [String: Double] {
+        [
+            "get_ops": Double(gets), "set_ops": Double(sets), "hits": Double(hits), "misses": Double(misses),
+            "errors": Double(errors), "value_mismatches": Double(mismatches),
+        ]
+    }
+
+    func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
+        // The first worker spins into the start instant; the others sleep to it.
+        run(startNs: startNs, windowStart: windowStart, windowEnd: windowEnd, spin: index == 0, stop: stop)
+    }
 
     func markStalled() {
         stalled.raise()
