@@ -10,7 +10,7 @@ import Shared
 /// fresh folder on the configured volume, a config the agent writes, the benchmark database and
 /// user created at startup (`init-file`), bound to the data address, optionally pinned to a CPU.
 /// Stopping it removes the folder.
-final class ManagedMySQL: Sendable {
+final class ManagedMySQL: ManagedServer {
     /// What it was started with; a step asking for the same reuses it.
     let key: Key
     /// Where clients reach it.
@@ -100,12 +100,6 @@ final class ManagedMySQL: Sendable {
     /// Where the agent itself connects (the data address, or loopback for a wildcard bind).
     var controlEndpoint: Endpoint {
         Endpoint(host: key.bindHost == "0.0.0.0" ? "127.0.0.1" : key.bindHost, port: endpoint.port)
-    }
-
-    /// Whether the server still runs; a description of its end (with its last log lines) if not.
-    func failure() -> String? {
-        guard let end = process.exitDescription() else { return nil }
-        return "\(process.name) (pid \(process.pid)) \(end): \(process.logTail())"
     }
 
     /// Stops the server (a clean shutdown, SIGKILL after 20 s) and removes its folder.

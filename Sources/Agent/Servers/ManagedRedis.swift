@@ -8,7 +8,7 @@ import Synchronization
 
 /// A redis-server the SUT agent started for a run: persistence off, bound to the data address,
 /// optionally pinned to a CPU, its data directory and log in a scratch folder it removes on stop.
-final class ManagedRedis: Sendable {
+final class ManagedRedis: ManagedServer {
     /// What it was started with; a step asking for the same reuses it.
     let key: Key
     /// Where clients reach it.
@@ -48,12 +48,6 @@ final class ManagedRedis: Sendable {
             stop()
             throw error
         }
-    }
-
-    /// Whether the server still runs; a description of its end (with its last log lines) if not.
-    func failure() -> String? {
-        guard let end = process.exitDescription() else { return nil }
-        return "\(process.name) (pid \(process.pid)) \(end): \(process.logTail())"
     }
 
     /// Stops the server and removes its folder.

@@ -8,6 +8,20 @@ import Synchronization
     import Glibc
 #endif
 
+/// A server the agent started and owns (redis-server, mariadbd).
+protocol ManagedServer: AnyObject, Sendable {
+    /// Its process.
+    var process: ServerProcess { get }
+}
+
+extension ManagedServer {
+    /// `nil` while the server runs; how it ended, with its last log lines, once it has.
+    func failure() -> String? {
+        guard let end = process.exitDescription() else { return nil }
+        return "\(process.name) (pid \(process.pid)) \(end): \(process.logTail())"
+    }
+}
+
 /// A server program the agent started (redis-server, later mariadbd) and must stop.
 ///
 /// Children are started from one thread that lives as long as the agent, with PR_SET_PDEATHSIG:

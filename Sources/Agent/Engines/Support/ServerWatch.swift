@@ -4,21 +4,12 @@ import Shared
     import Glibc
 #endif
 
-/// A server the agent started, as the SUT engines watch it.
-protocol WatchedServer: Sendable {
-    /// `nil` while it runs; how it ended (with its last log lines) once it has.
-    func failure() -> String?
-}
-
-extension ManagedRedis: WatchedServer {}
-extension ManagedMySQL: WatchedServer {}
-
 /// The SUT side of a server workload while a step runs: reports `started` at the start instant,
 /// polls the server every 20 ms and fails the step if it ends; on stop, reports `finished` with
 /// the counters read at that moment (nothing, once a failure was reported).
 final class ServerWatch: @unchecked Sendable {
     private let name: String
-    private let server: (any WatchedServer)?
+    private let server: (any ManagedServer)?
     private let events: EngineEventSink
     private let stop = StopFlag()
     /// Raised once the server's death was reported: then no `finished` follows.
@@ -27,7 +18,7 @@ final class ServerWatch: @unchecked Sendable {
     private var startedNs: Int64 = 0
 
     /// Watches `server` (`nil` for an external one, which is not watched); `name` prefixes thread names.
-    init(name: String, server: (any WatchedServer)?, events: @escaping EngineEventSink) {
+    init(name: String, server: (any ManagedServer)?, events: @escaping EngineEventSink) {
         self.name = name
         self.server = server
         self.events = events
