@@ -271,6 +271,10 @@ extension Integration {
                 (["--password-file", "/tmp/x"], "--password-file is for a running server"),
                 (["--mysql", "127.0.0.1:3306", "--mysql-cpu", "1"], "--mysql targets a running server"),
                 (["--mode", "write-only"], "write-only"),
+                (
+                    ["--mysql", "127.0.0.1:3306", "--password-file", "/nonexistent"],
+                    "lockstep: error: bad-step: cannot read --password-file /nonexistent"
+                ),
             ] {
                 let child = try ChildProcess(
                     Binaries.coordinator,

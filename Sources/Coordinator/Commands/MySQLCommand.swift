@@ -120,7 +120,7 @@ struct MySQLCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let specs = try makeSpecs(password: try password())
+        let specs = try makeSpecs(password: try await CLI.reportingErrors { try password() })
         try await CLI.runWorkloads(specs.map { .mysql($0) }, agents: agents, output: output)
     }
 }
