@@ -65,8 +65,14 @@ extension Integration {
             let labels =
                 samples.first { $0["metric"] as? String == "transactions_per_sec" }?["labels"] as? [String: String]
             #expect(labels?["threads"] == "1")
-            let run = try String(contentsOfFile: out + "/run.json", encoding: .utf8)
-            #expect(!run.contains("test-secret"), "the password must not reach the results")
+            let files = try FileManager.default.subpathsOfDirectory(atPath: out)
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: out + "/" + file) else { continue }
+                #expect(
+                    !String(decoding: data, as: UTF8.self).contains("test-secret"),
+                    "the password must not reach the results: \(file)")
+            }
+            #expect(files.contains("merged-log.jsonl") && files.contains("run.json"))
         }
 
         @Test func contentionOnASmallTableRetriesDeadlocksAndKeepsEveryRow() async throws {
