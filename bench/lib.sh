@@ -1,12 +1,24 @@
 # Shared by the bench scripts (sourced): a release build, a fresh token, two local agents, cleanup.
 # Sets BIN, WORK, TOKEN, SUT_PORT, PEER_PORT, SUT_PID; `port` prints a free loopback port;
-# append background PIDs to PIDS to have them stopped on exit.
+# append background PIDs to PIDS to have them stopped on exit; `summary_metrics` reads a run's results.
 swift build -c release >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 WORK=$(mktemp -d "/tmp/lockstep-bench.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
+# `summary_metrics FILE METRIC...` prints each metric's summary value (interval samples skipped) from a
+# samples.jsonl, space-separated.
+summary_metrics() {
+  python3 - "$@" <<'PY'
+import json, sys
+m = {}
+for line in open(sys.argv[1]):
+    s = json.loads(line)
+    if s["labels"].get("kind") != "interval": m.setdefault(s["metric"], s["value"])
+print(*(m[name] for name in sys.argv[2:]))
+PY
+}
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 TOKEN=$WORK/token
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN"; chmod 600 "$TOKEN"

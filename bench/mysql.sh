@@ -52,22 +52,15 @@ CNF
 "$(command -v mariadbd || echo /usr/sbin/mariadbd)" --defaults-file="$WORK/my.cnf" >"$WORK/mysqld.log" 2>&1 & PIDS+=($!)
 for _ in $(seq 100); do grep -q "ready for connections" "$WORK/mysqld.log" && break; sleep 0.1; done
 
-run_lockstep() {  # threads -> "tps cpu_s_per_tx"
+run_lockstep() {  # threads -> "tps cpu_ms_per_tx"
   local out="$WORK/ls-$RANDOM$RANDOM"
   "$BIN/lockstep" mysql --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
     --mysql 127.0.0.1:$MPORT --user sbtest --password-file "$WORK/password" --threads "$1" --table-size "$ROWS" \
     --duration "${SECS}s" --warmup 0s ${LOCKSTEP_ARGS:-} --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
-  python3 - "$out/samples.jsonl" <<'PY'
-import json, sys
-m = {}
-for line in open(sys.argv[1]):
-    s = json.loads(line)
-    if s["labels"].get("kind") != "interval": m.setdefault(s["metric"], s["value"])
-print(m["transactions_per_sec"], m["client_cpu_seconds_per_ktx"] / 1000)
-PY
+  summary_metrics "$out/samples.jsonl" transactions_per_sec client_cpu_seconds_per_ktx  # s/ktx = ms/tx
 }
 
-run_sysbench() {  # threads -> "tps cpu_s_per_tx"
+run_sysbench() {  # threads -> "tps cpu_ms_per_tx"
   python3 - "$MPORT" "$1" "$SECS" "$ROWS" "$TEST" "$(cat "$WORK/password")" <<'PY'
 import re, resource, subprocess, sys
 port, threads, secs, rows, test, password = sys.argv[1:7]
@@ -79,7 +72,7 @@ out = subprocess.run(["sysbench", test, "--db-driver=mysql", "--mysql-host=127.0
 after = resource.getrusage(resource.RUSAGE_CHILDREN)
 m = re.search(r"transactions:\s+(\d+)\s+\(([\d.]+) per sec", out)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-print(float(m.group(2)), cpu / int(m.group(1)))
+print(float(m.group(2)), 1000 * cpu / int(m.group(1)))
 PY
 }
 
@@ -95,8 +88,8 @@ import statistics as st, sys
 t = sys.argv[1]
 l, lc, s, sc = ([float(x) for x in a.split()] for a in sys.argv[2:6])
 print(f"threads {t}:")
-print(f"  lockstep tps {' '.join(f'{x:8.1f}' for x in l)}   median {st.median(l):8.1f}   cpu ms/tx median {1000*st.median(lc):.3f}")
-print(f"  sysbench tps {' '.join(f'{x:8.1f}' for x in s)}   median {st.median(s):8.1f}   cpu ms/tx median {1000*st.median(sc):.3f}")
+print(f"  lockstep tps {' '.join(f'{x:8.1f}' for x in l)}   median {st.median(l):8.1f}   cpu ms/tx median {st.median(lc):.3f}")
+print(f"  sysbench tps {' '.join(f'{x:8.1f}' for x in s)}   median {st.median(s):8.1f}   cpu ms/tx median {st.median(sc):.3f}")
 print(f"  lockstep/sysbench: tps ratio {st.median(l)/st.median(s):.3f} (target >= 0.95), "
       f"cpu per tx ratio {st.median(lc)/st.median(sc):.3f} (target <= 1.0)")
 PY

@@ -34,14 +34,7 @@ run_lockstep() {  # conns -> "ops_per_sec cpu_s_per_mop"
   "$BIN/lockstep" redis --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
     --redis 127.0.0.1:$RPORT --no-flush --connections "$1" --pipeline 10 --value-size 50 --keys $KEYS \
     --duration "${SECS}s" --warmup 1s ${LOCKSTEP_ARGS:-} --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
-  python3 - "$out/samples.jsonl" <<'PY'
-import json, sys
-m = {}
-for line in open(sys.argv[1]):
-    s = json.loads(line)
-    if s["labels"].get("kind") != "interval": m.setdefault(s["metric"], s["value"])
-print(m["ops_per_sec"], m["client_cpu_seconds_per_mop"])
-PY
+  summary_metrics "$out/samples.jsonl" ops_per_sec client_cpu_seconds_per_mop
 }
 
 run_benchmark() {  # conns requests -> "ops_per_sec cpu_s_per_mop"

@@ -35,14 +35,7 @@ lockstep_at() {
   local out="$WORK/ls-$RANDOM$RANDOM"
   "$BIN/lockstep" stream --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
     --direction "$1" --buffer "$2" --duration "${SECS}s" --warmup 1s --out "$out" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
-  python3 - "$out/samples.jsonl" <<'PY'
-import json, sys
-m = {}
-for line in open(sys.argv[1]):
-    s = json.loads(line)
-    if s["labels"].get("kind") != "interval": m.setdefault(s["metric"], s["value"])
-print(m["goodput_gbps"], m["sut_cpu_seconds"], m["bytes"])
-PY
+  summary_metrics "$out/samples.jsonl" goodput_gbps sut_cpu_seconds bytes
 }
 run_nuttcp() {
   local flag=""; [ "$1" = sut-rx ] && flag="-r"   # loopback: both ends are this machine either way

@@ -39,11 +39,11 @@ final class ManagedMySQL: ManagedServer {
     /// Initializes a data directory, starts the server and waits until the benchmark user can log in.
     init(_ key: Key, readyTimeoutNs: Int64 = 60_000_000_000) throws {
         self.key = key
-        guard let binary = key.binary ?? ["mariadbd", "mysqld"].first(where: { ServerProcess.resolve($0) != nil })
+        guard let binary = key.binary ?? ["mariadbd", "mysqld"].first(where: { Executable.find($0) != nil })
         else {
             throw WireError(.serverFailed, "no MariaDB/MySQL server found (looked for mariadbd and mysqld on PATH)")
         }
-        guard let serverPath = ServerProcess.resolve(binary) else {
+        guard let serverPath = Executable.find(binary) else {
             throw WireError(
                 .serverFailed, "\(binary) not found (PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
         }
@@ -90,7 +90,13 @@ final class ManagedMySQL: ManagedServer {
             throw error
         }
         do {
-            try waitUntilReady(timeoutNs: readyTimeoutNs)
+            let credentials = MySQLCredentials(user: key.user, password: key.password, database: key.database)
+            try waitUntil(
+                "\(process.name) at \(endpoint) did not accept a login", timeoutNs: readyTimeoutNs, intervalUs: 50_000
+            ) { [controlEndpoint] in
+                _ = try MySQLConnection(controlEndpoint, credentials, timeoutMs: 1000)
+                return true
+            }
         } catch {
             stop()
             throw error
@@ -108,29 +114,10 @@ final class ManagedMySQL: ManagedServer {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    private func waitUntilReady(timeoutNs: Int64) throws {
-        let deadline = MonotonicClock.now() + timeoutNs
-        var last = "no answer"
-        let credentials = MySQLCredentials(user: key.user, password: key.password, database: key.database)
-        while MonotonicClock.now() < deadline {
-            if let failure = failure() { throw WireError(.serverFailed, failure) }
-            do {
-                _ = try MySQLConnection(controlEndpoint, credentials, timeoutMs: 1000)
-                return
-            } catch {
-                last = "\(error)"
-            }
-            usleep(50_000)
-        }
-        throw WireError(
-            .serverFailed,
-            "\(process.name) at \(endpoint) did not accept a login within \(timeoutNs / 1_000_000_000) s: \(last)")
-    }
-
     /// Creates the system tables: `mariadb-install-db` for MariaDB, `--initialize-insecure` for MySQL.
     private static func initialize(serverPath: String, dataDir: String, user: String, log: String) throws {
         let name = (serverPath as NSString).lastPathComponent
-        let installer = name.hasPrefix("mysqld") ? nil : ServerProcess.resolve("mariadb-install-db")
+        let installer = name.hasPrefix("mysqld") ? nil : Executable.find("mariadb-install-db")
         let process: ServerProcess
         if let installer {
             let basedir = ((serverPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent

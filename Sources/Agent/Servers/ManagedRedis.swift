@@ -43,7 +43,9 @@ final class ManagedRedis: ManagedServer {
             throw error
         }
         do {
-            try waitUntilReady(timeoutNs: readyTimeoutNs)
+            try waitUntil("redis-server at \(endpoint) did not answer PING", timeoutNs: readyTimeoutNs) { [endpoint] in
+                try RedisControl(endpoint, timeoutMs: 500).call("PING") == .simple("PONG")
+            }
         } catch {
             stop()
             throw error
@@ -56,22 +58,4 @@ final class ManagedRedis: ManagedServer {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    private func waitUntilReady(timeoutNs: Int64) throws {
-        let deadline = MonotonicClock.now() + timeoutNs
-        var last = "no answer"
-        while MonotonicClock.now() < deadline {
-            if let failure = failure() {
-                throw WireError(.serverFailed, "\(failure)")
-            }
-            do {
-                if try RedisControl(endpoint, timeoutMs: 500).call("PING") == .simple("PONG") { return }
-            } catch {
-                last = "\(error)"
-            }
-            usleep(20_000)
-        }
-        throw WireError(
-            .serverFailed,
-            "redis-server at \(endpoint) did not answer PING within \(timeoutNs / 1_000_000_000) s: \(last)")
-    }
 }

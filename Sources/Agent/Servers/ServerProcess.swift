@@ -20,6 +20,25 @@ extension ManagedServer {
         guard let end = process.exitDescription() else { return nil }
         return "\(process.name) (pid \(process.pid)) \(end): \(process.logTail())"
     }
+
+    /// Polls `answers` every `intervalUs` until it returns `true`; fails at once if the server ends,
+    /// and after `timeoutNs` with `what` it did not do and the last error `answers` threw.
+    func waitUntil(
+        _ what: String, timeoutNs: Int64, intervalUs: UInt32 = 20_000, _ answers: () throws -> Bool
+    ) throws {
+        let deadline = MonotonicClock.now() + timeoutNs
+        var last = "no answer"
+        while MonotonicClock.now() < deadline {
+            if let failure = failure() { throw WireError(.serverFailed, failure) }
+            do {
+                if try answers() { return }
+            } catch {
+                last = "\(error)"
+            }
+            usleep(intervalUs)
+        }
+        throw WireError(.serverFailed, "\(what) within \(timeoutNs / 1_000_000_000) s: \(last)")
+    }
 }
 
 /// A server program the agent started (redis-server, later mariadbd) and must stop.
@@ -44,7 +63,7 @@ final class ServerProcess: Sendable {
     /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`, pinned to `cpu`
     /// if given, output appended to `logPath`.
     static func start(_ executable: String, _ arguments: [String], cpu: Int?, logPath: String) throws -> ServerProcess {
-        guard let path = resolve(executable) else {
+        guard let path = Executable.find(executable) else {
             throw WireError(
                 .serverFailed, "\(executable) not found (PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
         }
@@ -105,20 +124,6 @@ final class ServerProcess: Sendable {
     func logTail(lines: Int = 3) -> String {
         guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return "" }
         return text.split(separator: "\n").suffix(lines).joined(separator: " | ")
-    }
-
-    /// `executable` itself if it contains a slash, else its first match on PATH.
-    static func resolve(_ executable: String) -> String? {
-        if executable.contains("/") { return access(executable, X_OK) == 0 ? executable : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(executable)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        for dir in ["/usr/sbin", "/sbin", "/usr/local/sbin"] where access("\(dir)/\(executable)", X_OK) == 0 {
-            return "\(dir)/\(executable)"
-        }
-        return nil
     }
 }
 

@@ -25,7 +25,7 @@ int lockstep_set_thread_name(const char *name);
 /// /dev/null and stdout and stderr on `log_fd`. Returns the child's PID, or -errno when the
 /// program could not be started (exec or affinity failed in the child, fork failed here).
 int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, int death_signal);
-/// Whether files in `folder` can be opened with O_DIRECT (tmpfs, for one, refuses it): creates and
+/// Whether files in `folder` can be opened with O_DIRECT (tmpfs refuses it before Linux 6.6): creates and
 /// removes a probe file. Returns 1 or 0.
 int lockstep_accepts_direct_io(const char *folder);
 

@@ -70,10 +70,6 @@ struct QuickstartCommand: AsyncParsableCommand {
         return out
     }
 
-    /// Whether `program` is on PATH or in an sbin directory (where Debian puts mariadbd).
-    static func installed(_ program: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"]
-        return dirs.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
-    }
+    /// Whether `program` is on PATH or in an sbin directory, as the agent looks for it.
+    static func installed(_ program: String) -> Bool { Executable.find(program) != nil }
 }

@@ -16,7 +16,7 @@ package struct MySQLServerSpec: Codable, Equatable, Sendable {
     package var bufferPoolMiB: Int
     /// `innodb_flush_log_at_trx_commit` (0, 1 or 2).
     package var flushLogAtTrxCommit: Int
-    /// `innodb_flush_method`; `O_DIRECT` falls back to the server default where the volume refuses it.
+    /// `innodb_flush_method`; `O_DIRECT` falls back to `fsync` where the volume refuses it.
     package var flushMethod: String
 
     package init(
