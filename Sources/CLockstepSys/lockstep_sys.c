@@ -36,7 +36,38 @@ int lockstep_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
-int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, int death_signal) {
+static int lockstep_cpu_set(const int *cpus, int ncpus, cpu_set_t *set) {
+    CPU_ZERO(set);
+    for (int i = 0; i < ncpus; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
+        CPU_SET(cpus[i], set);
+    }
+    return 0;
+}
+
+int lockstep_allowed_cpus(int *out, int max) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -errno;
+    int n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++) {
+        if (CPU_ISSET(cpu, &set)) out[n++] = cpu;
+    }
+    return n;
+}
+
+int lockstep_pin_thread(const int *cpus, int ncpus) {
+    cpu_set_t set;
+    int err = lockstep_cpu_set(cpus, ncpus, &set);
+    if (err) return -err;
+    return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
+}
+
+int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int ncpus, int log_fd, int death_signal) {
+    cpu_set_t set;
+    if (ncpus > 0) {
+        int bad = lockstep_cpu_set(cpus, ncpus, &set);
+        if (bad) return -bad;
+    }
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -errno;
     pid_t parent = getpid();
@@ -52,12 +83,7 @@ int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, in
         int err = 0;
         if (prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0) != 0) err = errno;
         if (!err && getppid() != parent) _exit(127);
-        if (!err && cpu >= 0) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(cpu, &set);
-            if (sched_setaffinity(0, sizeof(set), &set) != 0) err = errno;
-        }
+        if (!err && ncpus > 0 && sched_setaffinity(0, sizeof(set), &set) != 0) err = errno;
         if (!err) {
             setpgid(0, 0);
             int null_fd = open("/dev/null", O_RDONLY);

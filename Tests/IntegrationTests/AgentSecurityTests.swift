@@ -122,12 +122,12 @@ extension Integration {
             }
             let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [.rr(RRSpec(proto: .tcp, warmupNs: 100_000_000, durationNs: 1_000_000_000))],
+                steps: [step(.rr(RRSpec(proto: .tcp)), warmupNs: 100_000_000)],
                 outDirectory: scratch.path + "/run", command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
             attack.cancel()
             let attempts = await attack.value
-            #expect(outcomes.first?.peer.transactions ?? 0 > 100)
+            #expect(try #require(outcomes.first).rr().transactions > 100)
             #expect(attempts > 3)
             await sut.shutdown()
             await peer.shutdown()

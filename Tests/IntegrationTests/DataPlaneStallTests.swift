@@ -15,8 +15,7 @@ extension Integration {
         @Test func silentResponderIsAStallWithinTheTimeout() async throws {
             try await expectStall { target, sink in
                 try RRClient(
-                    spec: RRSpec(proto: .tcp, warmupNs: 0, durationNs: 30_000_000_000, target: target), stepID: "s",
-                    events: sink)
+                    RRSpec(proto: .tcp), step: stallStep(.rr(RRSpec(proto: .tcp)), target: target), events: sink)
             }
         }
 
@@ -24,8 +23,9 @@ extension Integration {
             // sut-tx seen from the peer: it receives; the "SUT" here accepts and never sends.
             try await expectStall { target, sink in
                 try StreamEngine(
-                    spec: StreamSpec(direction: .sutTx, warmupNs: 0, durationNs: 30_000_000_000, target: target),
-                    stepID: "s", isSUT: false, events: sink)
+                    StreamSpec(direction: .sutTx),
+                    step: stallStep(.stream(StreamSpec(direction: .sutTx)), target: target),
+                    events: sink)
             }
         }
 
@@ -57,4 +57,11 @@ extension Integration {
                 sourceLocation: sourceLocation)
         }
     }
+}
+
+/// A peer's step with a 30 s window against `target`.
+private func stallStep(_ workload: Workload, target: Endpoint) -> StepSpec {
+    StepSpec(
+        runID: "r", stepID: "s", role: .peer, timing: StepTiming(warmupNs: 0, durationNs: 30_000_000_000),
+        placement: Placement(target: target), workload: workload)
 }

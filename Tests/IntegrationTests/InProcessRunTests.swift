@@ -16,11 +16,8 @@ extension Integration {
             let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
-                    .rr(RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000)),
-                    .rr(
-                        RRSpec(
-                            proto: .udp, requestSize: 64, responseSize: 1024, flows: 2, warmupNs: 200_000_000,
-                            durationNs: 1_000_000_000)),
+                    step(.rr(RRSpec(proto: .tcp))),
+                    step(.rr(RRSpec(proto: .udp, requestSize: 64, responseSize: 1024, flows: 2))),
                 ],
                 outDirectory: out, command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
@@ -29,12 +26,21 @@ extension Integration {
 
             #expect(outcomes.map(\.stepID) == ["rr-tcp-1", "rr-udp-2"])
             for outcome in outcomes {
-                #expect(outcome.peer.transactions > 100)
-                #expect(outcome.latency.totalCount == outcome.peer.transactions)
+                let rr = try outcome.rr()
+                #expect(rr.transactions > 100)
+                #expect(rr.latency.histogram().totalCount == rr.transactions)
+                #expect(rr.load.threads == (outcome.stepID == "rr-tcp-1" ? 1 : 2))
+                #expect(rr.load.cpuSeconds > 0)
                 // The window is the configured duration, measured on the peer's own clock.
                 #expect(abs(outcome.windowSeconds - 1.0) < 0.05)
                 // One interval sample per second of warm-up + window, give or take the last partial one.
-                #expect((1...3).contains(outcome.intervals.count))
+                #expect((1...3).contains(outcome.peer.intervals.count))
+                // The responder reports what it served (warm-up included), the flows what was inside the window.
+                guard case .rrServer(let served) = outcome.sut.result.outcome else {
+                    Issue.record("the SUT sent no responder result")
+                    continue
+                }
+                #expect(served.served >= rr.transactions)
             }
             let samples = try jsonLines(out + "/samples.jsonl")
             for metric in [
@@ -46,7 +52,7 @@ extension Integration {
                 #expect(summaryValue(samples, metric, step: "rr-udp-2") != nil, "missing \(metric)")
             }
             let tps = try #require(summaryValue(samples, "transactions_per_sec", step: "rr-tcp-1"))
-            #expect(tps == outcomes[0].transactionsPerSecond)
+            #expect(tps == outcomes[0].value("transactions_per_sec"))
             let p50 = try #require(summaryValue(samples, "latency_p50_us", step: "rr-tcp-1"))
             let p99 = try #require(summaryValue(samples, "latency_p99_us", step: "rr-tcp-1"))
             #expect(p50 > 0 && p50 <= p99)
@@ -157,7 +163,7 @@ func expectCausalOrder(
         [
             ("coordinator", "step.start.sent", nil), ("peer", "step.start.received", nil),
             ("peer", "step.started", nil),
-            ("peer", "step.finished", nil), ("coordinator", "step.peer.finished", nil),
+            ("peer", "step.finished", nil), ("coordinator", "step.finished.received", "peer"),
         ],
         [
             ("coordinator", "step.stop.sent", "sut"), ("sut", "step.stop.received", nil),

@@ -18,8 +18,7 @@ extension Integration {
                 .prepare(
                     Prepare(
                         step: StepSpec(
-                            runID: "r", stepID: "s", role: .sut,
-                            workload: .rr(RRSpec(bindHost: "127.0.0.1"))))))
+                            runID: "r", stepID: "s", role: .sut, workload: .rr(RRSpec())))))
             guard case .message(.ready(let ready)) = try await client.receive(), let endpoint = ready.endpoint else {
                 Issue.record("no ready with an endpoint")
                 return

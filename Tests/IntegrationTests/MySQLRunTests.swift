@@ -12,11 +12,10 @@ import Testing
 extension Integration {
     /// The MySQL sweep against a real MariaDB the SUT agent initializes and starts, and its failure modes.
     @Suite struct MySQLRunTests {
-        static func point(_ threads: Int, durationNs: Int64 = 1_000_000_000, mode: MySQLMode = .readWrite) -> MySQLSpec
-        {
+        static func point(_ threads: Int, mode: MySQLMode = .readWrite) -> MySQLSpec {
             MySQLSpec(
-                threads: threads, mode: mode, tableSize: 2000, password: "test-secret", warmupNs: 300_000_000,
-                durationNs: durationNs, server: MySQLServerSpec(bufferPoolMiB: 64))
+                threads: threads, mode: mode, tableSize: 2000, password: "test-secret",
+                server: MySQLServerSpec(bufferPoolMiB: 64))
         }
 
         @Test func sweepLoadsTheTableOnceRunsEveryPointAndStopsTheServer() async throws {
@@ -29,29 +28,31 @@ extension Integration {
 
             #expect(outcomes.map(\.stepID) == ["mysql-t1-1", "mysql-t4-2", "mysql-t2-3"])
             for (i, outcome) in outcomes.enumerated() {
-                let tx = Double(outcome.peer.transactions)
+                let m = try outcome.mysql()
+                let tx = Double(m.transactions)
                 #expect(tx > 10, "\(outcome.stepID): \(tx) transactions")
                 // Every transaction of the window ran its whole script: 20 statements read-write, 16 read-only
                 // (more only when a deadlock made one run again).
                 let perTx = i == 2 ? 16.0 : 20.0
-                let retried = outcome.peerCounter("deadlocks")
-                #expect(outcome.peerCounter("queries") >= perTx * tx)
-                #expect(outcome.peerCounter("queries") <= perTx * (tx + 2 * retried))
+                let retried = Double(m.deadlocks)
+                #expect(Double(m.queries) >= perTx * tx)
+                #expect(Double(m.queries) <= perTx * (tx + 2 * retried))
                 // 10 point selects find their row, the sum range one; three ranges read up to 100 rows
                 // each (fewer when they start within 100 ids of the table's end).
-                #expect(outcome.peerCounter("rows_read") >= (11 + 300 * 0.9) * tx)
-                #expect(outcome.peerCounter("rows_read") <= (11 + 300) * (tx + 2 * retried))
-                #expect(outcome.peerCounter("errors") == retried)
-                #expect(outcome.peerCounter("reconnects") == 0)
-                #expect(outcome.latency.totalCount == outcome.peer.transactions)
+                #expect(Double(m.rowsRead) >= (11 + 300 * 0.9) * tx)
+                #expect(Double(m.rowsRead) <= (11 + 300) * (tx + 2 * retried))
+                #expect(m.errors == m.deadlocks)
+                #expect(m.reconnects == 0)
+                #expect(m.latency.histogram().totalCount == m.transactions)
+                #expect(m.load.threads == [1, 4, 2][i])
                 // Deletes re-insert the same id: the table still holds every row.
-                #expect(outcome.sut.counters?["mysql_rows"] == 2000)
-                #expect(outcome.sut.cpu != nil)
+                #expect(try outcome.mysqlServer().rowsAfter == 2000)
+                #expect(outcome.sut.result.cpu != nil)
             }
             // The first point loaded the table, the others found it complete.
-            #expect((outcomes[0].sut.counters?["mysql_load_seconds"] ?? 0) > 0)
-            #expect(outcomes[1].sut.counters?["mysql_load_seconds"] == 0)
-            #expect(outcomes[2].sut.counters?["mysql_load_seconds"] == 0)
+            #expect(try outcomes[0].mysqlServer().loadSeconds > 0)
+            #expect(try outcomes[1].mysqlServer().loadSeconds == 0)
+            #expect(try outcomes[2].mysqlServer().loadSeconds == 0)
             try expectEventually(seconds: 25, "mariadbd outlived the session") {
                 children(of: getpid(), named: "mariadbd").isEmpty
             }
@@ -77,20 +78,22 @@ extension Integration {
 
         @Test func contentionOnASmallTableRetriesDeadlocksAndKeepsEveryRow() async throws {
             let lab = try await InProcessPair()
-            var spec = Self.point(8, durationNs: 2_000_000_000)
+            var spec = Self.point(8)
             spec.tableSize = MySQLSpec.rangeSize
-            let outcome = try #require(try await lab.run([.mysql(spec)], out: lab.scratch.path + "/run").first)
+            let outcome = try #require(
+                try await lab.run([.mysql(spec)], durationNs: 2_000_000_000, out: lab.scratch.path + "/run").first)
             await lab.shutdown()
             // Eight threads updating, deleting and re-inserting among 100 rows collide; InnoDB breaks
             // the deadlocks, the transactions run again, and nothing is lost or counted twice.
-            let tx = Double(outcome.peer.transactions)
-            let deadlocks = outcome.peerCounter("deadlocks")
+            let m = try outcome.mysql()
+            let tx = Double(m.transactions)
+            let deadlocks = Double(m.deadlocks)
             #expect(tx > 10)
-            #expect(outcome.peerCounter("errors") == deadlocks)
-            #expect(outcome.peerCounter("queries") >= 20 * tx)
-            #expect(outcome.peerCounter("queries") <= 20 * (tx + 2 * deadlocks))
-            #expect(outcome.sut.counters?["mysql_rows"] == Double(MySQLSpec.rangeSize))
-            #expect(outcome.latency.totalCount == outcome.peer.transactions)
+            #expect(m.errors == m.deadlocks)
+            #expect(Double(m.queries) >= 20 * tx)
+            #expect(Double(m.queries) <= 20 * (tx + 2 * deadlocks))
+            #expect(try outcome.mysqlServer().rowsAfter == UInt64(MySQLSpec.rangeSize))
+            #expect(m.latency.histogram().totalCount == m.transactions)
         }
 
         @Test func aMissingServerBinaryIsOneClearErrorAndNothingRuns() async throws {
@@ -112,7 +115,7 @@ extension Integration {
         @Test func anExternalServerIsUsedWithItsPasswordAndLeftRunning() async throws {
             let server = try ManagedMySQL(
                 ManagedMySQL.Key(
-                    binary: nil, volume: nil, bindHost: "127.0.0.1", port: nil, cpu: nil, bufferPoolMiB: 64,
+                    binary: nil, volume: nil, bindHost: "127.0.0.1", port: nil, cpus: nil, bufferPoolMiB: 64,
                     flushLogAtTrxCommit: 2, flushMethod: "fsync", database: "bench", user: "bench",
                     password: "external-pw"))
             defer { server.stop() }
@@ -132,7 +135,7 @@ extension Integration {
             spec.password = "external-pw"
             let outcomes = try await lab.run([.mysql(spec)], out: lab.scratch.path + "/run")
             await lab.shutdown()
-            #expect((outcomes.first?.peer.transactions ?? 0) > 10)
+            #expect(try #require(outcomes.first).mysql().transactions > 10)
             #expect(server.failure() == nil, "an external server must be left alone")
             #expect(children(of: getpid(), named: "mariadbd") == [server.process.pid], "the agent must start none")
         }
@@ -154,7 +157,7 @@ extension Integration {
                 return Date.distantFuture
             }
             await #expect {
-                _ = try await lab.run([.mysql(Self.point(4, durationNs: 30_000_000_000))], out: out)
+                _ = try await lab.run([.mysql(Self.point(4))], durationNs: 30_000_000_000, out: out)
             } throws: { error in
                 let message = (error as? WireError)?.message ?? ""
                 return message.contains("mariadbd") && message.contains("killed by signal 9")
@@ -271,12 +274,8 @@ extension Integration {
         @Test func badCommandLinesAreOneClearLineAndExitNonZero() throws {
             let scratch = Scratch()
             for (arguments, expected) in [
+                // The rest of the refused command lines are checked in process (CommandParseTests).
                 (["--threads", "0"], "threads must be 1...4096"),
-                (["--threads", "1,x"], "--threads takes comma-separated numbers"),
-                (["--table-size", "10"], "table size must be"),
-                (["--password-file", "/tmp/x"], "--password-file is for a running server"),
-                (["--mysql", "127.0.0.1:3306", "--mysql-cpu", "1"], "--mysql targets a running server"),
-                (["--mode", "write-only"], "write-only"),
                 (
                     ["--mysql", "127.0.0.1:3306", "--password-file", "/nonexistent"],
                     "lockstep: error: bad-step: cannot read --password-file /nonexistent"

@@ -12,9 +12,8 @@ import Testing
 extension Integration {
     /// The Redis sweep against a real redis-server the SUT agent starts, and its failure modes.
     @Suite struct RedisRunTests {
-        static func point(_ connections: Int, keys: Int? = nil, durationNs: Int64 = 1_000_000_000) -> RedisSpec {
-            RedisSpec(
-                connections: connections, pipeline: 10, keys: keys, warmupNs: 300_000_000, durationNs: durationNs)
+        static func point(_ connections: Int, keys: Int? = nil) -> RedisSpec {
+            RedisSpec(connections: connections, pipeline: 10, keys: keys)
         }
 
         @Test func sweepMeasuresEveryPointAndTheDatabaseHoldsTheKeysTheGeneratorCreated() async throws {
@@ -25,19 +24,20 @@ extension Integration {
 
             #expect(outcomes.map(\.stepID) == ["redis-c1-1", "redis-c4-2"])
             for outcome in outcomes {
-                #expect(outcome.operationsPerSecond > 1000, "\(outcome.stepID): \(outcome.operationsPerSecond) ops/s")
-                #expect(outcome.peerCounter("errors") == 0)
-                #expect(outcome.peerCounter("value_mismatches") == 0)
-                #expect(outcome.peerCounter("get_ops") > 0 && outcome.peerCounter("set_ops") > 0)
-                #expect(outcome.peerCounter("hits") + outcome.peerCounter("misses") == outcome.peerCounter("get_ops"))
+                let r = try outcome.redis()
+                let ops = try #require(outcome.value("ops_per_sec"))
+                #expect(ops > 1000, "\(outcome.stepID): \(ops) ops/s")
+                #expect(r.errors == 0)
+                #expect(r.valueMismatches == 0)
+                #expect(r.gets > 0 && r.sets > 0 && r.operations == r.gets + r.sets)
+                #expect(r.hits + r.misses == r.gets)
                 // Every SET made a new key, and the database holds exactly those (it was flushed first).
-                let keys = outcome.peerCounter("keys")
-                #expect(keys > 0)
-                #expect(outcome.sut.counters?["redis_keys"] == keys)
-                #expect((outcome.sut.counters?["redis_used_memory_bytes"] ?? 0) > 0)
-                #expect(outcome.latency.totalCount == outcome.peer.transactions)
-                #expect(outcome.clientCPUSecondsPerMop != nil)
-                #expect(outcome.sut.cpu != nil)
+                #expect(r.keys > 0)
+                #expect(try outcome.redisServer().keys == r.keys)
+                #expect((try outcome.redisServer().usedMemoryBytes ?? 0) > 0)
+                #expect(r.latency.histogram().totalCount == r.operations)
+                #expect(outcome.value("client_cpu_seconds_per_mop") != nil)
+                #expect(outcome.sut.result.cpu != nil)
             }
             // One server for the whole sweep (both points got the same endpoint), gone when the session ended.
             let log = try jsonLines(out + "/merged-log.jsonl")
@@ -65,10 +65,10 @@ extension Integration {
             let outcomes = try await lab.run([.redis(Self.point(2, keys: 500))], out: lab.scratch.path + "/run")
             await lab.shutdown()
             let outcome = try #require(outcomes.first)
-            #expect(outcome.peerCounter("keys") == 500)
-            #expect(outcome.sut.counters?["redis_keys"] == 500)
-            #expect(outcome.peerCounter("misses") == 0)
-            #expect(outcome.peerCounter("value_mismatches") == 0)
+            #expect(try outcome.redis().keys == 500)
+            #expect(try outcome.redisServer().keys == 500)
+            #expect(try outcome.redis().misses == 0)
+            #expect(try outcome.redis().valueMismatches == 0)
         }
 
         @Test func aMissingBinaryIsOneClearErrorAndNothingRuns() async throws {
@@ -120,7 +120,7 @@ extension Integration {
                 return Date.distantFuture
             }
             await #expect {
-                _ = try await lab.run([.redis(Self.point(4, durationNs: 20_000_000_000))], out: out)
+                _ = try await lab.run([.redis(Self.point(4))], durationNs: 20_000_000_000, out: out)
             } throws: { error in
                 // The cause as the SUT saw it, not only the peer's lost connections.
                 let message = (error as? WireError)?.message ?? ""
@@ -145,7 +145,7 @@ extension Integration {
             spec.server = RedisServerSpec(external: Endpoint(host: "127.0.0.1", port: port))
             let outcomes = try await lab.run([.redis(spec)], out: lab.scratch.path + "/run")
             await lab.shutdown()
-            #expect(outcomes.first?.sut.counters?["redis_keys"] == 100)
+            #expect(try #require(outcomes.first).redisServer().keys == 100)
             #expect(isListening(Endpoint(host: "127.0.0.1", port: port)), "an external server must be left alone")
             #expect(children(of: getpid(), named: "redis-server") == [server.pid], "the agent must start none")
             server.terminate()

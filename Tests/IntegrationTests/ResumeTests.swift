@@ -95,6 +95,13 @@ extension Integration {
             let first = try lab.rr(["--duration", "0.5s", "--warmup", "0"], out: dir, label: "first")
             #expect(first.wait(seconds: 30) == 0, "stderr: \(first.stderr)")
             let samples = try String(contentsOfFile: dir + "/samples.jsonl", encoding: .utf8)
+            // run.json records every step's full encoded spec: workload, timing and placement.
+            let plan = try #require(try Self.runInfo(dir)["plan"] as? [[String: Any]])
+            let spec = try #require(plan.first?["spec"] as? [String: Any])
+            #expect(plan.first?["id"] as? String == "rr-tcp-1")
+            #expect((spec["placement"] as? [String: Any])?["mode"] as? String == "native")
+            #expect((spec["timing"] as? [String: Any])?["durationNs"] as? Int == 500_000_000)
+            #expect(((spec["workload"] as? [String: Any])?["rr"] as? [String: Any])?["requestSize"] as? Int == 100)
 
             let other = try ChildProcess(
                 Binaries.coordinator,
@@ -106,8 +113,22 @@ extension Integration {
             #expect(other.wait(seconds: 30) == 1)
             let lines = other.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
             #expect(lines.count == 1)
-            #expect(lines.first?.contains("holds a different run: step1 was") == true, "\(other.stderr)")
+            #expect(
+                lines.first?.contains("holds a different run: step rr-tcp-1: workload.rr.requestSize: 100 -> 64")
+                    == true,
+                "\(other.stderr)")
             #expect(try String(contentsOfFile: dir + "/samples.jsonl", encoding: .utf8) == samples)
+
+            // A placement that changed is refused as well, naming the field.
+            let pinned = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file", lab.tokenPath, "--resume", dir, "--duration", "0.5s", "--warmup", "0",
+                    "--sut-cpus", "0",
+                ], scratch: lab.scratch, label: "pinned")
+            #expect(pinned.wait(seconds: 30) == 1)
+            #expect(pinned.stderr.contains("step rr-tcp-1: placement.sutCPUs: absent -> [0]"), "\(pinned.stderr)")
 
             let again = try lab.rr(["--duration", "0.5s"], out: dir, label: "again")
             #expect(again.wait(seconds: 30) == 1)

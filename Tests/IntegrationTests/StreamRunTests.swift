@@ -17,11 +17,10 @@ extension Integration {
             let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
-                    .stream(StreamSpec(direction: .sutTx, warmupNs: 200_000_000, durationNs: 1_500_000_000)),
-                    .stream(
-                        StreamSpec(
-                            direction: .sutRx, streams: 2, bufferSize: 131_072, warmupNs: 200_000_000,
-                            durationNs: 1_500_000_000)),
+                    step(.stream(StreamSpec(direction: .sutTx)), durationNs: 1_500_000_000),
+                    step(
+                        .stream(StreamSpec(direction: .sutRx, streams: 2, bufferSize: 131_072)),
+                        durationNs: 1_500_000_000),
                 ],
                 outDirectory: out, command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
@@ -30,18 +29,27 @@ extension Integration {
 
             #expect(outcomes.map(\.stepID) == ["stream-sut-tx-1", "stream-sut-rx-2"])
             for outcome in outcomes {
-                #expect(outcome.goodputGbps > 0.5, "\(outcome.stepID): \(outcome.goodputGbps) Gbit/s")
-                #expect(outcome.sender.retransmits != nil)
-                let cpu = try #require(outcome.sut.cpu)
+                let goodput = try #require(outcome.value("goodput_gbps"))
+                #expect(goodput > 0.5, "\(outcome.stepID): \(goodput) Gbit/s")
+                #expect(outcome.value("retransmits") != nil)
+                let cpu = try #require(outcome.sut.result.cpu)
                 #expect(cpu.busySeconds > 0.1)
                 #expect(abs(cpu.wallSeconds - 1.5) < 0.1, "the meter must cover the window, got \(cpu.wallSeconds) s")
                 #expect(["perf_event", "estimated-cpu-mhz"].contains(cpu.cyclesSource))
-                #expect((outcome.sutCyclesPerByte ?? 0) > 0)
-                #expect(outcome.peer.cpu != nil)
+                #expect((outcome.value("sut_cycles_per_byte") ?? 0) > 0)
+                #expect(outcome.peer.result.cpu != nil)
             }
             // sut-tx: the peer received; sut-rx: the SUT received.
-            #expect(outcomes[0].peer.bytes ?? 0 > 0 && outcomes[0].sut.bytes == nil)
-            #expect(outcomes[1].sut.bytes ?? 0 > 0 && outcomes[1].peer.bytes == nil)
+            guard case .streamReceiver(let received) = outcomes[0].peer.result.outcome,
+                case .streamSender = outcomes[0].sut.result.outcome,
+                case .streamReceiver(let receivedBack) = outcomes[1].sut.result.outcome,
+                case .streamSender(let sent) = outcomes[1].peer.result.outcome
+            else {
+                Issue.record("sender and receiver results on the wrong sides")
+                return
+            }
+            #expect(received.bytes > 0 && receivedBack.bytes > 0)
+            #expect(sent.load.threads == 2 && received.load.threads == 1)
 
             let samples = try jsonLines(out + "/samples.jsonl")
             for metric in [

@@ -25,17 +25,17 @@ extension Integration {
             let out = scratch.path + "/run"
             let plan = RunPlan(
                 sut: shifted.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [.rr(RRSpec(proto: .tcp, warmupNs: 200_000_000, durationNs: 1_000_000_000))],
+                steps: [step(.rr(RRSpec(proto: .tcp)))],
                 outDirectory: out, command: "test")
             let outcome = try #require(try await BenchmarkRun(plan: plan, progress: { _ in }).run().first)
 
             let trueOffset: Int64 = 1_000_000_000_000
-            for estimate in [outcome.sutClock.before, outcome.sutClock.after!] {
+            for estimate in [outcome.sut.clock.before, outcome.sut.clock.after!] {
                 #expect(
                     abs(estimate.offsetNs - trueOffset) <= estimate.errorNs,
                     "offset \(estimate.offsetNs) ns is not within ±\(estimate.errorNs) ns of 1000 s")
             }
-            #expect(abs(outcome.peerClock.before.offsetNs) <= outcome.peerClock.before.errorNs)
+            #expect(abs(outcome.peer.clock.before.offsetNs) <= outcome.peer.clock.before.errorNs)
             // With the offset applied, both agents started together on the coordinator's timeline (a
             // wrong offset would show as a 1000 s skew). 50 ms leaves room for scheduling outliers
             // (about 1 ms seen on two cores) without weakening that.

@@ -5,7 +5,7 @@ import Testing
 @Suite struct AgentRunMachineTests {
     let spec = StepSpec(runID: "r", stepID: "s1", role: .sut, workload: .rr(RRSpec()))
     let result = SideResult(
-        startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2, transactions: 5, lost: 0, latency: nil)
+        startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2, outcome: .rrServer(RRServerResult(served: 5)))
 
     @Test func wholeStep() {
         var machine = AgentRunMachine()

@@ -25,8 +25,18 @@ import Testing
         #expect(RRSpec(responseSize: 0).problems().first?.contains("response size") == true)
         #expect(RRSpec(requestSize: 70_000).problems().first?.contains("request size") == true)
         #expect(RRSpec(flows: 0).problems().first?.contains("flows") == true)
-        #expect(RRSpec(durationNs: -1).problems().first?.contains("duration") == true)
-        #expect(RRSpec(warmupNs: -1).problems().first?.contains("warm-up") == true)
+    }
+
+    @Test func timingAndPlacementProblemsBelongToTheEnvelope() {
+        #expect(StepTiming(durationNs: -1).problems().first?.contains("duration") == true)
+        #expect(StepTiming(warmupNs: -1).problems().first?.contains("warm-up") == true)
+        #expect(Placement(sutCPUs: []).problems().first?.contains("--sut-cpus needs at least one CPU") == true)
+        #expect(Placement(peerCPUs: [0, 4096]).problems().first?.contains("CPU 4096") == true)
+        let step = StepSpec(
+            runID: "r", stepID: "s", role: .sut, timing: StepTiming(durationNs: 0), placement: Placement(bindHost: ""),
+            workload: .rr(RRSpec(flows: 0)))
+        #expect(step.problems().count == 3)
+        #expect(Placement().bindHost == Placement.defaultBindHost)
     }
 
     @Test func histogramSnapshotsMergeExactly() {

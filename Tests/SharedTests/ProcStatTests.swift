@@ -120,6 +120,5 @@ import Testing
         #expect(StreamSpec(bufferSize: 0).problems().first?.contains("buffer") == true)
         #expect(StreamSpec(socketBuffer: 10).problems().first?.contains("socket buffer") == true)
         #expect(StreamSpec(rateBitsPerSecond: 0).problems().first?.contains("rate") == true)
-        #expect(StreamSpec(durationNs: 0).problems().first?.contains("duration") == true)
     }
 }

@@ -77,7 +77,6 @@ import Testing
         #expect(
             RedisSpec(connections: 1, valueSizeMin: 64, valueSizeMax: 32).problems().first?.contains("value") == true)
         #expect(RedisSpec(connections: 1, keys: 0).problems().first?.contains("keys") == true)
-        #expect(RedisSpec(connections: 1, durationNs: 0).problems().first?.contains("duration") == true)
         #expect(
             RedisSpec(connections: 1, server: RedisServerSpec(port: 70000)).problems().first?.contains("port") == true)
     }

@@ -16,8 +16,9 @@ let everyMessage: [WireMessage] = [
     .prepare(
         Prepare(
             step: StepSpec(
-                runID: "r", stepID: "s", role: .peer,
-                workload: .rr(RRSpec(proto: .udp, target: Endpoint(host: "198.18.0.2", port: 5001)))))),
+                runID: "r", stepID: "s", role: .peer, timing: StepTiming(warmupNs: 0, durationNs: 5),
+                placement: Placement(peerCPUs: [1, 3], target: Endpoint(host: "198.18.0.2", port: 5001)),
+                workload: .rr(RRSpec(proto: .udp))))),
     .ready(Ready(stepID: "s", endpoint: Endpoint(host: "::1", port: 9))),
     .start(Start(stepID: "s", atNs: -5)),
     .started(Started(stepID: "s", actualNs: 99)),
@@ -28,7 +29,7 @@ let everyMessage: [WireMessage] = [
             stepID: "s",
             result: SideResult(
                 startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2,
-                transactions: 3, lost: 0, latency: nil))),
+                outcome: .redisServer(RedisServerResult(keys: 3, usedMemoryBytes: nil))))),
     .heartbeat(Heartbeat(tNs: 1)),
     .fetchLog(FetchLog(from: 10)),
     .logBatch(

@@ -15,6 +15,13 @@ struct IntervalSampler: Sendable {
         var transactions: UInt64 = 0
         var lost: UInt64 = 0
         var bytes: UInt64?
+
+        /// Adds another thread's counts.
+        mutating func add(_ other: Counters) {
+            transactions &+= other.transactions
+            lost &+= other.lost
+            if let b = other.bytes { bytes = (bytes ?? 0) &+ b }
+        }
     }
     static let intervalNs: Int64 = 1_000_000_000
 

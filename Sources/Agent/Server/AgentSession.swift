@@ -11,7 +11,7 @@ final class AgentSession: Sendable {
         var generation = 0
         var runID: String?
         var stepID: String?
-        var workload: Workload?
+        var timing: StepTiming?
         var meter: CPUMeter?
     }
 
@@ -41,7 +41,7 @@ final class AgentSession: Sendable {
             current.withLock {
                 $0.runID = prepare.step.runID
                 $0.stepID = prepare.step.stepID
-                $0.workload = prepare.step.workload
+                $0.timing = prepare.step.timing
             }
             record("step.prepare", ["role": prepare.step.role.rawValue], at: receivedNs)
             drive { $0.received(message) }
@@ -104,7 +104,7 @@ final class AgentSession: Sendable {
         case .startEngine(let atNs):
             // Every step meters this host's CPU over exactly its measurement window.
             current.withLock { state in
-                guard let timing = state.workload?.timing else { return }
+                guard let timing = state.timing else { return }
                 let windowStart = atNs + timing.warmupNs
                 state.meter = CPUMeter(startNs: windowStart, endNs: windowStart + timing.durationNs)
             }
@@ -159,7 +159,8 @@ final class AgentSession: Sendable {
                 return state.meter
             }
             result.cpu = meter?.finish()
-            record("step.finished", ["transactions": String(result.transactions)], at: result.stoppedNs)
+            record(
+                "step.finished", ["transactions": result.completions.map(String.init) ?? "-"], at: result.stoppedNs)
             drive { $0.engineFinished(result) }
         case .failed(let error):
             drive { $0.engineFailed(error) }
@@ -175,26 +176,22 @@ final class AgentSession: Sendable {
     }
 }
 
-/// Builds the engine a step asks for.
+/// Builds the engine a step asks for: one line per workload and side (see ARCHITECTURE, "Adding a workload").
 enum EngineFactory {
     static func make(_ spec: StepSpec, servers: SessionServers, events: @escaping EngineEventSink) throws -> any Engine
     {
-        if let problem = spec.workload.problems().first { throw WireError(.badStep, problem) }
+        if let problem = spec.problems().first { throw WireError(.badStep, problem) }
         switch (spec.workload, spec.role) {
-        case (.rr(let rr), .sut):
-            return try RRResponder(spec: rr, events: events)
-        case (.rr(let rr), .peer):
-            return try RRClient(spec: rr, stepID: spec.stepID, events: events)
-        case (.stream(let stream), let role):
-            return try StreamEngine(spec: stream, stepID: spec.stepID, isSUT: role == .sut, events: events)
+        case (_, .host): return HostMeter(events: events)
+        case (.rr(let rr), .sut): return try RRResponder(rr, step: spec, events: events)
+        case (.rr(let rr), .peer): return try RRClient(rr, step: spec, events: events)
+        case (.stream(let stream), _): return try StreamEngine(stream, step: spec, events: events)
         case (.redis(let redis), .sut):
-            return try RedisServerEngine(spec: redis, servers: servers, events: events)
-        case (.redis(let redis), .peer):
-            return try RedisLoadGenerator(spec: redis, stepID: spec.stepID, events: events)
+            return try RedisServerEngine(redis, step: spec, servers: servers, events: events)
+        case (.redis(let redis), .peer): return try RedisLoadGenerator(redis, step: spec, events: events)
         case (.mysql(let mysql), .sut):
-            return try MySQLServerEngine(spec: mysql, servers: servers, events: events)
-        case (.mysql(let mysql), .peer):
-            return try MySQLLoadGenerator(spec: mysql, stepID: spec.stepID, events: events)
+            return try MySQLServerEngine(mysql, step: spec, servers: servers, events: events)
+        case (.mysql(let mysql), .peer): return try MySQLLoadGenerator(mysql, step: spec, events: events)
         }
     }
 }

@@ -27,7 +27,7 @@ final class ManagedMySQL: ManagedServer {
         var volume: String?
         var bindHost: String
         var port: Int?
-        var cpu: Int?
+        var cpus: [Int]?
         var bufferPoolMiB: Int
         var flushLogAtTrxCommit: Int
         var flushMethod: String
@@ -84,7 +84,7 @@ final class ManagedMySQL: ManagedServer {
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
             process = try ServerProcess.start(
-                serverPath, ["--defaults-file=\(config)"], cpu: key.cpu, logPath: folder + "/mysqld.log")
+                serverPath, ["--defaults-file=\(config)"], cpus: key.cpus, logPath: folder + "/mysqld.log")
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
@@ -126,11 +126,11 @@ final class ManagedMySQL: ManagedServer {
                 [
                     "--no-defaults", "--datadir=\(dataDir)", "--user=\(user)", "--basedir=\(basedir)",
                     "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve",
-                ], cpu: nil, logPath: log)
+                ], cpus: nil, logPath: log)
         } else {
             process = try ServerProcess.start(
                 serverPath, ["--no-defaults", "--initialize-insecure", "--datadir=\(dataDir)", "--user=\(user)"],
-                cpu: nil, logPath: log)
+                cpus: nil, logPath: log)
         }
         let deadline = MonotonicClock.now() + 120_000_000_000
         while process.exitDescription() == nil {

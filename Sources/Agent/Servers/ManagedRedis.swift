@@ -22,7 +22,7 @@ final class ManagedRedis: ManagedServer {
         var binary: String
         var bindHost: String
         var port: Int?
-        var cpu: Int?
+        var cpus: [Int]?
     }
 
     /// Starts redis-server and waits until it answers PING (at most `readyTimeoutNs`).
@@ -37,7 +37,7 @@ final class ManagedRedis: ManagedServer {
             "--io-threads", "1",
         ]
         do {
-            process = try ServerProcess.start(key.binary, arguments, cpu: key.cpu, logPath: folder + "/redis.log")
+            process = try ServerProcess.start(key.binary, arguments, cpus: key.cpus, logPath: folder + "/redis.log")
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw error

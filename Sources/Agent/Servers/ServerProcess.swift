@@ -60,9 +60,11 @@ final class ServerProcess: Sendable {
         self.logPath = logPath
     }
 
-    /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`, pinned to `cpu`
+    /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`, pinned to `cpus`
     /// if given, output appended to `logPath`.
-    static func start(_ executable: String, _ arguments: [String], cpu: Int?, logPath: String) throws -> ServerProcess {
+    static func start(_ executable: String, _ arguments: [String], cpus: [Int]?, logPath: String) throws
+        -> ServerProcess
+    {
         guard let path = Executable.find(executable) else {
             throw WireError(
                 .serverFailed, "\(executable) not found (PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
@@ -76,13 +78,18 @@ final class ServerProcess: Sendable {
         let result = Spawner.shared.run {
             var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             defer { cArgs.forEach { free($0) } }
-            return lockstep_spawn(path, &cArgs, Int32(cpu ?? -1), logFD, SIGKILL)
+            let mask = (cpus ?? []).map(Int32.init)
+            return mask.withUnsafeBufferPointer {
+                lockstep_spawn(path, &cArgs, $0.baseAddress, Int32($0.count), logFD, SIGKILL)
+            }
         }
         let name = (executable as NSString).lastPathComponent
         guard result > 0 else {
             let reason = String(cString: strerror(-result))
-            if result == -EINVAL, let cpu {
-                throw WireError(.serverFailed, "cannot pin \(name) to CPU \(cpu): \(reason)")
+            if result == -EINVAL, let cpus {
+                throw WireError(
+                    .serverFailed,
+                    "cannot pin \(name) to CPUs \(cpus.map(String.init).joined(separator: ",")): \(reason)")
             }
             throw WireError(.serverFailed, "cannot start \(path): \(reason)")
         }

@@ -21,10 +21,17 @@ int lockstep_set_thread_name(const char *name);
 /// Starts `path` (an absolute or relative file name, not searched on PATH) with `argv` (NULL-terminated)
 /// as a child that cannot outlive the calling thread: the child gets `death_signal` when that
 /// thread ends (PR_SET_PDEATHSIG), so call it from a thread that lives as long as the process.
-/// The child runs in its own process group, pinned to `cpu` when `cpu` >= 0, with stdin from
-/// /dev/null and stdout and stderr on `log_fd`. Returns the child's PID, or -errno when the
-/// program could not be started (exec or affinity failed in the child, fork failed here).
-int lockstep_spawn(const char *path, char *const argv[], int cpu, int log_fd, int death_signal);
+/// The child runs in its own process group, pinned to the `ncpus` CPUs in `cpus` when `ncpus` > 0,
+/// with stdin from /dev/null and stdout and stderr on `log_fd`. Returns the child's PID, or -errno
+/// when the program could not be started (exec or affinity failed in the child, fork failed here).
+int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int ncpus, int log_fd, int death_signal);
+
+/// Writes the CPUs this process may run on (sched_getaffinity) into `out`, at most `max` of them.
+/// Returns how many, or -errno.
+int lockstep_allowed_cpus(int *out, int max);
+
+/// Pins the calling thread to the `ncpus` CPUs in `cpus` (sched_setaffinity). Returns 0 or -errno.
+int lockstep_pin_thread(const int *cpus, int ncpus);
 /// Whether files in `folder` can be opened with O_DIRECT (tmpfs refuses it before Linux 6.6): creates and
 /// removes a probe file. Returns 1 or 0.
 int lockstep_accepts_direct_io(const char *folder);

@@ -29,6 +29,81 @@ extension Endpoint: ExpressibleByArgument {
 
 extension RRProtocol: ExpressibleByArgument {}
 
+/// A comma-separated list of typed values: `--connections 1,4,16`, `--protocol tcp,udp`.
+struct CommaList<Element: ExpressibleByArgument & Sendable>: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    var values: [Element]
+
+    init(_ values: [Element]) { self.values = values }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.isEmpty, !parts.contains(where: \.isEmpty) else { return nil }
+        var values: [Element] = []
+        for part in parts {
+            guard let value = Element(argument: part) ?? Element(argument: part.lowercased()) else { return nil }
+            values.append(value)
+        }
+        self.values = values
+    }
+
+    var description: String {
+        values.map { ($0 as? any RawRepresentable<String>)?.rawValue ?? "\($0)" }.joined(separator: ",")
+    }
+
+    static var defaultCompletionKind: CompletionKind { Element.defaultCompletionKind }
+}
+
+/// A CPU list as taskset and cpuset take it: `0`, `0,2`, `1-3`, `0,4-7`.
+struct CPUList: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    var cpus: [Int]
+
+    init(_ cpus: [Int]) { self.cpus = cpus }
+
+    init?(argument: String) {
+        var cpus: [Int] = []
+        for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard (1...2).contains(bounds.count), let low = bounds.first!, let high = bounds.last!, low >= 0,
+                low <= high, high < 1024
+            else { return nil }
+            cpus += Array(low...high)
+        }
+        guard !cpus.isEmpty else { return nil }
+        self.cpus = Array(Set(cpus)).sorted()
+    }
+
+    var description: String { cpus.map(String.init).joined(separator: ",") }
+}
+
+/// Where every workload command's step runs: the CPUs each side is pinned to (sched_setaffinity,
+/// recorded in run.json with the rest of the placement).
+struct PlacementOptions: ParsableArguments {
+    @Option(
+        help:
+            "CPUs the SUT's server side is pinned to (responder, stream endpoint, redis-server, mariadbd), e.g. 0 or 0,2-3."
+    )
+    var sutCpus: CPUList?
+
+    @Option(help: "CPUs the peer's load threads are pinned to, e.g. 1 or 1-3.")
+    var peerCpus: CPUList?
+
+    /// The placement, with `serverCPU` (`--redis-cpu`, `--mysql-cpu`: older spellings of
+    /// `--sut-cpus`) taken as the SUT's pin when given.
+    func placement(serverCPU: Int? = nil, spelled name: String = "") throws -> Placement {
+        if serverCPU != nil && sutCpus != nil {
+            throw ValidationError("\(name) is another spelling of --sut-cpus: give one of them")
+        }
+        if let serverCPU, serverCPU < 0 { throw ValidationError("\(name) must not be negative, got \(serverCPU)") }
+        let placement = Placement(
+            mode: .native, sutCPUs: sutCpus?.cpus ?? serverCPU.map { [$0] }, peerCPUs: peerCpus?.cpus)
+        if let problem = placement.problems().first { throw ValidationError(problem) }
+        return placement
+    }
+}
+
 /// A size or rate with an optional SI (`K`, `M`, `G`: powers of 1000) or binary (`KiB`, `MiB`, `GiB`) suffix.
 struct SizeArgument: ExpressibleByArgument, Sendable {
     var bytes: Int
@@ -94,6 +169,13 @@ struct TimingOptions: ParsableArguments {
 
     @Option(help: "Warm-up before the window.")
     var warmup: DurationArgument = DurationArgument(nanoseconds: 1_000_000_000)
+
+    /// The steps' timing.
+    var timing: StepTiming { StepTiming(warmupNs: warmup.nanoseconds, durationNs: duration.nanoseconds) }
+
+    func validate() throws {
+        if let problem = timing.problems().first { throw ValidationError(problem) }
+    }
 }
 
 /// Where a workload command's results go: a new directory, or one to resume.
@@ -120,8 +202,12 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension CLI {
-    /// Runs `steps` between the agents, prints the summary table and where the results are.
-    static func runWorkloads(_ steps: [Workload], agents: AgentOptions, output: OutputOptions) async throws {
+    /// Runs one step per workload with the command's timing and placement between the agents,
+    /// prints the summary table and where the results are.
+    static func runWorkloads(
+        _ workloads: [Workload], timing: StepTiming, placement: Placement, agents: AgentOptions, output: OutputOptions
+    ) async throws {
+        let steps = workloads.map { PlannedStep($0, timing: timing, placement: placement) }
         let target = try await reportingErrors { try agents.resolve() }
         let plan = RunPlan(
             sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),

@@ -14,7 +14,7 @@ struct MySQLCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
 
     @Option(help: "Thread counts of the sweep, comma-separated; one step each (one connection per thread).")
-    var threads: String = "1,2,4,8,16,32,64"
+    var threads: CommaList<Int> = CommaList([1, 2, 4, 8, 16, 32, 64])
 
     @Option(help: "Transaction: read-write (oltp_read_write) or read-only (oltp_read_only).")
     var mode: MySQLMode = .readWrite
@@ -58,7 +58,7 @@ struct MySQLCommand: AsyncParsableCommand {
     @Option(help: "Port of the started server (default: a free port).")
     var mysqlPort: Int?
 
-    @Option(help: "CPU the started server is pinned to (default: not pinned).")
+    @Option(help: "CPU the started server is pinned to (another spelling of --sut-cpus N).")
     var mysqlCpu: Int?
 
     @Option(help: "innodb_buffer_pool_size of the started server, MiB.")
@@ -72,11 +72,18 @@ struct MySQLCommand: AsyncParsableCommand {
 
     @OptionGroup var timing: TimingOptions
 
+    @OptionGroup var placement: PlacementOptions
+
     @OptionGroup var output: OutputOptions
 
+    /// The placement; `--mysql-cpu N` is `--sut-cpus N`.
+    func sutPlacement() throws -> Placement { try placement.placement(serverCPU: mysqlCpu, spelled: "--mysql-cpu") }
+
     func validate() throws {
+        _ = try sutPlacement()
         if mysql != nil
-            && (mysqlServer != nil || mysqlVolume != nil || mysqlPort != nil || mysqlCpu != nil)
+            && (mysqlServer != nil || mysqlVolume != nil || mysqlPort != nil || mysqlCpu != nil
+                || placement.sutCpus != nil)
         {
             throw ValidationError(
                 "--mysql targets a running server: --mysql-server, --mysql-volume, --mysql-port and --mysql-cpu do not apply"
@@ -91,22 +98,15 @@ struct MySQLCommand: AsyncParsableCommand {
     }
 
     func makeSpecs(password: String) throws -> [MySQLSpec] {
-        let counts = try threads.split(separator: ",").map { part -> Int in
-            guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--threads takes comma-separated numbers, got '\(part)'")
-            }
-            return n
-        }
-        guard !counts.isEmpty else { throw ValidationError("--threads needs at least one count") }
+        let counts = threads.values
         let server = MySQLServerSpec(
-            external: mysql, binary: mysqlServer, volume: mysqlVolume, port: mysqlPort, cpu: mysqlCpu,
+            external: mysql, binary: mysqlServer, volume: mysqlVolume, port: mysqlPort,
             bufferPoolMiB: bufferPool, flushLogAtTrxCommit: flushLogAtTrxCommit, flushMethod: flushMethod)
         return counts.map {
             MySQLSpec(
                 threads: $0, mode: mode, tables: tables, tableSize: tableSize, distribution: distribution,
                 preparedStatements: !noPreparedStatements, recreate: recreate, seed: seed, database: database,
-                user: user, password: password, warmupNs: timing.warmup.nanoseconds,
-                durationNs: timing.duration.nanoseconds, server: server)
+                user: user, password: password, server: server)
         }
     }
 
@@ -121,7 +121,9 @@ struct MySQLCommand: AsyncParsableCommand {
 
     func run() async throws {
         let specs = try makeSpecs(password: try await CLI.reportingErrors { try password() })
-        try await CLI.runWorkloads(specs.map { .mysql($0) }, agents: agents, output: output)
+        try await CLI.runWorkloads(
+            specs.map { .mysql($0) }, timing: timing.timing, placement: try sutPlacement(), agents: agents,
+            output: output)
     }
 }
 

@@ -37,27 +37,21 @@ struct QuickstartCommand: AsyncParsableCommand {
     }
 
     /// The suite: RR both protocols, bulk both directions, then Redis and MySQL where installed.
-    static func suite(durationNs: Int64) -> [Workload] {
-        let warmup: Int64 = 500_000_000
-        var steps = [RRProtocol.tcp, .udp].map {
-            Workload.rr(
-                RRSpec(
-                    proto: $0, requestSize: 100, responseSize: 200, flows: 1, warmupNs: warmup, durationNs: durationNs))
+    static func suite(durationNs: Int64) -> [PlannedStep] {
+        var workloads = [RRProtocol.tcp, .udp].map {
+            Workload.rr(RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1))
         }
-        steps += [StreamDirection.sutTx, .sutRx].map {
-            .stream(StreamSpec(direction: $0, warmupNs: warmup, durationNs: durationNs))
-        }
-        if installed("redis-server") {
-            steps.append(.redis(RedisSpec(connections: 8, warmupNs: warmup, durationNs: durationNs)))
-        }
+        workloads += [StreamDirection.sutTx, .sutRx].map { .stream(StreamSpec(direction: $0)) }
+        if installed("redis-server") { workloads.append(.redis(RedisSpec(connections: 8))) }
         if installed("mariadbd") || installed("mysqld") {
-            steps.append(
+            workloads.append(
                 .mysql(
                     MySQLSpec(
-                        threads: 4, tableSize: 10_000, password: randomPassword(), warmupNs: warmup,
-                        durationNs: durationNs, server: MySQLServerSpec(bufferPoolMiB: 128))))
+                        threads: 4, tableSize: 10_000, password: randomPassword(),
+                        server: MySQLServerSpec(bufferPoolMiB: 128))))
         }
-        return steps
+        let timing = StepTiming(warmupNs: 500_000_000, durationNs: durationNs)
+        return workloads.map { PlannedStep($0, timing: timing) }
     }
 
     /// A line for each workload left out because its server is not installed.

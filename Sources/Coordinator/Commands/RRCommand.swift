@@ -11,7 +11,7 @@ struct RRCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
 
     @Option(name: .customLong("protocol"), help: "tcp or udp; a comma-separated list runs one step each.")
-    var protocols: String = "tcp"
+    var protocols: CommaList<RRProtocol> = CommaList([.tcp])
 
     @Option(help: "Request size in bytes.")
     var request: Int = 100
@@ -27,32 +27,29 @@ struct RRCommand: AsyncParsableCommand {
     @Option(help: "UDP: a response not back within this time counts as lost.")
     var udpTimeout: DurationArgument = DurationArgument(nanoseconds: 50_000_000)
 
+    @OptionGroup var placement: PlacementOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        let protos = try parsedProtocols()
-        for spec in protos.map(makeSpec) {
+        _ = try placement.placement()
+        for spec in specs() {
             if let problem = spec.problems().first { throw ValidationError(problem) }
         }
     }
 
-    func parsedProtocols() throws -> [RRProtocol] {
-        try protocols.split(separator: ",").map {
-            guard let p = RRProtocol(rawValue: $0.lowercased().trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("unknown protocol '\($0)': use tcp or udp")
-            }
-            return p
+    /// One spec per protocol.
+    func specs() -> [RRSpec] {
+        protocols.values.map {
+            RRSpec(
+                proto: $0, requestSize: request, responseSize: response, flows: flows,
+                lossTimeoutNs: udpTimeout.nanoseconds)
         }
     }
 
-    func makeSpec(_ proto: RRProtocol) -> RRSpec {
-        RRSpec(
-            proto: proto, requestSize: request, responseSize: response, flows: flows,
-            warmupNs: timing.warmup.nanoseconds,
-            durationNs: timing.duration.nanoseconds, lossTimeoutNs: udpTimeout.nanoseconds)
-    }
-
     func run() async throws {
-        try await CLI.runWorkloads(try parsedProtocols().map { .rr(makeSpec($0)) }, agents: agents, output: output)
+        try await CLI.runWorkloads(
+            specs().map { .rr($0) }, timing: timing.timing, placement: try placement.placement(), agents: agents,
+            output: output)
     }
 }

@@ -13,7 +13,7 @@ struct RedisCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
 
     @Option(help: "Connection counts of the sweep, comma-separated; one step each.")
-    var connections: String = "1,2,4,8,16,32,64,100"
+    var connections: CommaList<Int> = CommaList([1, 2, 4, 8, 16, 32, 64, 100])
 
     @Option(help: "Requests each connection keeps in flight.")
     var pipeline: Int = 10
@@ -45,10 +45,12 @@ struct RedisCommand: AsyncParsableCommand {
     @Option(help: "Port of the started redis-server (default: a free port).")
     var redisPort: Int?
 
-    @Option(help: "CPU the started redis-server is pinned to (default: not pinned).")
+    @Option(help: "CPU the started redis-server is pinned to (another spelling of --sut-cpus N).")
     var redisCpu: Int?
 
     @OptionGroup var timing: TimingOptions
+
+    @OptionGroup var placement: PlacementOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -57,20 +59,18 @@ struct RedisCommand: AsyncParsableCommand {
         for spec in specs {
             if let problem = spec.problems().first { throw ValidationError(problem) }
         }
-        if redis != nil && (redisServer != nil || redisPort != nil || redisCpu != nil) {
+        if redis != nil && (redisServer != nil || redisPort != nil || redisCpu != nil || placement.sutCpus != nil) {
             throw ValidationError(
                 "--redis targets a running server: --redis-server, --redis-port and --redis-cpu do not apply")
         }
+        _ = try sutPlacement()
     }
 
+    /// The placement; `--redis-cpu N` is `--sut-cpus N`.
+    func sutPlacement() throws -> Placement { try placement.placement(serverCPU: redisCpu, spelled: "--redis-cpu") }
+
     func makeSpecs() throws -> [RedisSpec] {
-        let counts = try connections.split(separator: ",").map { part -> Int in
-            guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--connections takes comma-separated numbers, got '\(part)'")
-            }
-            return n
-        }
-        guard !counts.isEmpty else { throw ValidationError("--connections needs at least one count") }
+        let counts = connections.values
         let mix = ratio.split(separator: ":").map { Int($0) }
         guard mix.count == 2, let gets = mix[0], let sets = mix[1] else {
             throw ValidationError("--ratio takes GET:SET, e.g. 1:1 or 9:1; got '\(ratio)'")
@@ -79,16 +79,17 @@ struct RedisCommand: AsyncParsableCommand {
         guard (1...2).contains(sizes.count), let low = sizes.first!, let high = sizes.last! else {
             throw ValidationError("--value-size takes a size (50) or a range (32-64); got '\(valueSize)'")
         }
-        let server = RedisServerSpec(external: redis, binary: redisServer, port: redisPort, cpu: redisCpu)
+        let server = RedisServerSpec(external: redis, binary: redisServer, port: redisPort)
         return counts.map {
             RedisSpec(
                 connections: $0, pipeline: pipeline, threads: threads, getRatio: gets, setRatio: sets,
-                valueSizeMin: low, valueSizeMax: high, keys: keys, seed: seed, flush: !noFlush,
-                warmupNs: timing.warmup.nanoseconds, durationNs: timing.duration.nanoseconds, server: server)
+                valueSizeMin: low, valueSizeMax: high, keys: keys, seed: seed, flush: !noFlush, server: server)
         }
     }
 
     func run() async throws {
-        try await CLI.runWorkloads(try makeSpecs().map { .redis($0) }, agents: agents, output: output)
+        try await CLI.runWorkloads(
+            try makeSpecs().map { .redis($0) }, timing: timing.timing, placement: try sutPlacement(), agents: agents,
+            output: output)
     }
 }

@@ -27,9 +27,12 @@ struct StreamCommand: AsyncParsableCommand {
     @Option(help: "Rate limit per stream in bits/s (e.g. 5G, 800M).")
     var rate: SizeArgument?
 
+    @OptionGroup var placement: PlacementOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        _ = try placement.placement()
         for spec in specs() {
             if let problem = spec.problems().first { throw ValidationError(problem) }
         }
@@ -39,13 +42,14 @@ struct StreamCommand: AsyncParsableCommand {
         direction.directions.map {
             StreamSpec(
                 direction: $0, streams: streams, bufferSize: buffer.bytes, socketBuffer: socketBuffer?.bytes,
-                rateBitsPerSecond: rate.map { Int64($0.bytes) }, warmupNs: timing.warmup.nanoseconds,
-                durationNs: timing.duration.nanoseconds)
+                rateBitsPerSecond: rate.map { Int64($0.bytes) })
         }
     }
 
     func run() async throws {
-        try await CLI.runWorkloads(specs().map { .stream($0) }, agents: agents, output: output)
+        try await CLI.runWorkloads(
+            specs().map { .stream($0) }, timing: timing.timing, placement: try placement.placement(), agents: agents,
+            output: output)
     }
 }
 

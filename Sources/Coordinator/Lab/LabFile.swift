@@ -65,7 +65,7 @@ struct LabFile: Sendable {
                 keys: ["name", "role", "ssh", "identity", "passphrase_file", "control", "data", "agent_dir"])
             let name = try file.string(h, "name", in: item)
             let roleText = try file.string(h, "role", in: item)
-            guard let role = Role(rawValue: roleText) else {
+            guard let role = Role(rawValue: roleText), role != .host else {
                 throw file.error(h["role"]!, "role must be sut or peer, got '\(roleText)'")
             }
             let identity = try h["identity"].map { _ in try file.path(h, "identity", in: item, default: "") }
@@ -90,7 +90,7 @@ struct LabFile: Sendable {
                     name: name, role: role, ssh: ssh, control: control, data: try file.string(h, "data", in: item),
                     agentDir: try file.string(h, "agent_dir", in: item)))
         }
-        for role in Role.allCases where hosts.filter({ $0.role == role }).count != 1 {
+        for role in [Role.sut, .peer] where hosts.filter({ $0.role == role }).count != 1 {
             throw file.error(hostsNode, "the lab needs exactly one host with role \(role.rawValue)")
         }
         return LabFile(knownHosts: knownHosts, tokenFile: tokenFile, hosts: hosts)

@@ -60,8 +60,8 @@ final class LabSession {
         }
     }
 
-    /// The agent playing `role`.
-    func agent(_ role: Role) -> ConnectedAgent { agents.first { $0.link.role == role }! }
+    /// The agents playing `role`, in the order they were connected.
+    func agents(_ role: Role) -> [ConnectedAgent] { agents.filter { $0.link.role == role } }
 
     /// Estimates one agent's clock offset from `probes` NTP-style exchanges (minimum round trip).
     func syncClock(_ agent: ConnectedAgent, probes: Int = 24) async throws -> ClockEstimate {

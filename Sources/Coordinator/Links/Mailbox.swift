@@ -97,6 +97,58 @@ final class Mailbox {
         throw WireError(.connectionLost, "mailbox closed")
     }
 
+    /// The next message from any link in `indices` (other than heartbeats and samples), with the
+    /// link and its arrival time; `nil` when none comes before `deadlineNs`. Throws like
+    /// ``next(from:deadlineNs:onlyThis:)`` when a watched link fails, dies or goes silent.
+    func next(fromAny indices: Set<Int>, deadlineNs: Int64) async throws -> (Int, WireMessage, Int64)? {
+        for index in indices.sorted() {
+            if let error = dead[index] { throw error }
+        }
+        if let (index, queue) = pending.filter({ indices.contains($0.key) && !$0.value.isEmpty }).min(by: {
+            $0.value[0].1 < $1.value[0].1
+        }) {
+            pending[index] = Array(queue.dropFirst())
+            return (index, queue[0].0, queue[0].1)
+        }
+        while let event = await iterator.next() {
+            switch event {
+            case .message(let from, let message, let arrived):
+                lastHeard[from] = arrived
+                switch message {
+                case .heartbeat:
+                    continue
+                case .sample(let sample):
+                    onSample(from, sample)
+                    continue
+                case .failure(let failure):
+                    lastFailureOrigin = from
+                    throw WireError(failure.code, "\(label(from)): \(failure.message)")
+                case _ where indices.contains(from):
+                    return (from, message, arrived)
+                default:
+                    pending[from, default: []].append((message, arrived))
+                }
+            case .lost(let from, let error):
+                guard dead[from] == nil, names[from] != nil else { continue }
+                let named = WireError(error.code, "\(label(from)): \(error.message)")
+                dead[from] = named
+                throw named
+            case .tick:
+                let now = MonotonicClock.now()
+                for (link, heard) in lastHeard where dead[link] == nil && now - heard > heartbeatTimeoutNs {
+                    let error = WireError(
+                        .timeout,
+                        "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)"
+                    )
+                    dead[link] = error
+                    throw error
+                }
+                if now > deadlineNs { return nil }
+            }
+        }
+        throw WireError(.connectionLost, "mailbox closed")
+    }
+
     /// A failure link `index` reports within `ns`, if any; other messages stay queued. Used to find
     /// the cause when one side's failure (a lost connection) is the effect of the other's.
     func failure(from index: Int, within ns: Int64) async -> WireError? {

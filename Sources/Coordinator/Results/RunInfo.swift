@@ -31,6 +31,12 @@ struct RunInfo: Codable {
         var error: String?
     }
 
+    /// One planned step: its id and its full encoded spec (workload, timing, placement; secrets redacted).
+    struct PlannedEntry: Codable, Equatable {
+        var id: String
+        var spec: PlannedStep
+    }
+
     var run_id: String
     var command: String
     var lockstep_version = LockstepVersion.current
@@ -44,6 +50,9 @@ struct RunInfo: Codable {
     var steps: [Step] = []
     /// When the run was continued with `--resume`, one entry per continuation.
     var resumed_at: [String]?
+    /// Every step of the plan, encoded; `--resume` compares it field by field. `nil` in run.json
+    /// files of older versions.
+    var plan: [PlannedEntry]?
 }
 
 extension RunInfo.Clock {

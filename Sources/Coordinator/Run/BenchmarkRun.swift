@@ -1,24 +1,52 @@
 import Foundation
 import Shared
 
-/// A run: one or more steps (any workload) between a SUT and a peer agent.
+/// An agent a run connects to.
+struct AgentTarget: Sendable {
+    var role: Role
+    var address: Endpoint
+}
+
+/// A run: one or more steps (any workload) between the SUT and its peers.
 struct RunPlan: Sendable {
-    var sut: Endpoint
-    var peer: Endpoint
-    /// The address the peer uses to reach the SUT's responder.
+    /// The agents, in the order they are connected (the SUT first).
+    var agents: [AgentTarget]
+    /// The address the peers use to reach the SUT's server side, which it binds.
     var sutDataHost: String
     var token: Token
-    var steps: [Workload]
+    var steps: [PlannedStep]
     var outDirectory: String
     /// The command line, for `run.json`.
     var command: String
     var heartbeatTimeoutNs: Int64 = 3_000_000_000
     /// Continue the run in `outDirectory`: keep and skip its finished steps.
     var resume = false
+
+    init(
+        sut: Endpoint, peer: Endpoint, sutDataHost: String, token: Token, steps: [PlannedStep], outDirectory: String,
+        command: String, heartbeatTimeoutNs: Int64 = 3_000_000_000, resume: Bool = false
+    ) {
+        agents = [AgentTarget(role: .sut, address: sut), AgentTarget(role: .peer, address: peer)]
+        self.sutDataHost = sutDataHost
+        self.token = token
+        self.steps = steps
+        self.outDirectory = outDirectory
+        self.command = command
+        self.heartbeatTimeoutNs = heartbeatTimeoutNs
+        self.resume = resume
+    }
+
+    /// Step ids: the workload's step name and the step's place in the plan.
+    var stepIDs: [String] { steps.enumerated().map { "\($1.stepName)-\($0 + 1)" } }
+
+    /// The plan as `run.json` records it: each step's id and encoded spec, secrets redacted.
+    var recorded: [RunInfo.PlannedEntry] {
+        zip(stepIDs, steps).map { RunInfo.PlannedEntry(id: $0, spec: $1.redacted) }
+    }
 }
 
 /// Drives a whole run: connect, sync clocks, run each step, re-sync after each, write results as
-/// each step ends, and on any failure abort both sides and still write what it has.
+/// each step ends, and on any failure abort every agent and still write what it has.
 struct BenchmarkRun {
     let plan: RunPlan
     /// Progress lines for the user (stderr).
@@ -34,7 +62,8 @@ struct BenchmarkRun {
             earlier
             ?? RunInfo(
                 run_id: runID, command: plan.command, started_at: Self.wallClock(), status: "running",
-                parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current))
+                parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current),
+                plan: plan.recorded)
         let finished = Set(info.steps.filter { $0.status == "complete" }.map(\.id))
         if earlier != nil {
             // Only finished steps stay; the rest run again.
@@ -50,15 +79,15 @@ struct BenchmarkRun {
 
         let session = LabSession(token: plan.token, log: log, heartbeatTimeoutNs: plan.heartbeatTimeoutNs)
         var outcomes: [StepOutcome] = []
-        var tracks: [Role: ClockTrack] = [:]
+        var tracks: [Int: ClockTrack] = [:]
         var failure: WireError?
         do {
-            try await session.connect([(.sut, plan.sut), (.peer, plan.peer)])
-            var current: [Role: ClockEstimate] = [:]
+            try await session.connect(plan.agents.map { ($0.role, $0.address) })
+            var current: [Int: ClockEstimate] = [:]
             for agent in session.agents {
                 let estimate = try await session.syncClock(agent)
-                current[agent.link.role] = estimate
-                tracks[agent.link.role] = ClockTrack(before: estimate)
+                current[agent.link.index] = estimate
+                tracks[agent.link.index] = ClockTrack(before: estimate)
                 progress(
                     "connected \(agent.link.role.rawValue) agent '\(agent.name)' at \(agent.link.address) "
                         + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
@@ -66,30 +95,28 @@ struct BenchmarkRun {
             info.agents = agentInfo(session, tracks)
             try store.writeRunInfo(info)
             let runner = StepRunner(session: session, log: log)
-            for (index, workload) in plan.steps.enumerated() {
-                let stepID = "\(workload.spec.stepName)-\(index + 1)"
+            for (stepID, step) in zip(plan.stepIDs, plan.steps) {
                 if finished.contains(stepID) {
                     progress("step \(stepID): finished before, kept")
                     continue
                 }
-                progress("step \(stepID): \(StepOutcome.describe(workload))")
+                progress("step \(stepID): \(StepOutcome.describe(step))")
                 info.steps.append(RunInfo.Step(id: stepID, status: "running"))
                 try store.writeRunInfo(info)
-                let result = try await runner.run(
-                    stepID: stepID, workload: workload, sutDataHost: plan.sutDataHost,
-                    sutClock: current[.sut]!, peerClock: current[.peer]!)
-                var stepTracks: [Role: ClockTrack] = [:]
-                for agent in session.agents {
+                let results = try await runner.run(
+                    stepID: stepID, plan: step, dataHost: plan.sutDataHost, clocks: current)
+                var sides: [AgentSide] = []
+                for (agent, result, intervals) in results {
+                    let index = agent.link.index
                     let after = try await session.syncClock(agent)
-                    let role = agent.link.role
-                    stepTracks[role] = ClockTrack(before: current[role]!, after: after)
-                    tracks[role] = ClockTrack(before: tracks[role]!.before, after: after)
-                    current[role] = after
+                    sides.append(
+                        AgentSide(
+                            index: index, role: agent.link.role, name: agent.name, result: result,
+                            clock: ClockTrack(before: current[index]!, after: after), intervals: intervals))
+                    tracks[index] = ClockTrack(before: tracks[index]!.before, after: after)
+                    current[index] = after
                 }
-                let outcome = StepOutcome(
-                    stepID: stepID, workload: workload, sut: result.sut, peer: result.peer,
-                    sutClock: stepTracks[.sut]!, peerClock: stepTracks[.peer]!, intervalsByRole: result.intervals,
-                    sutName: session.agent(.sut).name, peerName: session.agent(.peer).name)
+                let outcome = StepOutcome(stepID: stepID, plan: step, sides: sides)
                 outcomes.append(outcome)
                 try store.append(outcome.samples(runID: runID))
                 if let hgrm = outcome.hgrm { try store.writeHistogram(step: stepID, text: hgrm) }
@@ -106,9 +133,9 @@ struct BenchmarkRun {
         } catch {
             var wire = error as? WireError ?? WireError(.aborted, "\(error)")
             // A peer that lost its connections is usually the effect; the SUT may know the cause.
-            let index = { (role: Role) in session.agents.first { $0.link.role == role }?.link.index }
-            if let sutIndex = index(.sut), let peerIndex = index(.peer),
-                session.mailbox.lastFailureOrigin == peerIndex,
+            let sutIndex = session.agents.first { $0.link.role == .sut }?.link.index
+            let peerIndices = Set(session.agents.filter { $0.link.role == .peer }.map(\.link.index))
+            if let sutIndex, let origin = session.mailbox.lastFailureOrigin, peerIndices.contains(origin),
                 [.dataPlane, .dataPlaneStalled, .serverProtocol, .serverFailed].contains(wire.code),
                 let cause = await session.mailbox.failure(from: sutIndex, within: 1_000_000_000)
             {
@@ -129,7 +156,7 @@ struct BenchmarkRun {
         log.record("run.end", ["status": info.status])
         var agentLogs: [(records: [LogRecord], clock: ClockTrack)] = []
         for agent in session.agents where session.mailbox.isAlive(agent.link.index) {
-            guard let track = tracks[agent.link.role] else { continue }
+            guard let track = tracks[agent.link.index] else { continue }
             do {
                 agentLogs.append((try await session.fetchLog(agent), track))
             } catch {
@@ -155,31 +182,33 @@ struct BenchmarkRun {
         guard plan.resume else { return (try ResultStore(directory: plan.outDirectory), nil) }
         let store = try ResultStore(resuming: plan.outDirectory)
         guard let info = store.info else { throw WireError(.results, "\(plan.outDirectory): no run.json") }
-        let want = parameters.filter { $0.key.hasPrefix("step") }
-        let had = info.parameters.filter { $0.key.hasPrefix("step") }
-        if want != had {
-            let differing = Set(want.keys).union(had.keys).sorted().first { want[$0] != had[$0] } ?? "steps"
+        guard let had = info.plan else {
             throw WireError(
                 .results,
-                "\(plan.outDirectory) holds a different run: \(differing) was '\(had[differing] ?? "absent")', "
-                    + "now '\(want[differing] ?? "absent")'; resume with the parameters it was started with")
+                "\(plan.outDirectory): run.json records no step specs (an older lockstep wrote it); start a new run")
+        }
+        if let difference = SpecDifference.first(had, plan.recorded) {
+            throw WireError(
+                .results,
+                "\(plan.outDirectory) holds a different run: \(difference); resume with the parameters it was started with"
+            )
         }
         return (store, info)
     }
 
     private var parameters: [String: String] {
-        var p = ["sut": plan.sut.description, "peer": plan.peer.description, "sut_data": plan.sutDataHost]
-        for (i, workload) in plan.steps.enumerated() {
-            p["step\(i + 1)"] = workload.spec.parameters
+        var p = ["sut_data": plan.sutDataHost]
+        for target in plan.agents where p[target.role.rawValue] == nil {
+            p[target.role.rawValue] = target.address.description
         }
         return p
     }
 
-    private func agentInfo(_ session: LabSession, _ tracks: [Role: ClockTrack]) -> [RunInfo.Agent] {
+    private func agentInfo(_ session: LabSession, _ tracks: [Int: ClockTrack]) -> [RunInfo.Agent] {
         session.agents.map { agent in
             RunInfo.Agent(
                 role: agent.link.role.rawValue, name: agent.name, address: agent.link.address.description,
-                version: agent.version, host: agent.host, clock: tracks[agent.link.role].map(RunInfo.Clock.init))
+                version: agent.version, host: agent.host, clock: tracks[agent.link.index].map(RunInfo.Clock.init))
         }
     }
 

@@ -1,87 +1,97 @@
 import Shared
 
-/// Runs one synchronized step of any workload on a connected SUT and peer: prepare the SUT's server
-/// side, point the peer at it, start both at one instant translated into each agent's clock, wait
-/// for the peer's result (it ends by itself at the end of the window), then stop the SUT.
+/// Runs one synchronized step of any workload on the session's agents: the thin I/O loop around
+/// ``StepMachine``. It sends what the machine says, waits for the next message from the agents the
+/// step involves until the machine's deadline, feeds it back, and logs what crossed the wire.
 struct StepRunner {
     let session: LabSession
     let log: RunLog
     /// How far in the future the start instant lies (covers the start messages' flight).
     var startLeadNs: Int64 = 300_000_000
 
+    /// Runs the step; each agent's result, clock estimate (before the step) and interval samples.
     func run(
-        stepID: String, workload: Workload, sutDataHost: String, sutClock: ClockEstimate,
-        peerClock: ClockEstimate
-    ) async throws -> (sut: SideResult, peer: SideResult, intervals: [Role: [IntervalSample]]) {
-        let sut = session.agent(.sut)
-        let peer = session.agent(.peer)
+        stepID: String, plan: PlannedStep, dataHost: String, clocks: [Int: ClockEstimate]
+    ) async throws -> [(agent: ConnectedAgent, result: SideResult, intervals: [IntervalSample])] {
+        let agents = session.agents
+        var intervals: [Int: [IntervalSample]] = [:]
         let mailbox = session.mailbox
-        var intervals: [Role: [IntervalSample]] = [:]
         mailbox.onSample = { index, sample in
             guard sample.stepID == stepID else { return }
-            intervals[index == peer.link.index ? .peer : .sut, default: []].append(sample)
+            intervals[index, default: []].append(sample)
         }
         defer { mailbox.onSample = { _, _ in } }
-
-        log.record("step.prepare.sent", step: stepID, ["agent": sut.name])
-        sut.link.send(
-            .prepare(
-                Prepare(
-                    step: StepSpec(
-                        runID: log.runID, stepID: stepID, role: .sut, workload: workload.binding(sutDataHost)))))
-        let ready = try await expect(sut, stepID, within: workload.spec.prepareBudgetNs) { m -> Ready? in
-            if case .ready(let r) = m { return r } else { return nil }
-        }
-        guard let port = ready.endpoint?.port else {
-            throw WireError(.unexpectedMessage, "agent \(sut.name) reported no data-plane endpoint")
-        }
-        log.record("step.ready", step: stepID, ["agent": sut.name, "endpoint": "\(sutDataHost):\(port)"])
-
-        peer.link.send(
-            .prepare(
-                Prepare(
-                    step: StepSpec(
-                        runID: log.runID, stepID: stepID, role: .peer,
-                        workload: workload.targeting(Endpoint(host: sutDataHost, port: port))))))
-        _ = try await expect(peer, stepID, within: 10_000_000_000) { m -> Ready? in
-            if case .ready(let r) = m { return r } else { return nil }
-        }
-        log.record("step.ready", step: stepID, ["agent": peer.name])
-
-        let startAt = MonotonicClock.now() + startLeadNs
-        sut.link.send(.start(Start(stepID: stepID, atNs: sutClock.toAgent(startAt))))
-        peer.link.send(.start(Start(stepID: stepID, atNs: peerClock.toAgent(startAt))))
-        log.record("step.start.sent", step: stepID, ["start_at_ns": String(startAt)])
-        for agent in [sut, peer] {
-            _ = try await expect(agent, stepID, within: startLeadNs + 5_000_000_000) { m -> Started? in
-                if case .started(let s) = m { return s } else { return nil }
+        var machine = StepMachine(
+            runID: log.runID, stepID: stepID, plan: plan,
+            agents: agents.map {
+                StepMachine.Agent(
+                    index: $0.link.index, role: $0.link.role, name: $0.name, clock: clocks[$0.link.index]!)
+            },
+            dataHost: dataHost, startLeadNs: startLeadNs)
+        let involved = Set(agents.map(\.link.index))
+        var action = machine.begin(nowNs: MonotonicClock.now())
+        while true {
+            let deadline: Int64
+            switch action {
+            case .send(let outgoing, let until):
+                for out in outgoing { send(out, stepID: stepID, machine: machine) }
+                deadline = until
+            case .wait(let until):
+                deadline = until
+            case .finished(let results):
+                log.record("step.done", step: stepID)
+                return try agents.map { agent in
+                    guard let result = results[agent.link.index] else {
+                        throw WireError(.unexpectedMessage, "agent \(agent.name) sent no result for step \(stepID)")
+                    }
+                    guard result.outcome.fits(plan.workload, role: agent.link.role) else {
+                        throw WireError(
+                            .unexpectedMessage,
+                            "agent \(agent.name) sent a result of another workload in step \(stepID)")
+                    }
+                    return (agent, result, intervals[agent.link.index] ?? [])
+                }
+            case .abort(let error):
+                throw error
+            }
+            do {
+                guard let (index, message, arrived) = try await mailbox.next(fromAny: involved, deadlineNs: deadline)
+                else {
+                    action = machine.timedOut(nowNs: MonotonicClock.now())
+                    continue
+                }
+                note(message, from: index, stepID: stepID)
+                action = machine.received(message, from: index, nowNs: arrived)
+            } catch let error as WireError {
+                action = machine.failed(error)
             }
         }
-
-        let runNs = workload.timing.warmupNs + workload.timing.durationNs
-        let peerFinished = try await expect(peer, stepID, within: startLeadNs + runNs + 15_000_000_000) {
-            m -> Finished? in
-            if case .finished(let f) = m { return f } else { return nil }
-        }
-        log.record("step.peer.finished", step: stepID, ["transactions": String(peerFinished.result.transactions)])
-        sut.link.send(.stop(Stop(stepID: stepID)))
-        log.record("step.stop.sent", step: stepID, ["agent": sut.name])
-        let sutFinished = try await expect(sut, stepID, within: 10_000_000_000) { m -> Finished? in
-            if case .finished(let f) = m { return f } else { return nil }
-        }
-        log.record("step.done", step: stepID)
-        return (sutFinished.result, peerFinished.result, intervals)
     }
 
-    /// Waits for the message `match` accepts; anything else from that agent is a protocol error.
-    private func expect<T>(
-        _ agent: ConnectedAgent, _ stepID: String, within ns: Int64,
-        _ match: (WireMessage) -> T?
-    ) async throws -> T {
-        let (message, _) = try await session.mailbox.next(from: agent.link.index, deadlineNs: MonotonicClock.now() + ns)
-        guard let value = match(message) else {
-            throw WireError(.unexpectedMessage, "agent \(agent.name) sent \(message.kind) during step \(stepID)")
+    private func send(_ out: StepMachine.Outgoing, stepID: String, machine: StepMachine) {
+        guard let agent = session.agents.first(where: { $0.link.index == out.agent }) else { return }
+        agent.link.send(out.message)
+        switch out.message {
+        case .prepare: log.record("step.prepare.sent", step: stepID, ["agent": agent.name])
+        case .start(let start):
+            log.record(
+                "step.start.sent", step: stepID,
+                ["agent": agent.name, "start_at_ns": String(machine.startAtNs ?? 0), "agent_at_ns": String(start.atNs)])
+        case .stop: log.record("step.stop.sent", step: stepID, ["agent": agent.name])
+        default: break
         }
-        return value
+    }
+
+    private func note(_ message: WireMessage, from index: Int, stepID: String) {
+        let name = session.agents.first { $0.link.index == index }?.name ?? "#\(index)"
+        switch message {
+        case .ready(let ready):
+            log.record("step.ready", step: stepID, ["agent": name, "endpoint": ready.endpoint?.description ?? "-"])
+        case .finished(let finished):
+            log.record(
+                "step.finished.received", step: stepID,
+                ["agent": name, "transactions": finished.result.completions.map(String.init) ?? "-"])
+        default: break
+        }
     }
 }

@@ -10,8 +10,6 @@ package struct MySQLServerSpec: Codable, Equatable, Sendable {
     package var volume: String?
     /// The port of the started server; `nil` picks a free one.
     package var port: Int?
-    /// The CPU the started server is pinned to; `nil` leaves it to the scheduler.
-    package var cpu: Int?
     /// `innodb_buffer_pool_size` in MiB.
     package var bufferPoolMiB: Int
     /// `innodb_flush_log_at_trx_commit` (0, 1 or 2).
@@ -20,14 +18,13 @@ package struct MySQLServerSpec: Codable, Equatable, Sendable {
     package var flushMethod: String
 
     package init(
-        external: Endpoint? = nil, binary: String? = nil, volume: String? = nil, port: Int? = nil, cpu: Int? = nil,
+        external: Endpoint? = nil, binary: String? = nil, volume: String? = nil, port: Int? = nil,
         bufferPoolMiB: Int = 1024, flushLogAtTrxCommit: Int = 1, flushMethod: String = "O_DIRECT"
     ) {
         self.external = external
         self.binary = binary
         self.volume = volume
         self.port = port
-        self.cpu = cpu
         self.bufferPoolMiB = bufferPoolMiB
         self.flushLogAtTrxCommit = flushLogAtTrxCommit
         self.flushMethod = flushMethod
@@ -76,23 +73,14 @@ package struct MySQLSpec: WorkloadSpec {
     package var user: String
     /// That user's password (the coordinator makes one up for a started server). Never written to results.
     package var password: String
-    /// Warm-up before the measurement window, nanoseconds.
-    package var warmupNs: Int64
-    /// Length of the measurement window, nanoseconds.
-    package var durationNs: Int64
     /// The server the SUT runs or points at.
     package var server: MySQLServerSpec
-    /// SUT: the data address the started server binds.
-    package var bindHost: String?
-    /// Peer: the server's endpoint.
-    package var target: Endpoint?
 
     package init(
         threads: Int, mode: MySQLMode = .readWrite, tables: Int = 1, tableSize: Int = 100_000,
         distribution: MySQLDistribution = .uniform, preparedStatements: Bool = true, recreate: Bool = false,
         seed: UInt64 = 1, database: String = "sbtest", user: String = "sbtest", password: String = "",
-        warmupNs: Int64 = 2_000_000_000, durationNs: Int64 = 10_000_000_000, server: MySQLServerSpec = .init(),
-        bindHost: String? = nil, target: Endpoint? = nil
+        server: MySQLServerSpec = .init()
     ) {
         self.threads = threads
         self.mode = mode
@@ -105,11 +93,7 @@ package struct MySQLSpec: WorkloadSpec {
         self.database = database
         self.user = user
         self.password = password
-        self.warmupNs = warmupNs
-        self.durationNs = durationNs
         self.server = server
-        self.bindHost = bindHost
-        self.target = target
     }
 
     /// Rows a range query reads (sysbench's `--range_size`).
@@ -138,10 +122,7 @@ package struct MySQLSpec: WorkloadSpec {
         {
             out.append("the password of a started server must not contain quotes, backslashes or control characters")
         }
-        if durationNs <= 0 { out.append("duration must be positive") }
-        if warmupNs < 0 { out.append("warm-up must not be negative") }
         if let p = server.port, !(1...65_535).contains(p) { out.append("mysql port must be 1...65535, got \(p)") }
-        if let c = server.cpu, c < 0 { out.append("mysql CPU must not be negative, got \(c)") }
         if server.bufferPoolMiB < 8 { out.append("buffer pool must be at least 8 MiB, got \(server.bufferPoolMiB)") }
         if !(0...2).contains(server.flushLogAtTrxCommit) {
             out.append("innodb_flush_log_at_trx_commit must be 0, 1 or 2, got \(server.flushLogAtTrxCommit)")
@@ -158,7 +139,10 @@ extension MySQLSpec {
     package static let kind = "mysql"
 
     package var labels: [String: String] {
-        ["threads": String(threads), "mode": mode.rawValue, "tables": String(tables), "table_size": String(tableSize)]
+        [
+            "threads": String(threads), "transaction": mode.rawValue, "tables": String(tables),
+            "table_size": String(tableSize),
+        ]
     }
 
     package var stepName: String { "mysql-t\(threads)" }
@@ -166,15 +150,6 @@ extension MySQLSpec {
     package var summary: String {
         "mysql \(threads) thread(s), \(mode == .readWrite ? "oltp_read_write" : "oltp_read_only"), "
             + "\(tables) table(s) x \(tableSize) rows"
-    }
-
-    package var parameters: String {
-        "mysql threads=\(threads) mode=\(mode.rawValue) tables=\(tables) table_size=\(tableSize) "
-            + "distribution=\(distribution.rawValue) prepared=\(preparedStatements) recreate=\(recreate) seed=\(seed) "
-            + "database=\(database) user=\(user) "
-            + "server=\(server.external.map { "external:\($0)" } ?? "managed") buffer_pool_mib=\(server.bufferPoolMiB) "
-            + "flush_log_at_trx_commit=\(server.flushLogAtTrxCommit) flush_method=\(server.flushMethod) "
-            + "warmup_ns=\(warmupNs) duration_ns=\(durationNs)"
     }
 
     package var workload: Workload { .mysql(self) }

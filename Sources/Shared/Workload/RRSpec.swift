@@ -14,31 +14,18 @@ package struct RRSpec: WorkloadSpec {
     package var responseSize: Int
     /// Concurrent flows, each with one transaction in flight.
     package var flows: Int
-    /// Warm-up before the measurement window, nanoseconds.
-    package var warmupNs: Int64
-    /// Length of the measurement window, nanoseconds.
-    package var durationNs: Int64
     /// A UDP request whose response has not come within this time counts as lost.
     package var lossTimeoutNs: Int64
-    /// SUT: the address the responder binds (the data address). Peer: unused.
-    package var bindHost: String?
-    /// Peer: the responder's endpoint, as reported by the SUT's ``Ready``.
-    package var target: Endpoint?
 
     package init(
         proto: RRProtocol = .tcp, requestSize: Int = 100, responseSize: Int = 200, flows: Int = 1,
-        warmupNs: Int64 = 1_000_000_000, durationNs: Int64 = 10_000_000_000,
-        lossTimeoutNs: Int64 = 50_000_000, bindHost: String? = nil, target: Endpoint? = nil
+        lossTimeoutNs: Int64 = 50_000_000
     ) {
         self.proto = proto
         self.requestSize = requestSize
         self.responseSize = responseSize
         self.flows = flows
-        self.warmupNs = warmupNs
-        self.durationNs = durationNs
         self.lossTimeoutNs = lossTimeoutNs
-        self.bindHost = bindHost
-        self.target = target
     }
 
     /// Largest request or response accepted (UDP datagrams must fit one datagram).
@@ -54,8 +41,6 @@ package struct RRSpec: WorkloadSpec {
             out.append("response size must be 1...\(Self.maxMessageSize) bytes, got \(responseSize)")
         }
         if !(1...1024).contains(flows) { out.append("flows must be 1...1024, got \(flows)") }
-        if durationNs <= 0 { out.append("duration must be positive") }
-        if warmupNs < 0 { out.append("warm-up must not be negative") }
         if lossTimeoutNs <= 0 { out.append("loss timeout must be positive") }
         return out
     }
@@ -78,11 +63,6 @@ extension RRSpec {
 
     package var summary: String {
         "\(proto.rawValue.uppercased())_RR \(requestSize)/\(responseSize) bytes, \(flows) flow(s)"
-    }
-
-    package var parameters: String {
-        "rr protocol=\(proto.rawValue) request=\(requestSize) response=\(responseSize) flows=\(flows) "
-            + "warmup_ns=\(warmupNs) duration_ns=\(durationNs) loss_timeout_ns=\(lossTimeoutNs)"
     }
 
     package var workload: Workload { .rr(self) }

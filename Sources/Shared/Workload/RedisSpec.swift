@@ -6,14 +6,10 @@ package struct RedisServerSpec: Codable, Equatable, Sendable {
     package var binary: String?
     /// The port the started server listens on; `nil` picks a free one.
     package var port: Int?
-    /// The CPU the started server is pinned to; `nil` leaves it to the scheduler.
-    package var cpu: Int?
-
-    package init(external: Endpoint? = nil, binary: String? = nil, port: Int? = nil, cpu: Int? = nil) {
+    package init(external: Endpoint? = nil, binary: String? = nil, port: Int? = nil) {
         self.external = external
         self.binary = binary
         self.port = port
-        self.cpu = cpu
     }
 }
 
@@ -41,22 +37,13 @@ package struct RedisSpec: WorkloadSpec {
     package var seed: UInt64
     /// Empty the database before the point (FLUSHALL).
     package var flush: Bool
-    /// Warm-up before the measurement window, nanoseconds.
-    package var warmupNs: Int64
-    /// Length of the measurement window, nanoseconds.
-    package var durationNs: Int64
     /// The server the SUT runs or points at.
     package var server: RedisServerSpec
-    /// SUT: the data address the started server binds.
-    package var bindHost: String?
-    /// Peer: the server's endpoint.
-    package var target: Endpoint?
 
     package init(
         connections: Int, pipeline: Int = 10, threads: Int? = nil, getRatio: Int = 1, setRatio: Int = 1,
         valueSizeMin: Int = 50, valueSizeMax: Int = 50, keys: Int? = nil, seed: UInt64 = 1, flush: Bool = true,
-        warmupNs: Int64 = 2_000_000_000, durationNs: Int64 = 10_000_000_000, server: RedisServerSpec = .init(),
-        bindHost: String? = nil, target: Endpoint? = nil
+        server: RedisServerSpec = .init()
     ) {
         self.connections = connections
         self.pipeline = pipeline
@@ -68,11 +55,7 @@ package struct RedisSpec: WorkloadSpec {
         self.keys = keys
         self.seed = seed
         self.flush = flush
-        self.warmupNs = warmupNs
-        self.durationNs = durationNs
         self.server = server
-        self.bindHost = bindHost
-        self.target = target
     }
 
     /// Largest key count the 10-character key format (`k` and 9 digits) can name.
@@ -98,10 +81,7 @@ package struct RedisSpec: WorkloadSpec {
                 "value size must be 1...\(Self.maxValueSize) bytes (min <= max), got \(valueSizeMin)-\(valueSizeMax)")
         }
         if let k = keys, !(1...Self.maxKeys).contains(k) { out.append("keys must be 1...\(Self.maxKeys), got \(k)") }
-        if durationNs <= 0 { out.append("duration must be positive") }
-        if warmupNs < 0 { out.append("warm-up must not be negative") }
         if let p = server.port, !(1...65_535).contains(p) { out.append("redis port must be 1...65535, got \(p)") }
-        if let c = server.cpu, c < 0 { out.append("redis CPU must not be negative, got \(c)") }
         return out
     }
 }
@@ -126,13 +106,6 @@ extension RedisSpec {
     package var summary: String {
         "redis \(connections) connection(s) x pipeline \(pipeline), GET:SET \(getRatio):\(setRatio), "
             + "\(valueSizeLabel)-byte values"
-    }
-
-    package var parameters: String {
-        "redis connections=\(connections) pipeline=\(pipeline) threads=\(threads.map(String.init) ?? "auto") "
-            + "ratio=\(getRatio):\(setRatio) value_bytes=\(valueSizeLabel) keys=\(keys.map(String.init) ?? "unbounded") "
-            + "seed=\(seed) flush=\(flush) server=\(server.external.map { "external:\($0)" } ?? "managed") "
-            + "warmup_ns=\(warmupNs) duration_ns=\(durationNs)"
     }
 
     package var workload: Workload { .redis(self) }

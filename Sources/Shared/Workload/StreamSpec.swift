@@ -19,29 +19,16 @@ package struct StreamSpec: WorkloadSpec {
     package var socketBuffer: Int?
     /// Sender rate limit in bits per second per stream; `nil` for as fast as possible.
     package var rateBitsPerSecond: Int64?
-    /// Warm-up before the measurement window, nanoseconds.
-    package var warmupNs: Int64
-    /// Length of the measurement window, nanoseconds.
-    package var durationNs: Int64
-    /// SUT: the address the listener binds (the data address).
-    package var bindHost: String?
-    /// Peer: the SUT listener's endpoint.
-    package var target: Endpoint?
 
     package init(
         direction: StreamDirection = .sutTx, streams: Int = 1, bufferSize: Int = 65_536, socketBuffer: Int? = nil,
-        rateBitsPerSecond: Int64? = nil, warmupNs: Int64 = 1_000_000_000, durationNs: Int64 = 10_000_000_000,
-        bindHost: String? = nil, target: Endpoint? = nil
+        rateBitsPerSecond: Int64? = nil
     ) {
         self.direction = direction
         self.streams = streams
         self.bufferSize = bufferSize
         self.socketBuffer = socketBuffer
         self.rateBitsPerSecond = rateBitsPerSecond
-        self.warmupNs = warmupNs
-        self.durationNs = durationNs
-        self.bindHost = bindHost
-        self.target = target
     }
 
     /// Checks the parameters; one line per problem, empty when valid.
@@ -53,8 +40,6 @@ package struct StreamSpec: WorkloadSpec {
             out.append("socket buffer must be 4 KiB...256 MiB, got \(b)")
         }
         if let r = rateBitsPerSecond, r <= 0 { out.append("rate must be positive") }
-        if durationNs <= 0 { out.append("duration must be positive") }
-        if warmupNs < 0 { out.append("warm-up must not be negative") }
         return out
     }
 
@@ -72,13 +57,6 @@ extension StreamSpec {
     package var stepName: String { "stream-\(direction.rawValue)" }
 
     package var summary: String { "bulk \(direction.rawValue), \(streams) stream(s), \(bufferSize)-byte buffers" }
-
-    package var parameters: String {
-        "stream direction=\(direction.rawValue) streams=\(streams) buffer=\(bufferSize) "
-            + "socket_buffer=\(socketBuffer.map(String.init) ?? "auto") "
-            + "rate_bps=\(rateBitsPerSecond.map(String.init) ?? "unlimited") "
-            + "warmup_ns=\(warmupNs) duration_ns=\(durationNs)"
-    }
 
     package var workload: Workload { .stream(self) }
 }

@@ -1,17 +1,10 @@
 /// What every workload's parameters provide, so that agents, runs and results treat workloads alike.
 /// Each workload adds one case to ``Workload`` and one arm to ``Workload/spec``; everything else
-/// goes through this protocol.
+/// goes through this protocol. Timing, pinning, bind address and target are the step's envelope
+/// (``StepSpec``), never a workload's.
 package protocol WorkloadSpec: Codable, Equatable, Sendable {
     /// Short name for labels and file names: `rr`, `stream`, `redis`.
     static var kind: String { get }
-    /// Warm-up before the measurement window, nanoseconds.
-    var warmupNs: Int64 { get }
-    /// Length of the measurement window, nanoseconds.
-    var durationNs: Int64 { get }
-    /// SUT: the data address its server binds.
-    var bindHost: String? { get set }
-    /// Peer: the SUT server's data endpoint, as reported by the SUT's ``Ready``.
-    var target: Endpoint? { get set }
     /// Checks the parameters; one line per problem, empty when valid.
     func problems() -> [String]
     /// Labels every sample of a step of this workload carries, besides `workload`, `step` and `run`.
@@ -20,8 +13,6 @@ package protocol WorkloadSpec: Codable, Equatable, Sendable {
     var stepName: String { get }
     /// One line for progress output, without the timing.
     var summary: String { get }
-    /// Every parameter as `key=value` pairs, for `run.json`.
-    var parameters: String { get }
     /// This spec wrapped in its ``Workload`` case.
     var workload: Workload { get }
     /// How long the SUT may take to get ready (start a server, load data), nanoseconds.

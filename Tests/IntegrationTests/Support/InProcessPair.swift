@@ -16,11 +16,15 @@ struct InProcessPair {
         peer = try await InProcessAgent(name: "peer", token: token)
     }
 
-    /// Runs `steps` as one run writing to `out`.
-    func run(_ steps: [Workload], out: String) async throws -> [StepOutcome] {
+    /// Runs one step per workload (300 ms warm-up, then the window) as one run writing to `out`.
+    func run(
+        _ workloads: [Workload], durationNs: Int64 = 1_000_000_000, placement: Placement = Placement(), out: String
+    ) async throws -> [StepOutcome] {
+        let timing = StepTiming(warmupNs: 300_000_000, durationNs: durationNs)
         let plan = RunPlan(
-            sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token, steps: steps,
-            outDirectory: out, command: "test")
+            sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
+            steps: workloads.map { PlannedStep($0, timing: timing, placement: placement) }, outDirectory: out,
+            command: "test")
         return try await BenchmarkRun(plan: plan, progress: { _ in }).run()
     }
 

@@ -5,7 +5,7 @@ import Shared
 final class MySQLLoadGenerator: Engine, @unchecked Sendable {
     let endpoint: Endpoint? = nil
     private let spec: MySQLSpec
-    private let stepID: String
+    private let step: StepSpec
     private let events: EngineEventSink
     private let workers: [MySQLWorker]
     private let stop = StopFlag()
@@ -14,12 +14,13 @@ final class MySQLLoadGenerator: Engine, @unchecked Sendable {
     /// How long a connection may go without an answer before the run fails as stalled.
     static let stallTimeoutNs: Int64 = 10_000_000_000
 
-    init(spec: MySQLSpec, stepID: String, events: @escaping EngineEventSink) throws {
-        guard let target = spec.server.external ?? spec.target else {
+    init(_ spec: MySQLSpec, step: StepSpec, events: @escaping EngineEventSink) throws {
+        guard let target = spec.server.external ?? step.placement.target else {
             throw WireError(.badStep, "mysql load generator without a target")
         }
+        try EngineThread.checkPinning(step.placement.cpus(for: step.role))
         self.spec = spec
-        self.stepID = stepID
+        self.step = step
         self.events = events
         workers = try (0..<spec.threads).map { index in
             try MySQLWorker(spec: spec, target: target, seed: SplitMix64.mix(spec.seed &+ UInt64(index) &* 0x9E37_79B9))
@@ -28,9 +29,16 @@ final class MySQLLoadGenerator: Engine, @unchecked Sendable {
 
     func start(atNs: Int64) {
         LoadSupervisor(
-            name: "mysql", stepID: stepID, workers: workers, stallTimeoutNs: Self.stallTimeoutNs, stop: stop,
-            stopRequested: stopRequested, events: events
-        ).start(atNs: atNs, warmupNs: spec.warmupNs, durationNs: spec.durationNs)
+            name: "mysql", stepID: step.stepID, workers: workers, stallTimeoutNs: Self.stallTimeoutNs,
+            cpus: step.placement.cpus(for: step.role), stop: stop, stopRequested: stopRequested, events: events
+        ).start(atNs: atNs, timing: step.timing) { totals in
+            let t = totals.tally
+            return .mysqlClient(
+                MySQLClientResult(
+                    transactions: t.transactions, latency: HistogramSnapshot(t.histogram), queries: t.counts.queries,
+                    rowsRead: t.counts.rowsRead, errors: t.counts.errors, deadlocks: t.counts.deadlocks,
+                    reconnects: t.counts.reconnects, load: totals.load))
+        }
     }
 
     func requestStop() {

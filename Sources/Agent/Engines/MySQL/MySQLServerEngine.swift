@@ -11,29 +11,31 @@ import Shared
 final class MySQLServerEngine: Engine, @unchecked Sendable {
     let endpoint: Endpoint?
     private let watch: ServerWatch
-    /// What prepare measured (load time, O_DIRECT).
-    private let prepared: [String: Double]
+    /// What prepare measured: seconds loading the tables, whether O_DIRECT was kept.
+    private let loadSeconds: Double
+    private let oDirect: Bool?
     private let setup: MySQLConnection
     private let tables: MySQLTables
 
-    init(spec: MySQLSpec, servers: SessionServers, events: @escaping EngineEventSink) throws {
+    init(_ spec: MySQLSpec, step: StepSpec, servers: SessionServers, events: @escaping EngineEventSink) throws {
         let control: Endpoint
         let server: ManagedMySQL?
-        var counters: [String: Double] = [:]
         if let external = spec.server.external {
             server = nil
             endpoint = external
             control = external
+            oDirect = nil
         } else {
             let managed = try servers.mysql(
                 ManagedMySQL.Key(
-                    binary: spec.server.binary, volume: spec.server.volume, bindHost: spec.bindHost ?? "127.0.0.1",
-                    port: spec.server.port, cpu: spec.server.cpu, bufferPoolMiB: spec.server.bufferPoolMiB,
+                    binary: spec.server.binary, volume: spec.server.volume, bindHost: step.placement.bindHost,
+                    port: spec.server.port, cpus: step.placement.cpus(for: step.role),
+                    bufferPoolMiB: spec.server.bufferPoolMiB,
                     flushLogAtTrxCommit: spec.server.flushLogAtTrxCommit, flushMethod: spec.server.flushMethod,
                     database: spec.database, user: spec.user, password: spec.password))
             server = managed
             endpoint = managed.endpoint
-            counters["mysql_o_direct"] = managed.flushMethod == "O_DIRECT" ? 1 : 0
+            oDirect = managed.flushMethod == "O_DIRECT"
             control = managed.controlEndpoint
         }
         tables = MySQLTables(spec: spec)
@@ -43,11 +45,10 @@ final class MySQLServerEngine: Engine, @unchecked Sendable {
         do {
             try setup.query("CREATE DATABASE IF NOT EXISTS \(spec.database)")
             try setup.query("USE \(spec.database)")
-            counters["mysql_load_seconds"] = try tables.prepare(setup)
+            loadSeconds = try tables.prepare(setup)
         } catch let error as MySQLServerError {
             throw WireError(.serverProtocol, "preparing sysbench's tables on MySQL at \(control): \(error)")
         }
-        prepared = counters
         watch = ServerWatch(name: "mysql", server: server, events: events)
     }
 
@@ -55,11 +56,9 @@ final class MySQLServerEngine: Engine, @unchecked Sendable {
 
     func requestStop() {
         watch.requestStop { [self] in
-            var counters = prepared
-            if let rows = try? (1...tables.spec.tables).reduce(0, { $0 + (try tables.rows($1, setup) ?? 0) }) {
-                counters["mysql_rows"] = Double(rows)
-            }
-            return counters
+            let rows = try? (1...tables.spec.tables).reduce(0, { $0 + (try tables.rows($1, setup) ?? 0) })
+            return .mysqlServer(
+                MySQLServerResult(loadSeconds: loadSeconds, oDirect: oDirect, rowsAfter: rows.map { UInt64($0) }))
         }
     }
 }

@@ -6,6 +6,19 @@ import Synchronization
     import Glibc
 #endif
 
+/// What MySQL workers count inside the window.
+struct MySQLTally: LoadTally {
+    var histogram = HistogramSnapshot.makeLatencyHistogram()
+    var transactions: UInt64 = 0
+    var counts = MySQLWorker.Counts()
+
+    mutating func add(_ other: MySQLTally) {
+        histogram.add(other.histogram)
+        transactions &+= other.transactions
+        counts += other.counts
+    }
+}
+
 /// One load-generator thread of the MySQL sweep: one connection, sysbench's OLTP transaction back
 /// to back. Requests are built in a reused buffer (prepared statements in the binary protocol, or
 /// text queries) and answers are only scanned, so a transaction allocates nothing.
@@ -40,7 +53,7 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
     private(set) var inWindow = Counts()
 
     /// What the worker counts.
-    struct Counts {
+    struct Counts: Sendable {
         /// Statements answered (BEGIN and COMMIT included, as sysbench counts them).
         var queries: UInt64 = 0
         var rowsRead: UInt64 = 0
@@ -99,15 +112,8 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
     }
 
     /// Transactions committed so far (for interval samples).
-    var completedCount: UInt64 { committed.current }
-    var windowCompletions: UInt64 { transactions }
-    var counters: [String: Double] {
-        [
-            "queries": Double(inWindow.queries), "rows_read": Double(inWindow.rowsRead),
-            "errors": Double(inWindow.errors), "deadlocks": Double(inWindow.deadlocks),
-            "reconnects": Double(inWindow.reconnects),
-        ]
-    }
+    var sampleCounters: IntervalSampler.Counters { IntervalSampler.Counters(transactions: committed.current) }
+    var tally: MySQLTally { MySQLTally(histogram: histogram, transactions: transactions, counts: inWindow) }
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
 

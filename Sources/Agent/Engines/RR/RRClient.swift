@@ -7,10 +7,11 @@ import Shared
 
 /// The peer side of TCP_RR / UDP_RR: `flows` connections, each on its own thread with exactly one
 /// transaction in flight, recording each transaction's round trip into the flow's own histogram.
+/// The flows run on a ``LoadSupervisor`` like every load generator.
 final class RRClient: Engine, @unchecked Sendable {
     let endpoint: Endpoint? = nil
     private let spec: RRSpec
-    private let stepID: String
+    private let step: StepSpec
     private let events: EngineEventSink
     private let flows: [RRFlow]
     private let stop = StopFlag()
@@ -20,10 +21,11 @@ final class RRClient: Engine, @unchecked Sendable {
     static let stallTimeoutNs: Int64 = 3_000_000_000
 
     /// Connects every flow to the responder; throws a ``WireError`` naming the target on failure.
-    init(spec: RRSpec, stepID: String, events: @escaping EngineEventSink) throws {
-        guard let target = spec.target else { throw WireError(.badStep, "rr client without a target endpoint") }
+    init(_ spec: RRSpec, step: StepSpec, events: @escaping EngineEventSink) throws {
+        guard let target = step.placement.target else { throw WireError(.badStep, "rr client without a target") }
+        try EngineThread.checkPinning(step.placement.cpus(for: step.role))
         self.spec = spec
-        self.stepID = stepID
+        self.step = step
         self.events = events
         let type = spec.proto == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
         var flows: [RRFlow] = []
@@ -39,63 +41,28 @@ final class RRClient: Engine, @unchecked Sendable {
     }
 
     func start(atNs: Int64) {
-        let windowStart = atNs + spec.warmupNs
-        let windowEnd = windowStart + spec.durationNs
-        // Only the first flow spins for a precise start; on few cores more spinners would delay each other.
-        let threads = flows.enumerated().map { index, flow in
-            EngineThread(name: "rr-flow-\(index)") { [stop] in
-                flow.run(startAt: atNs, spin: index == 0, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
-            }
-        }
-        let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
-            [flows] in
-            IntervalSampler.Counters(
-                transactions: flows.reduce(0) { $0 + $1.done.current },
-                lost: flows.reduce(0) { $0 + $1.lostCounter.current })
-        }
-        let samplerThread = EngineThread(name: "rr-sampler") { sampler.run() }
-        let watchdog = StallWatchdog(flows: flows, startNs: atNs, stop: stop, timeoutNs: Self.stallTimeoutNs)
-        let watchdogThread = spec.proto == .tcp ? EngineThread(name: "rr-watchdog") { watchdog.run() } : nil
-        _ = EngineThread(name: "rr-supervisor") { [self] in
+        var supervisor = LoadSupervisor(
+            name: "rr", stepID: step.stepID, workers: flows,
+            stallTimeoutNs: spec.proto == .tcp ? Self.stallTimeoutNs : nil, cpus: step.placement.cpus(for: step.role),
+            stop: stop, stopRequested: stopRequested, events: events)
+        supervisor.measureStart = { [flows] atNs in
             MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
-            let started = flows[0].awaitStart()
-            events(.started(started))
-            threads.forEach { $0.join() }
-            stop.raise()
-            samplerThread.join()
-            watchdogThread?.join()
-            finish(startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
+            return flows[0].awaitStart()
         }
+        supervisor.start(
+            atNs: atNs, timing: step.timing,
+            result: { totals in
+                .rrClient(
+                    RRClientResult(
+                        transactions: totals.tally.transactions, lost: totals.tally.lost,
+                        latency: HistogramSnapshot(totals.tally.histogram), load: totals.load))
+            },
+            cleanup: { [flows] in flows.forEach { $0.close() } })
     }
 
     func requestStop() {
         stopRequested.raise()
         stop.raise()
         flows.forEach { $0.shutdown() }
-    }
-
-    private func finish(startedNs: Int64, windowStart: Int64, windowEnd: Int64) {
-        defer { flows.forEach { $0.close() } }
-        if !stopRequested.isRaised, let failure = flows.lazy.compactMap(\.error).first {
-            events(.failed(failure))
-            return
-        }
-        var merged = HistogramSnapshot.makeLatencyHistogram()
-        var transactions: UInt64 = 0
-        var lost: UInt64 = 0
-        var stoppedNs = startedNs
-        var lastEnd = windowStart
-        for flow in flows {
-            merged.add(flow.histogram)
-            transactions += flow.transactions
-            lost += flow.lost
-            stoppedNs = max(stoppedNs, flow.stoppedNs)
-            lastEnd = max(lastEnd, min(flow.stoppedNs, windowEnd))
-        }
-        events(
-            .finished(
-                SideResult(
-                    startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart, windowEndNs: lastEnd,
-                    transactions: transactions, lost: lost, latency: HistogramSnapshot(merged))))
     }
 }

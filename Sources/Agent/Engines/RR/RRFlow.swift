@@ -5,14 +5,30 @@ import Shared
     import Glibc
 #endif
 
+/// What RR flows measure inside the window.
+struct RRTally: LoadTally {
+    var histogram = HistogramSnapshot.makeLatencyHistogram()
+    var transactions: UInt64 = 0
+    var lost: UInt64 = 0
+
+    mutating func add(_ other: RRTally) {
+        histogram.add(other.histogram)
+        transactions &+= other.transactions
+        lost &+= other.lost
+    }
+}
+
 /// One request/response flow. Its thread owns every field but the two counters; the supervisor reads
 /// the rest after joining the thread.
-final class RRFlow: StallWatched, @unchecked Sendable {
+final class RRFlow: LoadWorker, @unchecked Sendable {
     private let fd: Int32
     private let spec: RRSpec
-    private(set) var histogram = HistogramSnapshot.makeLatencyHistogram()
-    private(set) var transactions: UInt64 = 0
-    private(set) var lost: UInt64 = 0
+    private var histogram = HistogramSnapshot.makeLatencyHistogram()
+    private var transactions: UInt64 = 0
+    private var lost: UInt64 = 0
+    /// CPU time of this thread from its first transaction in the window to its end.
+    private(set) var cpuNs: Int64 = 0
+    private var cpuAtWindow: Int64 = 0
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
     private(set) var stoppedByFlag = false
@@ -39,6 +55,15 @@ final class RRFlow: StallWatched, @unchecked Sendable {
     }
 
     var progressCount: UInt64 { done.current }
+    var tally: RRTally { RRTally(histogram: histogram, transactions: transactions, lost: lost) }
+    var sampleCounters: IntervalSampler.Counters {
+        IntervalSampler.Counters(transactions: done.current, lost: lostCounter.current)
+    }
+
+    func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
+        // Only the first flow spins for a precise start; on few cores more spinners would delay each other.
+        run(startAt: startNs, spin: index == 0, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
+    }
     var hasExited: Bool { exited.isRaised }
 
     /// No response for the stall timeout: fail the flow and wake its blocked `recv`.
@@ -60,6 +85,7 @@ final class RRFlow: StallWatched, @unchecked Sendable {
             request.deallocate()
             response.deallocate()
             stoppedNs = MonotonicClock.now()
+            if cpuAtWindow != 0 { cpuNs = EngineThread.cpuNs() - cpuAtWindow }
             exited.raise()
         }
         request.initializeMemory(as: UInt8.self, repeating: 0x61, count: spec.requestSize)
@@ -92,6 +118,7 @@ final class RRFlow: StallWatched, @unchecked Sendable {
             guard case .done = result else { return endTCP(after: result, "receive from responder", stop: stop) }
             let t1 = MonotonicClock.now()
             if t0 >= windowStart {
+                if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
                 histogram.record(UInt64(t1 - t0))
                 transactions &+= 1
             }
@@ -135,6 +162,7 @@ final class RRFlow: StallWatched, @unchecked Sendable {
             if answered {
                 lastAnswerNs = t1
                 if t0 >= windowStart {
+                    if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
                     histogram.record(UInt64(t1 - t0))
                     transactions &+= 1
                 }

@@ -18,14 +18,18 @@ final class RRResponder: Engine, @unchecked Sendable {
     private let connections = Mutex<[Int32]>([])
     private let threads = Mutex<[EngineThread]>([])
     private let startedNs = Atomic<Int64>(0)
+    /// CPUs the serving threads are pinned to.
+    private let cpus: [Int]?
     /// How often blocked threads look at the stop flag.
     private static let pollNs: Int64 = 200_000_000
 
-    /// Binds the responder on the spec's bind host, any free port.
-    init(spec: RRSpec, events: @escaping EngineEventSink) throws {
+    /// Binds the responder on the placement's bind address, any free port.
+    init(_ spec: RRSpec, step: StepSpec, events: @escaping EngineEventSink) throws {
+        cpus = step.placement.cpus(for: step.role)
+        try EngineThread.checkPinning(cpus)
         self.spec = spec
         self.events = events
-        let host = spec.bindHost ?? "0.0.0.0"
+        let host = step.placement.bindHost
         let type = spec.proto == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
         listener = try Socket.bound(host: host, port: 0, type: type)
         endpoint = Endpoint(host: host, port: Socket.localPort(listener))
@@ -61,12 +65,12 @@ final class RRResponder: Engine, @unchecked Sendable {
                 .finished(
                     SideResult(
                         startedNs: started, stoppedNs: stoppedNs, windowStartNs: started, windowEndNs: stoppedNs,
-                        transactions: served.current, lost: 0, latency: nil)))
+                        outcome: .rrServer(RRServerResult(served: served.current)))))
         }
     }
 
     private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = EngineThread(name: name, body)
+        let thread = EngineThread(name: name, cpus: cpus, body)
         threads.withLock { $0.append(thread) }
     }
 

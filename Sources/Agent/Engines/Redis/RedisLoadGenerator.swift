@@ -11,19 +11,20 @@ import Shared
 final class RedisLoadGenerator: Engine, @unchecked Sendable {
     let endpoint: Endpoint? = nil
     private let spec: RedisSpec
-    private let stepID: String
+    private let step: StepSpec
     private let events: EngineEventSink
     private let keys: RedisKeySpace
     private let workers: [RedisWorker]
     private let stop = StopFlag()
     private let stopRequested = StopFlag()
 
-    init(spec: RedisSpec, stepID: String, events: @escaping EngineEventSink) throws {
-        guard let target = spec.server.external ?? spec.target else {
+    init(_ spec: RedisSpec, step: StepSpec, events: @escaping EngineEventSink) throws {
+        guard let target = spec.server.external ?? step.placement.target else {
             throw WireError(.badStep, "redis load generator without a target")
         }
+        try EngineThread.checkPinning(step.placement.cpus(for: step.role))
         self.spec = spec
-        self.stepID = stepID
+        self.step = step
         self.events = events
         let keys = RedisKeySpace(spec: spec)
         self.keys = keys
@@ -42,10 +43,15 @@ final class RedisLoadGenerator: Engine, @unchecked Sendable {
 
     func start(atNs: Int64) {
         LoadSupervisor(
-            name: "redis", stepID: stepID, workers: workers, stallTimeoutNs: 3_000_000_000, stop: stop,
-            stopRequested: stopRequested, events: events
-        ).start(atNs: atNs, warmupNs: spec.warmupNs, durationNs: spec.durationNs) { [keys] in
-            ["keys": Double(keys.created)]
+            name: "redis", stepID: step.stepID, workers: workers, stallTimeoutNs: 3_000_000_000,
+            cpus: step.placement.cpus(for: step.role), stop: stop, stopRequested: stopRequested, events: events
+        ).start(atNs: atNs, timing: step.timing) { [keys] totals in
+            let t = totals.tally
+            return .redisClient(
+                RedisClientResult(
+                    operations: t.gets + t.sets, latency: HistogramSnapshot(t.histogram), gets: t.gets, sets: t.sets,
+                    hits: t.hits, misses: t.misses, errors: t.errors, valueMismatches: t.mismatches,
+                    keys: UInt64(keys.created), load: totals.load))
         }
     }
 

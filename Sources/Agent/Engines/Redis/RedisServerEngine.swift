@@ -12,18 +12,18 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
     private let control: Endpoint
     private let watch: ServerWatch
 
-    init(spec: RedisSpec, servers: SessionServers, events: @escaping EngineEventSink) throws {
+    init(_ spec: RedisSpec, step: StepSpec, servers: SessionServers, events: @escaping EngineEventSink) throws {
         let server: ManagedRedis?
         if let external = spec.server.external {
             server = nil
             endpoint = external
             control = external
         } else {
-            let bindHost = spec.bindHost ?? "127.0.0.1"
+            let bindHost = step.placement.bindHost
             let managed = try servers.redis(
                 ManagedRedis.Key(
                     binary: spec.server.binary ?? "redis-server", bindHost: bindHost, port: spec.server.port,
-                    cpu: spec.server.cpu))
+                    cpus: step.placement.cpus(for: step.role)))
             server = managed
             endpoint = managed.endpoint
             control = Endpoint(host: bindHost == "0.0.0.0" ? "127.0.0.1" : bindHost, port: managed.endpoint.port)
@@ -38,12 +38,11 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
 
     func requestStop() {
         watch.requestStop { [control] in
-            var counters: [String: Double] = [:]
-            if let client = try? RedisControl(control) {
-                counters["redis_used_memory_bytes"] = try? client.info("memory", field: "used_memory")
-                counters["redis_keys"] = (try? client.dbSize()).map(Double.init)
-            }
-            return counters
+            let client = try? RedisControl(control)
+            return .redisServer(
+                RedisServerResult(
+                    keys: (try? client?.dbSize()).map { UInt64(max($0, 0)) },
+                    usedMemoryBytes: (try? client?.info("memory", field: "used_memory")) ?? nil))
         }
     }
 }

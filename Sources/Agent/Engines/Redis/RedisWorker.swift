@@ -6,6 +6,27 @@ import Shared
     import Glibc
 #endif
 
+/// What Redis workers count inside the window.
+struct RedisTally: LoadTally {
+    var histogram = HistogramSnapshot.makeLatencyHistogram()
+    var gets: UInt64 = 0
+    var sets: UInt64 = 0
+    var hits: UInt64 = 0
+    var misses: UInt64 = 0
+    var mismatches: UInt64 = 0
+    var errors: UInt64 = 0
+
+    mutating func add(_ other: RedisTally) {
+        histogram.add(other.histogram)
+        gets &+= other.gets
+        sets &+= other.sets
+        hits &+= other.hits
+        misses &+= other.misses
+        mismatches &+= other.mismatches
+        errors &+= other.errors
+    }
+}
+
 /// One load-generator thread: drives its share of the connections with epoll. Each connection
 /// keeps `pipeline` requests in flight; as replies free slots, new requests go out in one write.
 /// Counters cover replies that arrive inside the window; latency runs from the request's write
@@ -43,13 +64,11 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
 
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
-    var completedCount: UInt64 { progress.current }
-    var windowCompletions: UInt64 { gets + sets }
-    var counters: [String: Double] {
-        [
-            "get_ops": Double(gets), "set_ops": Double(sets), "hits": Double(hits), "misses": Double(misses),
-            "errors": Double(errors), "value_mismatches": Double(mismatches),
-        ]
+    var sampleCounters: IntervalSampler.Counters { IntervalSampler.Counters(transactions: progress.current) }
+    var tally: RedisTally {
+        RedisTally(
+            histogram: histogram, gets: gets, sets: sets, hits: hits, misses: misses, mismatches: mismatches,
+            errors: errors)
     }
 
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {

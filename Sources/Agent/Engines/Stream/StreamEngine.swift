@@ -12,31 +12,34 @@ import Synchronization
 final class StreamEngine: Engine, @unchecked Sendable {
     let endpoint: Endpoint?
     private let spec: StreamSpec
-    private let stepID: String
+    private let step: StepSpec
     private let events: EngineEventSink
     private let sends: Bool
     private let listener: Int32?
     private let connections = Mutex<[Int32]>([])
     private let stop = StopFlag()
     private let stopRequested = StopFlag()
-    private let totalBytes = ProgressCounter()
     private var acceptThread: EngineThread?
 
-    /// SUT (`isSUT`): binds the listener. Peer: connects every stream to the target.
-    init(spec: StreamSpec, stepID: String, isSUT: Bool, events: @escaping EngineEventSink) throws {
+    /// SUT: binds the listener on the placement's bind address. Peer: connects every stream to the target.
+    init(_ spec: StreamSpec, step: StepSpec, events: @escaping EngineEventSink) throws {
+        try EngineThread.checkPinning(step.placement.cpus(for: step.role))
         self.spec = spec
-        self.stepID = stepID
+        self.step = step
         self.events = events
+        let isSUT = step.role != .peer
         sends = isSUT == spec.sutSends
         if isSUT {
-            let host = spec.bindHost ?? "0.0.0.0"
+            let host = step.placement.bindHost
             let fd = try Socket.bound(host: host, port: 0, type: Int32(SOCK_STREAM.rawValue))
             Socket.setReceiveTimeout(fd, ns: 200_000_000)
             listener = fd
             endpoint = Endpoint(host: host, port: Socket.localPort(fd))
             acceptThread = EngineThread(name: "stream-accept") { [self] in acceptLoop(fd) }
         } else {
-            guard let target = spec.target else { throw WireError(.badStep, "stream client without a target") }
+            guard let target = step.placement.target else {
+                throw WireError(.badStep, "stream client without a target")
+            }
             listener = nil
             endpoint = nil
             var fds: [Int32] = []
@@ -55,9 +58,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
     }
 
     func start(atNs: Int64) {
-        let windowStart = atNs + spec.warmupNs
-        let windowEnd = windowStart + spec.durationNs
-        _ = EngineThread(name: "stream-supervisor") { [self] in
+        _ = EngineThread(name: "stream-start") { [self] in
             // The SUT must hold every stream before it can start; the peer connected them at prepare.
             let deadline = MonotonicClock.now() + 2_000_000_000
             while connections.withLock({ $0.count }) < spec.streams && MonotonicClock.now() < deadline && !stop.isRaised
@@ -73,32 +74,23 @@ final class StreamEngine: Engine, @unchecked Sendable {
             // created at the instant by spinning parents tended to share a CPU (13 instead of 20+ Gbit/s).
             let workers = fds.map { fd in
                 StreamWorker(
-                    fd: fd, bufferSize: spec.bufferSize, rateBitsPerSecond: spec.rateBitsPerSecond, total: totalBytes)
+                    fd: fd, bufferSize: spec.bufferSize, rateBitsPerSecond: spec.rateBitsPerSecond, sends: sends)
             }
-            let threads = workers.enumerated().map { index, worker in
-                EngineThread(name: "stream-worker") { [self] in
-                    worker.waitForStart(atNs, spin: index == 0)
-                    if sends {
-                        worker.send(until: windowEnd, stop: stop)
-                    } else {
-                        worker.receive(windowStart: windowStart, windowEnd: windowEnd, stop: stop)
-                    }
-                }
+            var supervisor = LoadSupervisor(
+                name: "stream", stepID: step.stepID, workers: workers, stallTimeoutNs: StreamWorker.stallNs,
+                cpus: step.placement.cpus(for: step.role), stop: stop, stopRequested: stopRequested, events: events)
+            supervisor.measureStart = { atNs in
+                MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
+                return workers[0].awaitStart()
             }
-            MonotonicClock.sleepThenSpin(until: atNs, spinNs: 0)
-            let started = workers[0].awaitStart()
-            events(.started(started))
-            let watchdog = StallWatchdog(flows: workers, startNs: atNs, stop: stop, timeoutNs: StreamWorker.stallNs)
-            let watchdogThread = EngineThread(name: "stream-watchdog") { watchdog.run() }
-            let sampler = IntervalSampler(stepID: stepID, startNs: atNs, endNs: windowEnd, stop: stop, events: events) {
-                [totalBytes] in IntervalSampler.Counters(bytes: totalBytes.current)
-            }
-            let samplerThread = EngineThread(name: "stream-sampler") { sampler.run() }
-            threads.forEach { $0.join() }
-            stop.raise()
-            samplerThread.join()
-            watchdogThread.join()
-            finish(workers, startedNs: started, windowStart: windowStart, windowEnd: windowEnd)
+            supervisor.start(
+                atNs: atNs, timing: step.timing,
+                result: { [sends] totals in
+                    sends
+                        ? .streamSender(StreamSenderResult(retransmits: totals.tally.retransmits, load: totals.load))
+                        : .streamReceiver(StreamReceiverResult(bytes: totals.tally.bytes, load: totals.load))
+                },
+                cleanup: { [self] in closeAll() })
         }
     }
 
@@ -110,27 +102,13 @@ final class StreamEngine: Engine, @unchecked Sendable {
         acceptThread?.join()
     }
 
-    private func finish(_ workers: [StreamWorker], startedNs: Int64, windowStart: Int64, windowEnd: Int64) {
-        defer {
-            connections.withLock { fds in
-                fds.forEach { _ = close($0) }
-                fds.removeAll()
-            }
-            if let listener { close(listener) }
+    /// Closes every stream and the listener, once the workers are done with them.
+    private func closeAll() {
+        connections.withLock { fds in
+            fds.forEach { _ = close($0) }
+            fds.removeAll()
         }
-        if !stopRequested.isRaised, let failure = workers.lazy.compactMap(\.error).first {
-            events(.failed(failure))
-            return
-        }
-        let stopped = workers.map(\.stoppedNs).max() ?? MonotonicClock.now()
-        events(
-            .finished(
-                SideResult(
-                    startedNs: startedNs, stoppedNs: stopped, windowStartNs: windowStart,
-                    windowEndNs: min(windowEnd, stopped),
-                    transactions: 0, lost: 0, latency: nil,
-                    bytes: sends ? nil : workers.reduce(0) { $0 + $1.windowBytes },
-                    retransmits: sends ? workers.reduce(0) { $0 + $1.retransmits } : nil)))
+        if let listener { close(listener) }
     }
 
     private func acceptLoop(_ listener: Int32) {

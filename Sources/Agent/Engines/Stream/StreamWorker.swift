@@ -4,15 +4,30 @@ import Shared
     import Glibc
 #endif
 
+/// What bulk streams measure: bytes received inside the window, retransmissions of the senders.
+struct StreamTally: LoadTally {
+    var bytes: UInt64 = 0
+    var retransmits: UInt64 = 0
+
+    mutating func add(_ other: StreamTally) {
+        bytes &+= other.bytes
+        retransmits &+= other.retransmits
+    }
+}
+
 /// One bulk stream's thread: sends or receives with one buffer allocated up front. Fields are read by
-/// the supervisor after joining the thread; only `total` is shared while it runs.
-final class StreamWorker: StallWatched, @unchecked Sendable {
+/// the supervisor after joining the thread; only the progress counter is shared while it runs.
+final class StreamWorker: LoadWorker, @unchecked Sendable {
     let fd: Int32
     private let bufferSize: Int
     private let rateBitsPerSecond: Int64?
-    private let total: ProgressCounter
+    /// Whether this side sends (else it receives).
+    private let sends: Bool
     private(set) var windowBytes: UInt64 = 0
     private(set) var retransmits: UInt64 = 0
+    /// CPU time of this thread from the window's start to its end.
+    private(set) var cpuNs: Int64 = 0
+    private var cpuAtWindow: Int64 = 0
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
     /// Bytes this worker moved so far (for the stall watchdog).
@@ -20,6 +35,18 @@ final class StreamWorker: StallWatched, @unchecked Sendable {
     private let exited = StopFlag()
     private let stalled = StopFlag()
     var progressCount: UInt64 { moved.current }
+    var tally: StreamTally { StreamTally(bytes: windowBytes, retransmits: retransmits) }
+    var sampleCounters: IntervalSampler.Counters { IntervalSampler.Counters(bytes: moved.current) }
+
+    func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
+        waitForStart(startNs, spin: index == 0)
+        if sends {
+            send(windowStart: windowStart, until: windowEnd, stop: stop)
+        } else {
+            receive(windowStart: windowStart, windowEnd: windowEnd, stop: stop)
+        }
+        if cpuAtWindow != 0 { cpuNs = EngineThread.cpuNs() - cpuAtWindow }
+    }
     var hasExited: Bool { exited.isRaised }
 
     /// No byte moved for the stall timeout: fail the stream and wake its blocked call.
@@ -46,15 +73,15 @@ final class StreamWorker: StallWatched, @unchecked Sendable {
     /// Time without a byte after which a stream counts as stalled.
     static let stallNs: Int64 = 3_000_000_000
 
-    init(fd: Int32, bufferSize: Int, rateBitsPerSecond: Int64?, total: ProgressCounter) {
+    init(fd: Int32, bufferSize: Int, rateBitsPerSecond: Int64?, sends: Bool) {
         self.fd = fd
         self.bufferSize = bufferSize
         self.rateBitsPerSecond = rateBitsPerSecond
-        self.total = total
+        self.sends = sends
     }
 
     /// Sends until `end`, then closes the write side so the receiver sees the end of the stream.
-    func send(until end: Int64, stop: StopFlag) {
+    func send(windowStart: Int64, until end: Int64, stop: StopFlag) {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0x5A, count: bufferSize)
@@ -65,6 +92,7 @@ final class StreamWorker: StallWatched, @unchecked Sendable {
         while true {
             let now = MonotonicClock.now()
             if now >= end || stop.isRaised { break }
+            if cpuAtWindow == 0 && now >= windowStart { cpuAtWindow = EngineThread.cpuNs() }
             if let rate = rateBitsPerSecond {
                 let allowed = Double(rate) / 8 * Double(now - begin) / 1e9
                 if Double(sent) > allowed {
@@ -76,7 +104,6 @@ final class StreamWorker: StallWatched, @unchecked Sendable {
             let n = Glibc.send(fd, buffer, bufferSize, Int32(MSG_NOSIGNAL))
             if n > 0 {
                 sent &+= UInt64(n)
-                total.add(UInt64(n))
                 moved.publish(sent)
             } else if n < 0 && errno == EINTR {
                 continue
@@ -105,9 +132,11 @@ final class StreamWorker: StallWatched, @unchecked Sendable {
             if n > 0 {
                 let now = MonotonicClock.now()
                 received &+= UInt64(n)
-                total.add(UInt64(n))
                 moved.publish(received)
-                if now >= windowStart && now <= windowEnd { windowBytes &+= UInt64(n) }
+                if now >= windowStart && now <= windowEnd {
+                    if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
+                    windowBytes &+= UInt64(n)
+                }
             } else if n == 0 {
                 // The sender closed its side (the end of the stream), or the watchdog shut ours down.
                 if stalled.isRaised { error = WireError(.dataPlaneStalled, "data plane stalled: no bulk data for 3 s") }

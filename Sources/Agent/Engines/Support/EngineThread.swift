@@ -1,4 +1,5 @@
 import CLockstepSys
+import Shared
 
 #if canImport(Glibc)
     import Glibc
@@ -11,22 +12,28 @@ final class EngineThread: @unchecked Sendable {
 
     private final class Box {
         let name: String
+        let cpus: [Int32]
         let body: () -> Void
-        init(_ name: String, _ body: @escaping () -> Void) {
+        init(_ name: String, _ cpus: [Int32], _ body: @escaping () -> Void) {
             self.name = name
+            self.cpus = cpus
             self.body = body
         }
     }
 
     /// Starts `body` on a new thread named `name` (as `top -H` and `ps -L` show it; Linux keeps
-    /// the first 15 bytes).
-    init(name: String, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(name, body)).toOpaque()
+    /// the first 15 bytes), pinned to `cpus` when given (the placement's `--sut-cpus`/`--peer-cpus`).
+    init(name: String, cpus: [Int]? = nil, _ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Box(name, (cpus ?? []).map(Int32.init), body)).toOpaque()
         let rc = pthread_create(
             &handle, nil,
             { raw in
                 let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
                 _ = lockstep_set_thread_name(box.name)
+                if !box.cpus.isEmpty {
+                    // Checked at prepare (EngineThread.pin); a failure here leaves the thread unpinned.
+                    _ = box.cpus.withUnsafeBufferPointer { lockstep_pin_thread($0.baseAddress, Int32($0.count)) }
+                }
                 box.body()
                 return nil
             }, box)
@@ -38,6 +45,26 @@ final class EngineThread: @unchecked Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Checks at prepare that this host can pin threads to `cpus` (they exist and are allowed), so
+    /// a step never starts with threads silently unpinned. Throws a ``WireError`` naming the list.
+    static func checkPinning(_ cpus: [Int]?) throws {
+        guard let cpus, !cpus.isEmpty else { return }
+        let allowed = Set(Self.allowedCPUs())
+        if let missing = cpus.first(where: { !allowed.contains($0) }) {
+            throw WireError(
+                .badStep,
+                "cannot pin to CPU \(missing): this host allows CPUs \(allowed.sorted().map(String.init).joined(separator: ","))"
+            )
+        }
+    }
+
+    /// The CPUs this process may run on (sched_getaffinity).
+    static func allowedCPUs() -> [Int] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let n = cpus.withUnsafeMutableBufferPointer { lockstep_allowed_cpus($0.baseAddress, Int32($0.count)) }
+        return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : []
     }
 
     /// Waits for the thread to end. Call once, from one thread.

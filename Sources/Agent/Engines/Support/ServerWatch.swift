@@ -6,7 +6,7 @@ import Shared
 
 /// The SUT side of a server workload while a step runs: reports `started` at the start instant,
 /// polls the server every 20 ms and fails the step if it ends; on stop, reports `finished` with
-/// the counters read at that moment (nothing, once a failure was reported).
+/// the typed outcome read at that moment (nothing, once a failure was reported).
 final class ServerWatch: @unchecked Sendable {
     private let name: String
     private let server: (any ManagedServer)?
@@ -39,8 +39,8 @@ final class ServerWatch: @unchecked Sendable {
         }
     }
 
-    /// Ends the watch; `counters` is read on a thread of its own once the monitor has stopped.
-    func requestStop(counters: @escaping @Sendable () -> [String: Double]) {
+    /// Ends the watch; `outcome` is read on a thread of its own once the monitor has stopped.
+    func requestStop(outcome: @escaping @Sendable () -> SideOutcome) {
         guard !stop.isRaised else { return }
         stop.raise()
         _ = EngineThread(name: "\(name)-stop") { [self] in
@@ -51,7 +51,7 @@ final class ServerWatch: @unchecked Sendable {
                 .finished(
                     SideResult(
                         startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: startedNs, windowEndNs: stoppedNs,
-                        transactions: 0, lost: 0, latency: nil, counters: counters())))
+                        outcome: outcome())))
         }
     }
 }

@@ -1,0 +1,60 @@
+import Foundation
+import Histogram
+import Shared
+
+/// Bulk transfer: goodput counted by the receiver, the sender's retransmissions, and the SUT's CPU
+/// cycles per byte moved.
+enum StreamMetrics: WorkloadMetrics {
+    /// The receiving side (it counted goodput) and the sending side.
+    static func ends(_ o: StepOutcome) -> (receiver: AgentSide, sender: AgentSide, bytes: UInt64, retransmits: UInt64) {
+        let sutSends: Bool
+        if case .stream(let s) = o.workload { sutSends = s.sutSends } else { sutSends = true }
+        let receiver = sutSends ? o.peer : o.sut
+        let sender = sutSends ? o.sut : o.peer
+        var bytes: UInt64 = 0
+        var retransmits: UInt64 = 0
+        if case .streamReceiver(let r) = receiver.result.outcome { bytes = r.bytes }
+        if case .streamSender(let s) = sender.result.outcome { retransmits = s.retransmits }
+        return (receiver, sender, bytes, retransmits)
+    }
+
+    static func rows(_ o: StepOutcome, labels: [String: String]) -> [MetricSample] {
+        let (receiver, _, bytes, retransmits) = ends(o)
+        let seconds = Double(max(receiver.result.windowEndNs - receiver.result.windowStartNs, 1)) / 1e9
+        var l = labels
+        l["host"] = receiver.name
+        var out = [
+            MetricSample(metric: "goodput_gbps", value: Double(bytes) * 8 / seconds / 1e9, unit: "Gbit/s", labels: l),
+            MetricSample(metric: "bytes", value: Double(bytes), unit: "bytes", labels: l),
+            MetricSample(metric: "retransmits", value: Double(retransmits), unit: "segments", labels: l),
+        ]
+        if let cpu = o.sut.result.cpu, let cycles = cpu.cycles, bytes > 0 {
+            var c = labels
+            c["host"] = o.sut.name
+            c["cycles_source"] = cpu.cyclesSource
+            out.append(
+                MetricSample(
+                    metric: "sut_cycles_per_byte", value: cycles / Double(bytes), unit: "cycles/byte", labels: c))
+        }
+        return out
+    }
+
+    static let columns: [SummaryColumn] = [
+        .step,
+        .text("direction") {
+            guard case .stream(let s) = $0.workload else { return "-" }
+            return s.direction.rawValue
+        },
+        .text("streams") {
+            guard case .stream(let s) = $0.workload else { return "-" }
+            return String(s.streams)
+        },
+        .metric("Gbit/s", "goodput_gbps", "%.2f"), .metric("retrans", "retransmits", "%.0f"),
+        .metric("SUT cpu%", "sut_cpu_util_pct"), .metric("SUT cpu s", "sut_cpu_seconds", "%.2f"),
+        .metric("SUT cycles/B", "sut_cycles_per_byte", "%.2f"),
+        .text("cycles from") { $0.sut.result.cpu?.cyclesSource ?? "-" },
+        .metric("peer cpu%", "peer_cpu_util_pct"), .metric("skew us", "start_skew_us", "%.0f"),
+    ]
+
+    static func latency(_ o: StepOutcome) -> Histogram<UInt64>? { nil }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Shared
+
+extension StepOutcome {
+    /// Every sample of the step: the workload's rows, then CPU, synchronization and interval rows.
+    func samples(runID: String) -> [MetricSample] {
+        let labels = baseLabels(runID: runID)
+        return workload.metrics.rows(self, labels: labels) + cpuSamples(labels: labels) + [
+            MetricSample(metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: labels),
+            MetricSample(
+                metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
+        ] + intervalSamples(labels: labels)
+    }
+
+    /// The HdrHistogram percentile distribution in microseconds, for workloads with a latency histogram.
+    var hgrm: String? {
+        guard let histogram = workload.metrics.latency(self) else { return nil }
+        var text = ""
+        histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1000)
+        return text
+    }
+
+    /// System-wide CPU of every agent's host over the window, named by role (`sut_cpu_util_pct`,
+    /// `peer_...`, `host_...`) and labelled with the agent's name and role.
+    private func cpuSamples(labels: [String: String]) -> [MetricSample] {
+        var out: [MetricSample] = []
+        for side in sides {
+            guard let cpu = side.result.cpu else { continue }
+            let prefix = side.role.rawValue
+            var l = labels
+            l["host"] = side.name
+            l["role"] = side.role.rawValue
+            l["cycles_source"] = cpu.cyclesSource
+            if let util = cpu.utilizationPercent {
+                out.append(MetricSample(metric: "\(prefix)_cpu_util_pct", value: util, unit: "%", labels: l))
+            }
+            out.append(MetricSample(metric: "\(prefix)_cpu_seconds", value: cpu.busySeconds, unit: "s", labels: l))
+            if let accounted = cpu.accountedFraction {
+                out.append(
+                    MetricSample(metric: "\(prefix)_cpu_accounted_pct", value: accounted * 100, unit: "%", labels: l))
+            }
+        }
+        return out
+    }
+
+    /// One sample per agent interval, labelled `kind=interval` with the agent's name and role.
+    private func intervalSamples(labels: [String: String]) -> [MetricSample] {
+        var out: [MetricSample] = []
+        let ordered = peers + sides.filter { $0.role != .peer }
+        for side in ordered {
+            // Bulk goodput is what arrived: only the receiving side's intervals count.
+            if case .stream(let s) = workload, side.role != (s.sutSends ? .peer : .sut) { continue }
+            for interval in side.intervals {
+                var l = labels
+                l["kind"] = "interval"
+                l["interval"] = String(interval.index)
+                l["host"] = side.name
+                l["role"] = side.role.rawValue
+                l["t_s"] = String(format: "%.3f", Double(interval.tNs - side.result.startedNs) / 1e9)
+                l["warmup"] = interval.tNs <= side.result.windowStartNs ? "true" : "false"
+                let seconds = Double(max(interval.lengthNs, 1)) / 1e9
+                if let bytes = interval.bytes {
+                    out.append(
+                        MetricSample(
+                            metric: "goodput_gbps", value: Double(bytes) * 8 / seconds / 1e9, unit: "Gbit/s", labels: l)
+                    )
+                } else {
+                    out.append(
+                        MetricSample(
+                            metric: "transactions_per_sec", value: Double(interval.transactions) / seconds,
+                            unit: "transactions/s", labels: l))
+                    out.append(
+                        MetricSample(
+                            metric: "lost_transactions", value: Double(interval.lost), unit: "transactions", labels: l))
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,215 @@
+/// The coordinator's half of one step, as a value: prepare the server side (`sut`, and `host`
+/// agents), point every peer at the endpoint the SUT reported, start all agents at one instant
+/// translated into each agent's clock, wait for every peer's result (they end by themselves at the
+/// end of the window), then stop the server side and collect its results. Any failure, unexpected
+/// message or silence past a deadline aborts the step. The I/O layer (`StepRunner`) sends what the
+/// actions say, waits for the next message until the action's deadline, and feeds it back.
+package struct StepMachine: Sendable {
+    /// An agent of the step, with the clock estimate its start instant is translated with.
+    package struct Agent: Equatable, Sendable {
+        /// The coordinator's index of the agent's link.
+        package var index: Int
+        package var role: Role
+        package var name: String
+        package var clock: ClockEstimate
+
+        package init(index: Int, role: Role, name: String, clock: ClockEstimate) {
+            self.index = index
+            self.role = role
+            self.name = name
+            self.clock = clock
+        }
+    }
+
+    /// A message for one agent.
+    package struct Outgoing: Equatable, Sendable {
+        package var agent: Int
+        package var message: WireMessage
+
+        package init(agent: Int, _ message: WireMessage) {
+            self.agent = agent
+            self.message = message
+        }
+    }
+
+    /// What the I/O layer must do next.
+    package enum Action: Equatable, Sendable {
+        /// Send these messages, then wait for the next message until `deadlineNs`.
+        case send([Outgoing], deadlineNs: Int64)
+        /// Wait for the next message until `deadlineNs`.
+        case wait(deadlineNs: Int64)
+        /// The step is complete: every agent's result by agent index.
+        case finished([Int: SideResult])
+        /// Abort the step on every agent and report this error.
+        case abort(WireError)
+    }
+
+    /// Where the step is.
+    package enum Phase: Equatable, Sendable {
+        case idle, preparingServers, preparingLoad, starting, running, stopping, done, aborted
+    }
+
+    private let runID: String
+    private let stepID: String
+    private let plan: PlannedStep
+    private let agents: [Agent]
+    /// The address the peers use to reach the SUT, which its server binds.
+    private let dataHost: String
+    /// How far in the future the start instant lies (covers the start messages' flight).
+    private let startLeadNs: Int64
+    private(set) package var phase: Phase = .idle
+    private var awaiting: Set<Int> = []
+    private var deadlineNs: Int64 = 0
+    private var endpoint: Endpoint?
+    private var results: [Int: SideResult] = [:]
+    /// The start instant on the coordinator's clock, once chosen.
+    private(set) package var startAtNs: Int64?
+
+    /// How long peers may take to connect and get ready.
+    package static let peerReadyBudgetNs: Int64 = 10_000_000_000
+    /// How long the server side may take to answer a stop.
+    package static let stopBudgetNs: Int64 = 10_000_000_000
+    /// Slack after the window for a peer's result to arrive (drains, merges).
+    package static let resultSlackNs: Int64 = 15_000_000_000
+
+    package init(
+        runID: String, stepID: String, plan: PlannedStep, agents: [Agent], dataHost: String,
+        startLeadNs: Int64 = 300_000_000
+    ) {
+        self.runID = runID
+        self.stepID = stepID
+        self.plan = plan
+        self.agents = agents
+        self.dataHost = dataHost
+        self.startLeadNs = startLeadNs
+    }
+
+    private var servers: [Agent] { agents.filter { $0.role != .peer } }
+    private var peers: [Agent] { agents.filter { $0.role == .peer } }
+
+    /// Begins the step: prepare goes to the server side.
+    package mutating func begin(nowNs: Int64) -> Action {
+        guard phase == .idle else { return abort(WireError(.unexpectedMessage, "step \(stepID) began twice")) }
+        guard agents.contains(where: { $0.role == .sut }), !peers.isEmpty else {
+            return abort(WireError(.badStep, "step \(stepID) needs a sut agent and at least one peer"))
+        }
+        let placement = withBind(plan.placement)
+        let out = servers.map { agent in
+            Outgoing(
+                agent: agent.index,
+                .prepare(Prepare(step: plan.spec(runID: runID, stepID: stepID, role: agent.role, placement: placement)))
+            )
+        }
+        return enter(.preparingServers, waitingFor: servers, until: nowNs + plan.workload.spec.prepareBudgetNs, out)
+    }
+
+    /// A message from agent `index`, arrived at `nowNs`.
+    package mutating func received(_ message: WireMessage, from index: Int, nowNs: Int64) -> Action {
+        guard let agent = agents.first(where: { $0.index == index }) else {
+            return abort(WireError(.unexpectedMessage, "a message from an agent outside step \(stepID)"))
+        }
+        if case .failure(let failure) = message {
+            return abort(WireError(failure.code, "agent \(agent.name): \(failure.message)"))
+        }
+        switch (phase, message) {
+        case (.preparingServers, .ready(let ready)) where ready.stepID == stepID && awaiting.contains(index):
+            if agent.role == .sut {
+                guard let port = ready.endpoint?.port else {
+                    return abort(WireError(.unexpectedMessage, "agent \(agent.name) reported no data-plane endpoint"))
+                }
+                endpoint = Endpoint(host: dataHost, port: port)
+            }
+            awaiting.remove(index)
+            guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
+            var placement = withBind(plan.placement)
+            placement.target = endpoint
+            let out = peers.map { peer in
+                Outgoing(
+                    agent: peer.index,
+                    .prepare(Prepare(step: plan.spec(runID: runID, stepID: stepID, role: .peer, placement: placement))))
+            }
+            return enter(.preparingLoad, waitingFor: peers, until: nowNs + Self.peerReadyBudgetNs, out)
+
+        case (.preparingLoad, .ready(let ready)) where ready.stepID == stepID && awaiting.contains(index):
+            awaiting.remove(index)
+            guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
+            let startAt = nowNs + startLeadNs
+            startAtNs = startAt
+            let out = agents.map {
+                Outgoing(agent: $0.index, .start(Start(stepID: stepID, atNs: $0.clock.toAgent(startAt))))
+            }
+            return enter(.starting, waitingFor: agents, until: startAt + 5_000_000_000, out)
+
+        case (.starting, .started(let started)) where started.stepID == stepID && awaiting.contains(index):
+            awaiting.remove(index)
+            guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
+            let until = (startAtNs ?? nowNs) + plan.timing.totalNs + Self.resultSlackNs
+            let running = peers.filter { results[$0.index] == nil }
+            guard !running.isEmpty else { return stopServers(nowNs: nowNs) }
+            return enter(.running, waitingFor: running, until: until, [])
+
+        case (.starting, .finished(let finished))
+        where finished.stepID == stepID && agent.role == .peer && !awaiting.contains(index) && results[index] == nil:
+            // A short step: this peer's result came before another agent's `started`.
+            results[index] = finished.result
+            return .wait(deadlineNs: deadlineNs)
+
+        case (.running, .finished(let finished)) where finished.stepID == stepID && results[index] == nil:
+            results[index] = finished.result
+            awaiting.remove(index)
+            guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
+            return stopServers(nowNs: nowNs)
+
+        case (.stopping, .finished(let finished)) where finished.stepID == stepID && awaiting.contains(index):
+            results[index] = finished.result
+            awaiting.remove(index)
+            return awaiting.isEmpty ? finish() : .wait(deadlineNs: deadlineNs)
+
+        default:
+            return abort(
+                WireError(
+                    .unexpectedMessage, "agent \(agent.name) sent \(message.kind) during step \(stepID) (\(phase))"))
+        }
+    }
+
+    /// Every peer has its result: stop the server side (those that did not end by themselves).
+    private mutating func stopServers(nowNs: Int64) -> Action {
+        let open = servers.filter { results[$0.index] == nil }
+        guard !open.isEmpty else { return finish() }
+        let out = open.map { Outgoing(agent: $0.index, .stop(Stop(stepID: stepID))) }
+        return enter(.stopping, waitingFor: open, until: nowNs + Self.stopBudgetNs, out)
+    }
+
+    /// The deadline of the last action passed with no message.
+    package mutating func timedOut(nowNs: Int64) -> Action {
+        guard ![.done, .aborted, .idle].contains(phase) else { return .wait(deadlineNs: deadlineNs) }
+        let names = agents.filter { awaiting.contains($0.index) }.map(\.name).joined(separator: ", ")
+        return abort(WireError(.timeout, "agent \(names): no answer in time during step \(stepID) (\(phase))"))
+    }
+
+    /// The I/O layer failed (a lost link, a silent agent): the step aborts.
+    package mutating func failed(_ error: WireError) -> Action { abort(error) }
+
+    private func withBind(_ placement: Placement) -> Placement {
+        var p = placement
+        p.bindHost = dataHost
+        return p
+    }
+
+    private mutating func enter(_ next: Phase, waitingFor: [Agent], until: Int64, _ out: [Outgoing]) -> Action {
+        phase = next
+        awaiting = Set(waitingFor.map(\.index))
+        deadlineNs = until
+        return .send(out, deadlineNs: until)
+    }
+
+    private mutating func finish() -> Action {
+        phase = .done
+        return .finished(results)
+    }
+
+    private mutating func abort(_ error: WireError) -> Action {
+        phase = .aborted
+        return .abort(error)
+    }
+}
