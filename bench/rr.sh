@@ -2,10 +2,13 @@
 # RR engine against sockperf ping-pong (the C reference), on loopback, in one invocation.
 #
 #   bench/rr.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 4 s each)
+#   PIN="0 1" bench/rr.sh ...           (server side on CPU 0, client on CPU 1, for both tools)
 #
 # Alternates lockstep rr and sockperf ping-pong round by round (so drift in the machine hits both),
 # for TCP and UDP at 100/100 bytes, then lockstep alone at the paper's 100/200. Prints transactions/s
-# and median round-trip latency of each and the lockstep/sockperf ratio (target: >= 1.0). sockperf
+# and median round-trip latency of each and the median of the per-round lockstep/sockperf ratios
+# (target: >= 1.0). With PIN, lockstep runs with --sut-cpus/--peer-cpus and sockperf under taskset
+# on the same CPUs, so both are compared in one placement. sockperf
 # reports one-way latency (round trip / 2); it is doubled here to compare round trips.
 # Finally the agent's own cost at rest: CPU over 5 idle seconds and resident memory.
 set -euo pipefail
@@ -14,12 +17,18 @@ SECS=${2:-4}
 cd "$(dirname "$0")/.."
 command -v sockperf >/dev/null || { echo "sockperf missing: apt-get install sockperf" >&2; exit 1; }
 source bench/lib.sh
+read -r PIN_SUT PIN_PEER <<<"${PIN:-}"
+LS_PIN=(); SP_SERVER=(); SP_CLIENT=()
+if [ -n "${PIN_SUT:-}" ]; then
+  LS_PIN=(--sut-cpus "$PIN_SUT" --peer-cpus "$PIN_PEER")
+  SP_SERVER=(taskset -c "$PIN_SUT"); SP_CLIENT=(taskset -c "$PIN_PEER")
+fi
 
 # lockstep_round PROTO REQ RESP -> "tps p50_rtt_us"
 lockstep_round() {
   local out="$WORK/ls-$RANDOM$RANDOM"
   "$BIN/lockstep" rr --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
-    --protocol "$1" --request "$2" --response "$3" --duration "${SECS}s" --warmup 0.5s --out "$out" >/dev/null 2>"$WORK/last-run.err" || { cat "$WORK/last-run.err" >&2; exit 1; }
+    --protocol "$1" --request "$2" --response "$3" --duration "${SECS}s" --warmup 0.5s ${LS_PIN[@]+"${LS_PIN[@]}"} --out "$out" >/dev/null 2>"$WORK/last-run.err" || { cat "$WORK/last-run.err" >&2; exit 1; }
   python3 - "$out/summary.csv" <<'PY'
 import csv, sys
 row = next(csv.DictReader(open(sys.argv[1])))
@@ -30,7 +39,7 @@ PY
 # sockperf_round PROTO PORT -> "tps p50_rtt_us"
 sockperf_round() {
   local flag=""; [ "$1" = tcp ] && flag="--tcp"
-  sockperf ping-pong $flag -i 127.0.0.1 -p "$2" -m 100 -t "$SECS" 2>&1 | python3 -c '
+  ${SP_CLIENT[@]+"${SP_CLIENT[@]}"} sockperf ping-pong $flag -i 127.0.0.1 -p "$2" -m 100 -t "$SECS" 2>&1 | python3 -c '
 import re, sys
 t = sys.stdin.read()
 m = re.search(r"Valid Duration\] RunTime=([0-9.]+) sec; SentMessages=([0-9]+)", t)
@@ -41,20 +50,22 @@ print(int(m.group(2)) / float(m.group(1)), 2 * float(p.group(1)))'
 printf '%-5s %-9s %5s %14s %12s\n' proto tool round "trans/s" "p50 RTT us"
 for proto in tcp udp; do
   SP_PORT=$(port)
-  if [ $proto = tcp ]; then sockperf server --tcp -i 127.0.0.1 -p $SP_PORT >/dev/null 2>&1 & else sockperf server -i 127.0.0.1 -p $SP_PORT >/dev/null 2>&1 & fi
+  if [ $proto = tcp ]; then ${SP_SERVER[@]+"${SP_SERVER[@]}"} sockperf server --tcp -i 127.0.0.1 -p $SP_PORT >/dev/null 2>&1 & else ${SP_SERVER[@]+"${SP_SERVER[@]}"} sockperf server -i 127.0.0.1 -p $SP_PORT >/dev/null 2>&1 & fi
   SP_PID=$!; PIDS+=($SP_PID); sleep 0.5
-  ls_sum=0; sp_sum=0; ls_p50=""; sp_p50=""
+  ls_tps=""; sp_tps=""; ls_p50=""; sp_p50=""
   for r in $(seq 1 "$ROUNDS"); do
-    read -r t p < <(lockstep_round $proto 100 100); ls_sum=$(python3 -c "print($ls_sum+$t)"); ls_p50="$ls_p50 $p"
+    read -r t p < <(lockstep_round $proto 100 100); ls_tps="$ls_tps $t"; ls_p50="$ls_p50 $p"
     printf '%-5s %-9s %5s %14.0f %12.1f\n' $proto lockstep $r "$t" "$p"
-    read -r t p < <(sockperf_round $proto $SP_PORT); sp_sum=$(python3 -c "print($sp_sum+$t)"); sp_p50="$sp_p50 $p"
+    read -r t p < <(sockperf_round $proto $SP_PORT); sp_tps="$sp_tps $t"; sp_p50="$sp_p50 $p"
     printf '%-5s %-9s %5s %14.0f %12.1f\n' $proto sockperf $r "$t" "$p"
   done
   kill $SP_PID 2>/dev/null || true
-  python3 - "$proto" "$ls_sum" "$sp_sum" "$ls_p50" "$sp_p50" <<'PY'
+  python3 - "$proto" "$ls_tps" "$sp_tps" "$ls_p50" "$sp_p50" "${PIN:-unpinned}" <<'PY'
 import statistics, sys
-proto, ls, sp, lp, spp = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(), sys.argv[5].split()
-print(f"{proto.upper()}_RR 100/100: lockstep/sockperf transactions/s ratio {ls/sp:.3f} (target >= 1.0); "
+proto, lt, st, lp, spp, pin = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split(), sys.argv[5].split(), sys.argv[6]
+pairs = [float(a) / float(b) for a, b in zip(lt, st)]
+print(f"{proto.upper()}_RR 100/100 ({pin}): lockstep/sockperf transactions/s, median of {len(pairs)} paired rounds "
+      f"{statistics.median(pairs):.3f} (target >= 1.0); "
       f"median p50 RTT lockstep {statistics.median(map(float, lp)):.1f} us, sockperf {statistics.median(map(float, spp)):.1f} us")
 PY
 done
