@@ -2,7 +2,7 @@
 # MySQL load generator against sysbench, in one invocation, against one MariaDB server.
 #
 #   bench/mysql.sh [ROUNDS] [SECONDS] [TABLE_SIZE] [THREADS...]   (defaults: 3 rounds of 10 s, 100000 rows, 1 and 8 threads)
-#   LOCKSTEP_ARGS="--mode read-only" SYSBENCH_TEST=oltp_read_only bench/mysql.sh ...
+#   LOCKSTEP_ARGS="--transaction read-only" SYSBENCH_TEST=oltp_read_only bench/mysql.sh ...
 #
 # The script starts one mariadbd (its own data directory, 1 GiB buffer pool, flush at commit) and
 # points both generators at it: lockstep through `lockstep mysql --mysql HOST:PORT` (the SUT agent

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
@@ -10,7 +11,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "lockstep-agent",
         abstract: "The lockstep agent: serves one coordinator, runs servers and load generators.",
         version: LockstepVersion.current,
-        subcommands: [Serve.self, MeterCommand.self])
+        subcommands: [Serve.self, MeterCommand.self, ImageCommand.self])
 }
 
 /// `lockstep-agent serve`.
@@ -32,6 +33,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds without word from the coordinator after which all load and servers stop.")
     var lease: Double = 3
 
+    @Option(
+        help:
+            "State folder: the journal of placed guests, their logs and volumes (default: $TMPDIR/lockstep-agent-state)."
+    )
+    var stateDir: String?
+
+    @Flag(help: "This agent is a guest another agent placed: it sweeps nothing at start.")
+    var guest = false
+
+    @Option(help: "Data folder of started MySQL servers when a step names none (a container's volume).")
+    var mysqlVolumeDefault: String?
+
     func validate() throws {
         guard Endpoint(parsing: listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
@@ -52,6 +65,16 @@ struct Serve: AsyncParsableCommand {
         var config = AgentConfig(listen: Endpoint(parsing: listen)!, token: token, name: name)
         config.leaseNs = Int64(lease * 1e9)
         config.logDirectory = logDir
+        config.tokenPath = URL(fileURLWithPath: tokenFile).standardizedFileURL.path
+        config.stateDirectory = stateDir ?? AgentConfig.defaultStateDirectory
+        config.isGuest = guest
+        config.mysqlVolumeDefault = mysqlVolumeDefault
+        if !guest {
+            // What a killed host agent left (namespaces, links, nft tables, containers) goes first.
+            for line in PlacementJournal(directory: config.stateDirectory).sweep() {
+                logger.warning("\(line)")
+            }
+        }
         let server = AgentServer(config: config, logger: logger)
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

@@ -53,7 +53,7 @@ import Testing
 
     @Test func mysqlCpuIsASpellingOfSutCpus() throws {
         let mysql = try MySQLCommand.parse(
-            Self.agents + ["--threads", "1,8", "--mysql-cpu", "0", "--mode", "read-only"])
+            Self.agents + ["--threads", "1,8", "--mysql-cpu", "0", "--transaction", "read-only"])
         #expect(try mysql.makeSpecs(password: "p").map(\.threads) == [1, 8])
         #expect(try mysql.makeSpecs(password: "p").allSatisfy { $0.mode == .readOnly })
         #expect(try mysql.sutPlacement().sutCPUs == [0])
@@ -100,7 +100,9 @@ import Testing
         ("mysql", ["--password-file", "/tmp/x"], "--password-file is for a running server"),
         ("mysql", ["--mysql", "127.0.0.1:3306", "--mysql-cpu", "1"], "--mysql targets a running server"),
         ("mysql", ["--mysql-cpu", "0", "--sut-cpus", "1"], "another spelling of --sut-cpus"),
-        ("mysql", ["--mode", "write-only"], "write-only"),
+        ("mysql", ["--transaction", "write-only"], "write-only"),
+        ("rr", ["--mode", "kvm-ish"], "'kvm-ish' is invalid for '--mode"),
+        ("rr", ["--mode", "native,native"], "--mode lists a mode twice"),
     ])
     func badCommandLinesAreRefused(_ command: String, _ extra: [String], _ says: String) {
         let arguments = Self.agents + extra

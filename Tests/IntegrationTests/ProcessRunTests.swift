@@ -35,16 +35,22 @@ extension Integration {
                 Binaries.coordinator, ["quickstart", "--duration", "1s", "--out", out], scratch: scratch,
                 label: "quickstart")
             #expect(quickstart.wait(seconds: 120) == 0, "stderr: \(quickstart.stderr)")
-            // The test machine has redis-server and MariaDB (scripts/install-deps.sh): every workload runs.
+            // The test machine has redis-server and MariaDB (scripts/install-deps.sh) and runs as root:
+            // every workload runs, natively and behind netns-nat, and the ratio table ends the output.
             let samples = try jsonLines(out + "/samples.jsonl")
-            for (step, metric) in [
-                ("rr-tcp-1", "transactions_per_sec"), ("rr-udp-2", "transactions_per_sec"),
-                ("stream-sut-tx-3", "goodput_gbps"), ("stream-sut-rx-4", "goodput_gbps"),
-                ("redis-c8-5", "ops_per_sec"), ("mysql-t4-6", "transactions_per_sec"),
-            ] {
-                #expect((summaryValue(samples, metric, step: step) ?? 0) > 0, "\(step) \(metric)")
-                #expect(quickstart.stdout.contains(step))
+            for (k, (name, metric)) in [
+                ("rr-tcp", "transactions_per_sec"), ("rr-udp", "transactions_per_sec"),
+                ("stream-sut-tx", "goodput_gbps"), ("stream-sut-rx", "goodput_gbps"),
+                ("redis-c8", "ops_per_sec"), ("mysql-t4", "transactions_per_sec"),
+            ].enumerated() {
+                for (m, mode) in ["native", "netns-nat"].enumerated() {
+                    let step = "\(name)-\(mode)-\(2 * k + m + 1)"
+                    #expect((summaryValue(samples, metric, step: step) ?? 0) > 0, "\(step) \(metric)")
+                    #expect(quickstart.stdout.contains(step))
+                }
             }
+            #expect(quickstart.stdout.contains("mode comparison"))
+            #expect(quickstart.stdout.contains("netns-nat/native"))
             #expect(!quickstart.stdout.contains("skipped"))
             try expectEventually(seconds: 5, "quickstart left its agents running") {
                 Set(processes(mentioning: "lockstep-agent")).subtracting(agentsBefore).isEmpty

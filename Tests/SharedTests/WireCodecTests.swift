@@ -37,6 +37,15 @@ let everyMessage: [WireMessage] = [
     .abort(Abort(reason: "because")),
     .failure(WireFailure(code: .busy, message: "busy")),
     .bye(Bye()),
+    .place(Place(mode: .dockerNAT, cpus: [1], image: "lockstep-agent:test", mysqlStorage: .layered)),
+    .placed(
+        Placed(
+            mode: .netnsNAT, guestPorts: GuestPorts(base: 7470),
+            published: [PortMapping(guestPort: 7470, hostPort: 40001)],
+            guestBindHost: "198.18.101.2",
+            setup: ModeSetup(commands: ["ip netns add lockstep-abc123"], rules: "table ip t {}"))),
+    .release(Release()),
+    .released(Released(removed: ["netns-nat guest abc123"])),
 ]
 
 @Suite struct WireCodecTests {

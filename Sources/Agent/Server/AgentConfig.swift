@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// How an agent serves.
@@ -18,4 +19,24 @@ struct AgentConfig: Sendable {
     var maxPayload = WireFrame.defaultMaxPayload
     /// Folder for the agent's event log file, if any.
     var logDirectory: String?
+    /// The token file, which guest agents this agent places serve with too.
+    var tokenPath = ""
+    /// The agent's state folder: the journal of placed guests, their logs and volumes.
+    var stateDirectory = AgentConfig.defaultStateDirectory
+    /// Whether this agent is a guest another agent placed (it then sweeps nothing at start).
+    var isGuest = false
+    /// Where a started MySQL server's data goes when the step names no volume (a container's volume).
+    var mysqlVolumeDefault: String?
+
+    /// `lockstep-agent-state` in the temporary directory.
+    static var defaultStateDirectory: String { NSTemporaryDirectory() + "lockstep-agent-state" }
+
+    /// How the host agent starts guest agents.
+    var guestLaunch: GuestLaunch {
+        GuestLaunch(
+            agentPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0],
+            tokenPath: tokenPath, hostName: name, leaseSeconds: Double(leaseNs) / 1e9,
+            stateDirectory: URL(fileURLWithPath: stateDirectory).standardizedFileURL.path)
+    }
 }

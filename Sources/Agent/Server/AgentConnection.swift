@@ -80,7 +80,7 @@ struct AgentConnection: Sendable {
         _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>, channel: Channel
     ) async throws -> String {
         let (messages, outbox) = AsyncStream<WireMessage>.makeStream()
-        let session = AgentSession(outbox: outbox, log: log)
+        let session = AgentSession(outbox: outbox, log: log, config: config)
         let lastHeard = LockedValue(MonotonicClock.now())
         let leaseExpired = LockedValue(false)
         defer { outbox.finish() }

@@ -17,13 +17,17 @@ final class AgentSession: Sendable {
 
     private let current = Mutex(Current())
     /// Servers this session had the agent start; stopped when the session ends.
-    private let servers = SessionServers()
+    private let servers: SessionServers
+    /// Guest agents this session had the agent place (host role); removed when the session ends.
+    private let guests: SessionGuests
     private let outbox: AsyncStream<WireMessage>.Continuation
     private let log: EventLog
 
-    init(outbox: AsyncStream<WireMessage>.Continuation, log: EventLog) {
+    init(outbox: AsyncStream<WireMessage>.Continuation, log: EventLog, config: AgentConfig) {
         self.outbox = outbox
         self.log = log
+        servers = SessionServers(mysqlVolumeDefault: config.mysqlVolumeDefault)
+        guests = SessionGuests(launch: config.guestLaunch)
     }
 
     /// A message from the coordinator, `receivedNs` when it came off the connection.
@@ -37,6 +41,29 @@ final class AgentSession: Sendable {
         case .fetchLog(let fetch):
             let batch = log.records(from: fetch.from)
             outbox.yield(.logBatch(LogBatch(records: batch.records, next: batch.next, complete: batch.complete)))
+        case .place(let place):
+            record("guest.place", ["mode": place.mode.rawValue, "check": String(place.checkOnly)], at: receivedNs)
+            // Placing runs commands and waits for the guest: off the control plane's threads.
+            _ = EngineThread(name: "place") { [self] in
+                do {
+                    let placed = try guests.place(place)
+                    if !place.checkOnly {
+                        record(
+                            "guest.placed", ["mode": place.mode.rawValue, "address": placed.setup?.guestAddress ?? "-"])
+                    }
+                    outbox.yield(.placed(placed))
+                } catch {
+                    let wire = error as? WireError ?? WireError(.modeFailed, "\(error)")
+                    record("guest.failed", level: "error", ["mode": place.mode.rawValue, "error": wire.message])
+                    outbox.yield(.failure(WireFailure(wire)))
+                }
+            }
+        case .release:
+            _ = EngineThread(name: "release") { [self] in
+                let removed = guests.removeAll()
+                for line in removed { record("guest.removed", ["guest": line, "reason": "released"]) }
+                outbox.yield(.released(Released(removed: removed)))
+            }
         case .prepare(let prepare):
             current.withLock {
                 $0.runID = prepare.step.runID
@@ -74,6 +101,9 @@ final class AgentSession: Sendable {
         }
         for stopped in servers.stopAll() {
             record("server.stopped", ["server": stopped, "reason": reason])
+        }
+        for removed in guests.removeAll() {
+            record("guest.removed", ["guest": removed, "reason": reason])
         }
     }
 

@@ -7,6 +7,10 @@ import Synchronization
 final class SessionServers: Sendable {
     private let redis = Mutex<ManagedRedis?>(nil)
     private let mysql = Mutex<ManagedMySQL?>(nil)
+    /// Where a started MySQL server's data goes when the step names no volume.
+    let mysqlVolumeDefault: String?
+
+    init(mysqlVolumeDefault: String? = nil) { self.mysqlVolumeDefault = mysqlVolumeDefault }
 
     /// The running redis-server for `key`; a server started with other parameters is stopped and
     /// a new one started.

@@ -78,9 +78,24 @@ struct CPUList: ExpressibleByArgument, Sendable, CustomStringConvertible {
     var description: String { cpus.map(String.init).joined(separator: ",") }
 }
 
-/// Where every workload command's step runs: the CPUs each side is pinned to (sched_setaffinity,
-/// recorded in run.json with the rest of the placement).
+extension DeploymentMode: ExpressibleByArgument {}
+extension MySQLStorage: ExpressibleByArgument {}
+
+/// Where every workload command's steps run: the deployment modes of the SUT's server side and the
+/// CPUs each side is pinned to (sched_setaffinity), recorded in run.json with every step.
 struct PlacementOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Deployment modes of the SUT's server side, comma-separated: native, netns-nat, docker-host, docker-nat.",
+            discussion: "Each mode runs as its own step for every point, in the order given."))
+    var mode: CommaList<DeploymentMode> = CommaList([.native])
+
+    @Option(help: "Image of the container modes (default: lockstep-agent:VERSION, from `lockstep-agent image build`).")
+    var image: String?
+
+    @Option(help: "Container modes: MySQL data on a bind-mounted volume or in the container's layered file system.")
+    var mysqlStorage: MySQLStorage = .volume
+
     @Option(
         help:
             "CPUs the SUT's server side is pinned to (responder, stream endpoint, redis-server, mariadbd), e.g. 0 or 0,2-3."
@@ -98,9 +113,21 @@ struct PlacementOptions: ParsableArguments {
         }
         if let serverCPU, serverCPU < 0 { throw ValidationError("\(name) must not be negative, got \(serverCPU)") }
         let placement = Placement(
-            mode: .native, sutCPUs: sutCpus?.cpus ?? serverCPU.map { [$0] }, peerCPUs: peerCpus?.cpus)
+            mode: mode.values.first ?? .native, sutCPUs: sutCpus?.cpus ?? serverCPU.map { [$0] },
+            peerCPUs: peerCpus?.cpus)
         if let problem = placement.problems().first { throw ValidationError(problem) }
+        if Set(mode.values).count != mode.values.count { throw ValidationError("--mode lists a mode twice") }
         return placement
+    }
+
+    /// One placement per `--mode`, in the order given.
+    func placements(serverCPU: Int? = nil, spelled name: String = "") throws -> [Placement] {
+        let base = try placement(serverCPU: serverCPU, spelled: name)
+        return mode.values.map {
+            var p = base
+            p.mode = $0
+            return p
+        }
     }
 }
 
@@ -205,16 +232,21 @@ extension CLI {
     /// Runs one step per workload with the command's timing and placement between the agents,
     /// prints the summary table and where the results are.
     static func runWorkloads(
-        _ workloads: [Workload], timing: StepTiming, placement: Placement, agents: AgentOptions, output: OutputOptions
+        _ workloads: [Workload], timing: StepTiming, placements: [Placement], options: PlacementOptions,
+        agents: AgentOptions, output: OutputOptions
     ) async throws {
-        let steps = workloads.map { PlannedStep($0, timing: timing, placement: placement) }
+        // For every point, each mode in the order given.
+        let steps = workloads.flatMap { w in placements.map { PlannedStep(w, timing: timing, placement: $0) } }
         let target = try await reportingErrors { try agents.resolve() }
-        let plan = RunPlan(
+        var plan = RunPlan(
             sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
             resume: output.resume != nil)
+        plan.image = options.image
+        plan.mysqlStorage = options.mysqlStorage
         let outcomes = try await reportingErrors { try await BenchmarkRun(plan: plan).run() }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
+        if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }
         if plan.resume {
             print("resumed: \(outcomes.count) step(s) run now, \(steps.count - outcomes.count) finished before")
         }

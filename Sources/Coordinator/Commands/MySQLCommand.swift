@@ -17,7 +17,7 @@ struct MySQLCommand: AsyncParsableCommand {
     var threads: CommaList<Int> = CommaList([1, 2, 4, 8, 16, 32, 64])
 
     @Option(help: "Transaction: read-write (oltp_read_write) or read-only (oltp_read_only).")
-    var mode: MySQLMode = .readWrite
+    var transaction: MySQLMode = .readWrite
 
     @Option(help: "Tables sbtest1...sbtestN.")
     var tables: Int = 1
@@ -104,7 +104,7 @@ struct MySQLCommand: AsyncParsableCommand {
             bufferPoolMiB: bufferPool, flushLogAtTrxCommit: flushLogAtTrxCommit, flushMethod: flushMethod)
         return counts.map {
             MySQLSpec(
-                threads: $0, mode: mode, tables: tables, tableSize: tableSize, distribution: distribution,
+                threads: $0, mode: transaction, tables: tables, tableSize: tableSize, distribution: distribution,
                 preparedStatements: !noPreparedStatements, recreate: recreate, seed: seed, database: database,
                 user: user, password: password, server: server)
         }
@@ -122,7 +122,9 @@ struct MySQLCommand: AsyncParsableCommand {
     func run() async throws {
         let specs = try makeSpecs(password: try await CLI.reportingErrors { try password() })
         try await CLI.runWorkloads(
-            specs.map { .mysql($0) }, timing: timing.timing, placement: try sutPlacement(), agents: agents,
+            specs.map { .mysql($0) }, timing: timing.timing,
+            placements: try placement.placements(serverCPU: mysqlCpu, spelled: "--mysql-cpu"), options: placement,
+            agents: agents,
             output: output)
     }
 }

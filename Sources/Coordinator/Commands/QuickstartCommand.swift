@@ -19,25 +19,32 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Option(help: "The lockstep-agent binary (default: the one beside this executable).")
     var agentBinary: String?
 
+    @Option(
+        help:
+            "Deployment modes, comma-separated (default: native, and netns-nat where this user has root or CAP_NET_ADMIN)."
+    )
+    var mode: CommaList<DeploymentMode>?
+
     func run() async throws {
         let outDirectory = out ?? "lockstep-results/quickstart-\(BenchmarkRun.makeRunID())"
         let outcomes = try await CLI.reportingErrors {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
-            let steps = Self.suite(durationNs: duration.nanoseconds)
+            let steps = Self.suite(durationNs: duration.nanoseconds, modes: modes)
             let plan = RunPlan(
                 sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",
                 token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
                 command: CommandLine.arguments.joined(separator: " "))
             return try await BenchmarkRun(plan: plan).run()
         }
-        for skipped in Self.skipped() { print(skipped) }
+        for skipped in Self.skipped() + modeSkipped { print(skipped) }
         print(SummaryTable.render(outcomes))
+        if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }
         print("results: \(outDirectory) (run.json, samples.jsonl, summary.csv, histograms/, merged-log.jsonl)")
     }
 
     /// The suite: RR both protocols, bulk both directions, then Redis and MySQL where installed.
-    static func suite(durationNs: Int64) -> [PlannedStep] {
+    static func suite(durationNs: Int64, modes: [DeploymentMode] = [.native]) -> [PlannedStep] {
         var workloads = [RRProtocol.tcp, .udp].map {
             Workload.rr(RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1))
         }
@@ -51,7 +58,34 @@ struct QuickstartCommand: AsyncParsableCommand {
                         server: MySQLServerSpec(bufferPoolMiB: 128))))
         }
         let timing = StepTiming(warmupNs: 500_000_000, durationNs: durationNs)
-        return workloads.map { PlannedStep($0, timing: timing) }
+        return workloads.flatMap { w in modes.map { PlannedStep(w, timing: timing, placement: Placement(mode: $0)) } }
+    }
+
+    /// The modes to run: `--mode`, else native and, where the rights are there, netns-nat.
+    var modes: [DeploymentMode] { mode?.values ?? (Self.netnsNATMissing == nil ? [.native, .netnsNAT] : [.native]) }
+
+    /// A line saying why netns-nat was left out, when it was.
+    var modeSkipped: [String] {
+        guard mode == nil, let why = Self.netnsNATMissing else { return [] }
+        return ["skipped netns-nat (the NAT comparison): \(why)"]
+    }
+
+    /// Why this user cannot run netns-nat here, or `nil` when it can.
+    static var netnsNATMissing: String? {
+        if !hasNetAdmin { return "it needs root or CAP_NET_ADMIN; run quickstart as root to see it" }
+        for tool in ["ip", "nft"] where !installed(tool) {
+            return "\(tool) is not installed (apt-get install \(tool == "ip" ? "iproute2" : "nftables"))"
+        }
+        return nil
+    }
+
+    /// Whether this process has CAP_NET_ADMIN (root has it).
+    static var hasNetAdmin: Bool {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+            let caps = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return geteuid() == 0 }
+        return caps & (1 << 12) != 0
     }
 
     /// A line for each workload left out because its server is not installed.

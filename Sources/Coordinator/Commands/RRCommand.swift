@@ -49,7 +49,8 @@ struct RRCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.runWorkloads(
-            specs().map { .rr($0) }, timing: timing.timing, placement: try placement.placement(), agents: agents,
+            specs().map { .rr($0) }, timing: timing.timing, placements: try placement.placements(), options: placement,
+            agents: agents,
             output: output)
     }
 }

@@ -89,7 +89,9 @@ struct RedisCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.runWorkloads(
-            try makeSpecs().map { .redis($0) }, timing: timing.timing, placement: try sutPlacement(), agents: agents,
+            try makeSpecs().map { .redis($0) }, timing: timing.timing,
+            placements: try placement.placements(serverCPU: redisCpu, spelled: "--redis-cpu"), options: placement,
+            agents: agents,
             output: output)
     }
 }

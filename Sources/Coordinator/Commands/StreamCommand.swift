@@ -48,7 +48,8 @@ struct StreamCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.runWorkloads(
-            specs().map { .stream($0) }, timing: timing.timing, placement: try placement.placement(), agents: agents,
+            specs().map { .stream($0) }, timing: timing.timing, placements: try placement.placements(),
+            options: placement, agents: agents,
             output: output)
     }
 }

@@ -115,7 +115,8 @@ final class LabSession {
     /// Says bye to every agent and closes the connections.
     func close() async {
         ticker?.cancel()
-        for agent in agents {
+        // Guests (connected last) first: their host removes them when its own session ends.
+        for agent in agents.reversed() {
             if mailbox.isAlive(agent.link.index) { agent.link.send(.bye(Bye())) }
             await agent.link.close()
         }

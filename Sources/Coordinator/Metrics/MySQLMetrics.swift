@@ -41,7 +41,7 @@ enum MySQLMetrics: WorkloadMetrics {
 
     static let columns: [SummaryColumn] = [
         .step,
-        .text("mode") {
+        .text("transaction") {
             guard case .mysql(let s) = $0.workload else { return "-" }
             return s.mode.rawValue
         },
@@ -57,4 +57,6 @@ enum MySQLMetrics: WorkloadMetrics {
     ]
 
     static func latency(_ o: StepOutcome) -> Histogram<UInt64>? { client(o)?.latency.histogram() }
+
+    static let headline = ["transactions_per_sec", "latency_mean_ms", "sut_cpu_us_per_op", "host_cpu_us_per_op"]
 }

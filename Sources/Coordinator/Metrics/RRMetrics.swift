@@ -50,4 +50,6 @@ enum RRMetrics: WorkloadMetrics {
     ]
 
     static func latency(_ o: StepOutcome) -> Histogram<UInt64>? { client(o)?.latency.histogram() }
+
+    static let headline = ["latency_mean_us", "transactions_per_sec", "sut_cpu_us_per_op", "host_cpu_us_per_op"]
 }

@@ -63,4 +63,6 @@ enum RedisMetrics: WorkloadMetrics {
     ]
 
     static func latency(_ o: StepOutcome) -> Histogram<UInt64>? { client(o)?.latency.histogram() }
+
+    static let headline = ["ops_per_sec", "latency_mean_us", "sut_cpu_us_per_op", "host_cpu_us_per_op"]
 }

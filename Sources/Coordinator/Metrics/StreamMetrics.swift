@@ -28,13 +28,15 @@ enum StreamMetrics: WorkloadMetrics {
             MetricSample(metric: "bytes", value: Double(bytes), unit: "bytes", labels: l),
             MetricSample(metric: "retransmits", value: Double(retransmits), unit: "segments", labels: l),
         ]
-        if let cpu = o.sut.result.cpu, let cycles = cpu.cycles, bytes > 0 {
+        // The SUT's CPU as its own agent sees it, and the machine's as the host agent meters it (in
+        // native the SUT agent is the host).
+        let host = o.sides.first { $0.role == .host } ?? o.sut
+        for (metric, side) in [("sut_cycles_per_byte", o.sut), ("host_cycles_per_byte", host)] {
+            guard let cpu = side.result.cpu, let cycles = cpu.cycles, bytes > 0 else { continue }
             var c = labels
-            c["host"] = o.sut.name
+            c["host"] = side.name
             c["cycles_source"] = cpu.cyclesSource
-            out.append(
-                MetricSample(
-                    metric: "sut_cycles_per_byte", value: cycles / Double(bytes), unit: "cycles/byte", labels: c))
+            out.append(MetricSample(metric: metric, value: cycles / Double(bytes), unit: "cycles/byte", labels: c))
         }
         return out
     }
@@ -57,4 +59,6 @@ enum StreamMetrics: WorkloadMetrics {
     ]
 
     static func latency(_ o: StepOutcome) -> Histogram<UInt64>? { nil }
+
+    static let headline = ["goodput_gbps", "sut_cycles_per_byte", "host_cycles_per_byte"]
 }

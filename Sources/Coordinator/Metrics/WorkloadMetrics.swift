@@ -13,6 +13,8 @@ protocol WorkloadMetrics {
     static var columns: [SummaryColumn] { get }
     /// The peer's latency histogram in nanoseconds, for `histograms/<step>.hgrm`; `nil` without one.
     static func latency(_ outcome: StepOutcome) -> Histogram<UInt64>?
+    /// The metrics the mode ratio table compares, most telling first.
+    static var headline: [String] { get }
 }
 
 extension Workload {

@@ -53,6 +53,8 @@ struct RunInfo: Codable {
     /// Every step of the plan, encoded; `--resume` compares it field by field. `nil` in run.json
     /// files of older versions.
     var plan: [PlannedEntry]?
+    /// What each deployment mode set up on the SUT's host (commands, rules, image, container, cpuset).
+    var modes: [String: ModeSetup]?
 }
 
 extension RunInfo.Clock {

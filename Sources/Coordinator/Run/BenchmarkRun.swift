@@ -21,6 +21,10 @@ struct RunPlan: Sendable {
     var heartbeatTimeoutNs: Int64 = 3_000_000_000
     /// Continue the run in `outDirectory`: keep and skip its finished steps.
     var resume = false
+    /// The container modes' image (`nil`: `lockstep-agent:VERSION`).
+    var image: String?
+    /// Where a container's MySQL data lives.
+    var mysqlStorage: MySQLStorage = .volume
 
     init(
         sut: Endpoint, peer: Endpoint, sutDataHost: String, token: Token, steps: [PlannedStep], outDirectory: String,
@@ -36,8 +40,14 @@ struct RunPlan: Sendable {
         self.resume = resume
     }
 
-    /// Step ids: the workload's step name and the step's place in the plan.
-    var stepIDs: [String] { steps.enumerated().map { "\($1.stepName)-\($0 + 1)" } }
+    /// Step ids: the workload's step name, the mode when the run has any other than native, and the
+    /// step's place in the plan (`rr-tcp-1`, `rr-tcp-netns-nat-2`).
+    var stepIDs: [String] {
+        let modes = steps.contains { $0.placement.mode != .native }
+        return steps.enumerated().map { i, s in
+            modes ? "\(s.stepName)-\(s.placement.mode.rawValue)-\(i + 1)" : "\(s.stepName)-\(i + 1)"
+        }
+    }
 
     /// The plan as `run.json` records it: each step's id and encoded spec, secrets redacted.
     var recorded: [RunInfo.PlannedEntry] {
@@ -95,28 +105,56 @@ struct BenchmarkRun {
             info.agents = agentInfo(session, tracks)
             try store.writeRunInfo(info)
             let runner = StepRunner(session: session, log: log)
-            for (stepID, step) in zip(plan.stepIDs, plan.steps) {
+            let sutAgent = session.agents(.sut)[0]
+            let peers = session.agents(.peer).map { (agent: $0, role: Role.peer) }
+            try await checkPrerequisites(on: sutAgent, session: session)
+            var guests: [DeploymentMode: (agent: ConnectedAgent, placed: Placed)] = [:]
+            for (stepID, planned) in zip(plan.stepIDs, plan.steps) {
                 if finished.contains(stepID) {
                     progress("step \(stepID): finished before, kept")
                     continue
+                }
+                var step = planned
+                var participants = [(agent: sutAgent, role: Role.sut)] + peers
+                var bindHost: String?
+                var portMap: [Int: Int] = [:]
+                let mode = step.placement.mode
+                if mode.hasGuest {
+                    if guests[mode] == nil {
+                        let (guest, placed) = try await placeGuest(mode, for: step, on: sutAgent, session: session)
+                        let estimate = try await session.syncClock(guest)
+                        current[guest.link.index] = estimate
+                        tracks[guest.link.index] = ClockTrack(before: estimate)
+                        guests[mode] = (guest, placed)
+                        info.modes = (info.modes ?? [:]).merging([mode.rawValue: placed.setup ?? ModeSetup()]) { $1 }
+                        progress(
+                            "placed \(mode.rawValue) guest agent '\(guest.name)' at \(guest.link.address) "
+                                + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
+                    }
+                    let (guest, placed) = guests[mode]!
+                    step.placement.dataPort = placed.guestPorts?.port(for: step.workload)
+                    bindHost = placed.guestBindHost
+                    portMap = Dictionary(placed.published.map { ($0.guestPort, $0.hostPort) }) { a, _ in a }
+                    participants = [(guest, .sut), (sutAgent, .host)] + peers
                 }
                 progress("step \(stepID): \(StepOutcome.describe(step))")
                 info.steps.append(RunInfo.Step(id: stepID, status: "running"))
                 try store.writeRunInfo(info)
                 let results = try await runner.run(
-                    stepID: stepID, plan: step, dataHost: plan.sutDataHost, clocks: current)
+                    stepID: stepID, plan: step, participants: participants, dataHost: plan.sutDataHost,
+                    bindHost: bindHost, portMap: portMap, clocks: current)
                 var sides: [AgentSide] = []
-                for (agent, result, intervals) in results {
+                for (agent, role, result, intervals) in results {
                     let index = agent.link.index
                     let after = try await session.syncClock(agent)
                     sides.append(
                         AgentSide(
-                            index: index, role: agent.link.role, name: agent.name, result: result,
+                            index: index, role: role, name: agent.name, result: result,
                             clock: ClockTrack(before: current[index]!, after: after), intervals: intervals))
                     tracks[index] = ClockTrack(before: tracks[index]!.before, after: after)
                     current[index] = after
                 }
-                let outcome = StepOutcome(stepID: stepID, plan: step, sides: sides)
+                let outcome = StepOutcome(stepID: stepID, plan: planned, sides: sides)
                 outcomes.append(outcome)
                 try store.append(outcome.samples(runID: runID))
                 if let hgrm = outcome.hgrm { try store.writeHistogram(step: stepID, text: hgrm) }
@@ -163,6 +201,7 @@ struct BenchmarkRun {
                 log.record("log.fetch.failed", level: "warning", ["agent": agent.name, "error": "\(error)"])
             }
         }
+        await releaseGuests(session, log: log)
         await session.close()
         info.finished_at = Self.wallClock()
         info.agents = agentInfo(session, tracks)
@@ -174,6 +213,73 @@ struct BenchmarkRun {
             throw WireError(failure.code, info.error ?? failure.message)
         }
         return outcomes
+    }
+
+    /// Has the SUT's agent remove the guests it placed before the session ends, so the host is as it
+    /// was when the command returns; best effort (the host agent removes them anyway when its session ends).
+    private func releaseGuests(_ session: LabSession, log: RunLog) async {
+        guard let host = session.agents(.sut).first, session.agents(.sut).count > 1,
+            session.mailbox.isAlive(host.link.index)
+        else { return }
+        for guest in session.agents(.sut).dropFirst() where session.mailbox.isAlive(guest.link.index) {
+            guest.link.send(.bye(Bye()))
+        }
+        host.link.send(.release(Release()))
+        do {
+            let (message, _) = try await session.mailbox.next(
+                from: host.link.index, deadlineNs: MonotonicClock.now() + 60_000_000_000, onlyThis: true)
+            if case .released(let released) = message {
+                log.record("guests.released", ["removed": released.removed.joined(separator: "; ")])
+            }
+        } catch {
+            log.record("guests.release.failed", level: "warning", ["error": "\(error)"])
+        }
+    }
+
+    /// Asks the SUT's agent whether every mode of the plan can run there; one line per missing piece.
+    private func checkPrerequisites(on host: ConnectedAgent, session: LabSession) async throws {
+        var modes: [DeploymentMode] = []
+        for step in plan.steps where step.placement.mode.hasGuest && !modes.contains(step.placement.mode) {
+            modes.append(step.placement.mode)
+        }
+        var problems: [String] = []
+        for mode in modes {
+            host.link.send(
+                .place(Place(mode: mode, checkOnly: true, image: plan.image, mysqlStorage: plan.mysqlStorage)))
+            problems += try await placed(by: host, session: session, within: 30_000_000_000).problems
+        }
+        guard problems.isEmpty else {
+            for problem in problems { progress("missing on \(host.name): \(problem)") }
+            throw WireError(
+                .modePrerequisites,
+                "\(host.name) cannot run \(modes.map(\.rawValue).joined(separator: ", ")): "
+                    + problems.joined(separator: "; "))
+        }
+    }
+
+    /// Has the SUT's agent place a guest agent for `mode`, connects it in the `sut` role and returns it.
+    private func placeGuest(
+        _ mode: DeploymentMode, for step: PlannedStep, on host: ConnectedAgent, session: LabSession
+    ) async throws -> (ConnectedAgent, Placed) {
+        host.link.send(
+            .place(
+                Place(mode: mode, cpus: step.placement.sutCPUs, image: plan.image, mysqlStorage: plan.mysqlStorage)))
+        let placed = try await placed(by: host, session: session, within: 180_000_000_000)
+        guard let ports = placed.guestPorts else {
+            throw WireError(.unexpectedMessage, "agent \(host.name) placed a \(mode.rawValue) guest without ports")
+        }
+        let address = Endpoint(host: host.link.address.host, port: placed.hostPort(for: ports.control))
+        try await session.connect([(.sut, address)])
+        return (session.agents[session.agents.count - 1], placed)
+    }
+
+    /// The next message from `host`, which must be ``Placed``.
+    private func placed(by host: ConnectedAgent, session: LabSession, within ns: Int64) async throws -> Placed {
+        let (message, _) = try await session.mailbox.next(from: host.link.index, deadlineNs: MonotonicClock.now() + ns)
+        guard case .placed(let placed) = message else {
+            throw WireError(.unexpectedMessage, "agent \(host.name) answered a placement with \(message.kind)")
+        }
+        return placed
     }
 
     /// A new results directory, or for `resume` the existing one and its `run.json`, after

@@ -40,6 +40,18 @@ extension StepOutcome {
                     MetricSample(metric: "\(prefix)_cpu_accounted_pct", value: accounted * 100, unit: "%", labels: l))
             }
         }
+        // CPU per operation of the SUT and of the machine under it (in native the SUT agent is the host).
+        let operations = peers.compactMap(\.result.completions).reduce(0, +)
+        let host = sides.first { $0.role == .host } ?? sut
+        for (metric, side) in [("sut_cpu_us_per_op", sut), ("host_cpu_us_per_op", host)] where operations > 0 {
+            guard let cpu = side.result.cpu else { continue }
+            var l = labels
+            l["host"] = side.name
+            l["role"] = side.role.rawValue
+            out.append(
+                MetricSample(
+                    metric: metric, value: cpu.busySeconds * 1e6 / Double(operations), unit: "us/op", labels: l))
+        }
         return out
     }
 

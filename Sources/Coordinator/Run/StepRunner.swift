@@ -9,11 +9,13 @@ struct StepRunner {
     /// How far in the future the start instant lies (covers the start messages' flight).
     var startLeadNs: Int64 = 300_000_000
 
-    /// Runs the step; each agent's result, clock estimate (before the step) and interval samples.
+    /// Runs the step on `participants` (each agent with its role in this step); each agent's
+    /// result and interval samples. `bindHost` and `portMap` place the SUT's server in a guest.
     func run(
-        stepID: String, plan: PlannedStep, dataHost: String, clocks: [Int: ClockEstimate]
-    ) async throws -> [(agent: ConnectedAgent, result: SideResult, intervals: [IntervalSample])] {
-        let agents = session.agents
+        stepID: String, plan: PlannedStep, participants: [(agent: ConnectedAgent, role: Role)], dataHost: String,
+        bindHost: String? = nil, portMap: [Int: Int] = [:], clocks: [Int: ClockEstimate]
+    ) async throws -> [(agent: ConnectedAgent, role: Role, result: SideResult, intervals: [IntervalSample])] {
+        let agents = participants
         var intervals: [Int: [IntervalSample]] = [:]
         let mailbox = session.mailbox
         mailbox.onSample = { index, sample in
@@ -25,10 +27,10 @@ struct StepRunner {
             runID: log.runID, stepID: stepID, plan: plan,
             agents: agents.map {
                 StepMachine.Agent(
-                    index: $0.link.index, role: $0.link.role, name: $0.name, clock: clocks[$0.link.index]!)
+                    index: $0.agent.link.index, role: $0.role, name: $0.agent.name, clock: clocks[$0.agent.link.index]!)
             },
-            dataHost: dataHost, startLeadNs: startLeadNs)
-        let involved = Set(agents.map(\.link.index))
+            dataHost: dataHost, bindHost: bindHost, portMap: portMap, startLeadNs: startLeadNs)
+        let involved = Set(agents.map(\.agent.link.index))
         var action = machine.begin(nowNs: MonotonicClock.now())
         while true {
             let deadline: Int64
@@ -40,16 +42,16 @@ struct StepRunner {
                 deadline = until
             case .finished(let results):
                 log.record("step.done", step: stepID)
-                return try agents.map { agent in
+                return try agents.map { agent, role in
                     guard let result = results[agent.link.index] else {
                         throw WireError(.unexpectedMessage, "agent \(agent.name) sent no result for step \(stepID)")
                     }
-                    guard result.outcome.fits(plan.workload, role: agent.link.role) else {
+                    guard result.outcome.fits(plan.workload, role: role) else {
                         throw WireError(
                             .unexpectedMessage,
                             "agent \(agent.name) sent a result of another workload in step \(stepID)")
                     }
-                    return (agent, result, intervals[agent.link.index] ?? [])
+                    return (agent, role, result, intervals[agent.link.index] ?? [])
                 }
             case .abort(let error):
                 throw error

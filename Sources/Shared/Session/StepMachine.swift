@@ -53,8 +53,12 @@ package struct StepMachine: Sendable {
     private let stepID: String
     private let plan: PlannedStep
     private let agents: [Agent]
-    /// The address the peers use to reach the SUT, which its server binds.
+    /// The address the peers use to reach the SUT.
     private let dataHost: String
+    /// The address the SUT's server binds: the data address, or a guest's own address in its environment.
+    private let bindHost: String
+    /// Ports published on the host: the SUT's reported port -> the port peers use.
+    private let portMap: [Int: Int]
     /// How far in the future the start instant lies (covers the start messages' flight).
     private let startLeadNs: Int64
     private(set) package var phase: Phase = .idle
@@ -73,14 +77,16 @@ package struct StepMachine: Sendable {
     package static let resultSlackNs: Int64 = 15_000_000_000
 
     package init(
-        runID: String, stepID: String, plan: PlannedStep, agents: [Agent], dataHost: String,
-        startLeadNs: Int64 = 300_000_000
+        runID: String, stepID: String, plan: PlannedStep, agents: [Agent], dataHost: String, bindHost: String? = nil,
+        portMap: [Int: Int] = [:], startLeadNs: Int64 = 300_000_000
     ) {
         self.runID = runID
         self.stepID = stepID
         self.plan = plan
         self.agents = agents
         self.dataHost = dataHost
+        self.bindHost = bindHost ?? dataHost
+        self.portMap = portMap
         self.startLeadNs = startLeadNs
     }
 
@@ -117,7 +123,7 @@ package struct StepMachine: Sendable {
                 guard let port = ready.endpoint?.port else {
                     return abort(WireError(.unexpectedMessage, "agent \(agent.name) reported no data-plane endpoint"))
                 }
-                endpoint = Endpoint(host: dataHost, port: port)
+                endpoint = Endpoint(host: dataHost, port: portMap[port] ?? port)
             }
             awaiting.remove(index)
             guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
@@ -192,7 +198,7 @@ package struct StepMachine: Sendable {
 
     private func withBind(_ placement: Placement) -> Placement {
         var p = placement
-        p.bindHost = dataHost
+        p.bindHost = bindHost
         return p
     }
 

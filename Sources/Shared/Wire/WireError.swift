@@ -29,6 +29,10 @@ package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         package static let dataPlane = Code(rawValue: "data-plane")
         /// No data moved for too long (a cut link, a hung server).
         package static let dataPlaneStalled = Code(rawValue: "data-plane-stalled")
+        /// A deployment mode could not be set up or torn down on the host.
+        package static let modeFailed = Code(rawValue: "mode-failed")
+        /// A deployment mode's prerequisites are missing on a host.
+        package static let modePrerequisites = Code(rawValue: "mode-prerequisites")
         /// The run was aborted.
         package static let aborted = Code(rawValue: "aborted")
         /// An answer or heartbeat did not come in time.

@@ -24,6 +24,10 @@ extension WireMessage {
         case .abort(let m): return try encoder.encode(m)
         case .failure(let m): return try encoder.encode(m)
         case .bye(let m): return try encoder.encode(m)
+        case .place(let m): return try encoder.encode(m)
+        case .placed(let m): return try encoder.encode(m)
+        case .release(let m): return try encoder.encode(m)
+        case .released(let m): return try encoder.encode(m)
         }
     }
 
@@ -49,6 +53,10 @@ extension WireMessage {
         case .abort: return .abort(try d.decode(Abort.self, from: payload))
         case .failure: return .failure(try d.decode(WireFailure.self, from: payload))
         case .bye: return .bye(try d.decode(Bye.self, from: payload))
+        case .place: return .place(try d.decode(Place.self, from: payload))
+        case .placed: return .placed(try d.decode(Placed.self, from: payload))
+        case .release: return .release(try d.decode(Release.self, from: payload))
+        case .released: return .released(try d.decode(Released.self, from: payload))
         }
     }
 }

@@ -41,6 +41,14 @@ package enum WireMessage: Equatable, Sendable {
     case failure(WireFailure)
     /// Orderly end of a session.
     case bye(Bye)
+    /// Place a guest agent in a deployment mode (host agents).
+    case place(Place)
+    /// The guest is placed (or the mode's prerequisites, for a check).
+    case placed(Placed)
+    /// Remove every guest of the session now.
+    case release(Release)
+    /// The guests removed.
+    case released(Released)
 
     /// The frame type byte of this message.
     package var typeByte: UInt8 { kind.rawValue }
@@ -66,6 +74,10 @@ package enum WireMessage: Equatable, Sendable {
         case .abort: .abort
         case .failure: .failure
         case .bye: .bye
+        case .place: .place
+        case .placed: .placed
+        case .release: .release
+        case .released: .released
         }
     }
 
@@ -89,5 +101,9 @@ package enum WireMessage: Equatable, Sendable {
         case abort = 16
         case failure = 17
         case bye = 18
+        case place = 19
+        case placed = 20
+        case release = 21
+        case released = 22
     }
 }

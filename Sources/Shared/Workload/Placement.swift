@@ -1,7 +1,17 @@
-/// Where the SUT's server side runs. Only `native` exists so far; the other modes plug in here.
+/// Where the SUT's server side runs: the paper's axis.
 package enum DeploymentMode: String, Codable, Sendable, CaseIterable {
     /// The SUT agent runs the server side itself, on its host.
     case native
+    /// A guest agent in a network namespace behind a bridge, with the DNAT/MASQUERADE/FORWARD rules
+    /// Docker installs for published ports, in an nft table of lockstep's own (no container engine).
+    case netnsNAT = "netns-nat"
+    /// A guest agent in a Docker container with `--net=host`.
+    case dockerHost = "docker-host"
+    /// A guest agent in a Docker container on the default bridge, every port published.
+    case dockerNAT = "docker-nat"
+
+    /// Whether the SUT's server side runs in a guest agent the host agent places.
+    package var hasGuest: Bool { self != .native }
 }
 
 /// Where a step runs: the deployment mode, the CPUs each side is pinned to, the address the SUT's
@@ -19,19 +29,22 @@ package struct Placement: Codable, Equatable, Sendable {
     package var bindHost: String
     /// Peer: the SUT server's data endpoint, as the SUT's ``Ready`` reported it.
     package var target: Endpoint?
+    /// SUT: the fixed port its server binds (a guest's published port); `nil`: any free port.
+    package var dataPort: Int?
 
     /// The one default bind address: loopback, so that nothing listens on a network by accident.
     package static let defaultBindHost = "127.0.0.1"
 
     package init(
         mode: DeploymentMode = .native, sutCPUs: [Int]? = nil, peerCPUs: [Int]? = nil,
-        bindHost: String = Placement.defaultBindHost, target: Endpoint? = nil
+        bindHost: String = Placement.defaultBindHost, target: Endpoint? = nil, dataPort: Int? = nil
     ) {
         self.mode = mode
         self.sutCPUs = sutCPUs
         self.peerCPUs = peerCPUs
         self.bindHost = bindHost
         self.target = target
+        self.dataPort = dataPort
     }
 
     /// The CPUs an agent in `role` pins its threads (or its server) to.
@@ -54,6 +67,7 @@ package struct Placement: Codable, Equatable, Sendable {
             }
         }
         if bindHost.isEmpty { out.append("the bind address must not be empty") }
+        if let p = dataPort, !(1...65_535).contains(p) { out.append("the data port must be 1...65535, got \(p)") }
         return out
     }
 }

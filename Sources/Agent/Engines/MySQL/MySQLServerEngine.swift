@@ -28,8 +28,9 @@ final class MySQLServerEngine: Engine, @unchecked Sendable {
         } else {
             let managed = try servers.mysql(
                 ManagedMySQL.Key(
-                    binary: spec.server.binary, volume: spec.server.volume, bindHost: step.placement.bindHost,
-                    port: spec.server.port, cpus: step.placement.cpus(for: step.role),
+                    binary: spec.server.binary, volume: spec.server.volume ?? servers.mysqlVolumeDefault,
+                    bindHost: step.placement.bindHost,
+                    port: spec.server.port ?? step.placement.dataPort, cpus: step.placement.cpus(for: step.role),
                     bufferPoolMiB: spec.server.bufferPoolMiB,
                     flushLogAtTrxCommit: spec.server.flushLogAtTrxCommit, flushMethod: spec.server.flushMethod,
                     database: spec.database, user: spec.user, password: spec.password))

@@ -31,7 +31,7 @@ final class RRResponder: Engine, @unchecked Sendable {
         self.events = events
         let host = step.placement.bindHost
         let type = spec.proto == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
-        listener = try Socket.bound(host: host, port: 0, type: type)
+        listener = try Socket.bound(host: host, port: step.placement.dataPort ?? 0, type: type)
         endpoint = Endpoint(host: host, port: Socket.localPort(listener))
         Socket.setReceiveTimeout(listener, ns: Self.pollNs)
         if spec.proto == .tcp {

@@ -22,7 +22,8 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
             let bindHost = step.placement.bindHost
             let managed = try servers.redis(
                 ManagedRedis.Key(
-                    binary: spec.server.binary ?? "redis-server", bindHost: bindHost, port: spec.server.port,
+                    binary: spec.server.binary ?? "redis-server", bindHost: bindHost,
+                    port: spec.server.port ?? step.placement.dataPort,
                     cpus: step.placement.cpus(for: step.role)))
             server = managed
             endpoint = managed.endpoint

@@ -31,7 +31,7 @@ final class StreamEngine: Engine, @unchecked Sendable {
         sends = isSUT == spec.sutSends
         if isSUT {
             let host = step.placement.bindHost
-            let fd = try Socket.bound(host: host, port: 0, type: Int32(SOCK_STREAM.rawValue))
+            let fd = try Socket.bound(host: host, port: step.placement.dataPort ?? 0, type: Int32(SOCK_STREAM.rawValue))
             Socket.setReceiveTimeout(fd, ns: 200_000_000)
             listener = fd
             endpoint = Endpoint(host: host, port: Socket.localPort(fd))

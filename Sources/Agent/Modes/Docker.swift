@@ -1,0 +1,144 @@
+import Foundation
+import Shared
+
+/// The Docker engine, through its CLI: the engine `DOCKER_HOST` names in the host agent's
+/// environment, else the default socket. The CLI rather than the engine API because it is what
+/// users run by hand, its errors are already one line, and it needs no HTTP client in the agent.
+enum Docker {
+    /// The image the container modes use unless `--image` names another.
+    static var defaultImage: String { "lockstep-agent:\(LockstepVersion.current)" }
+
+    /// The engine this agent talks to.
+    static var engineHost: String? { ProcessInfo.processInfo.environment["DOCKER_HOST"] }
+
+    @discardableResult
+    static func run(_ arguments: [String], dockerHost: String? = engineHost, setup: inout ModeSetup) throws -> String {
+        setup.commands.append(HostCommand.describe("docker", arguments))
+        return try run(arguments, dockerHost: dockerHost)
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], dockerHost: String? = engineHost) throws -> String {
+        try HostCommand.run(
+            "docker", arguments, timeoutSeconds: 120, environment: dockerHost.map { ["DOCKER_HOST": $0] } ?? [:])
+    }
+
+    static func attempt(_ arguments: [String], dockerHost: String?) -> String? {
+        HostCommand.attempt("docker", arguments, environment: dockerHost.map { ["DOCKER_HOST": $0] } ?? [:])
+    }
+
+    /// What is missing for a container mode with `image`.
+    static func problems(image: String, mode: DeploymentMode) -> [String] {
+        guard Executable.find("docker") != nil else {
+            return ["\(mode.rawValue) needs the docker CLI and engine: apt-get install docker.io, then start dockerd"]
+        }
+        if let problem = attempt(["info", "--format", "{{.ServerVersion}}"], dockerHost: engineHost) {
+            return [
+                "\(mode.rawValue) needs a running Docker engine (DOCKER_HOST=\(engineHost ?? "default socket")): "
+                    + (problem.split(separator: "\n").first.map(String.init) ?? problem)
+            ]
+        }
+        if attempt(["image", "inspect", "--format", "{{.Id}}", image], dockerHost: engineHost) != nil {
+            return [
+                "\(mode.rawValue) needs the image \(image): build it on the SUT host with `lockstep-agent image build`"
+                    + (image == defaultImage ? "" : " --tag \(image)")
+            ]
+        }
+        return []
+    }
+
+    /// Runs the guest agent's container; `network` is `--network host` or `-p` flags.
+    static func startGuest(
+        _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
+        setup: inout ModeSetup, network: [String], listen: String
+    ) throws -> String {
+        let image = place.image ?? defaultImage
+        let name = "lockstep-\(record.id)"
+        record.container = name
+        record.dockerHost = engineHost
+        journal.write(record)
+        var flags = ["run", "-d", "--name", name, "--label", "lockstep.id=\(record.id)"] + network
+        if let cpus = place.cpus {
+            let list = cpus.map(String.init).joined(separator: ",")
+            flags += ["--cpuset-cpus", list]
+            setup.cpuset = list
+        }
+        flags += ["-v", "\(launch.tokenPath):/lockstep/token:ro"]
+        var extra: [String] = []
+        switch place.mysqlStorage {
+        case .volume:
+            let volume = "\(launch.stateDirectory)/volume-\(record.id)"
+            try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
+            flags += ["-v", "\(volume):/lockstep/data"]
+            extra = ["--mysql-volume-default", "/lockstep/data"]
+            setup.mysqlStorage = "volume \(volume)"
+        case .layered:
+            setup.mysqlStorage = "layered"
+        }
+        flags += [image, "/lockstep-agent"]
+        flags += launch.serveArguments(listen: listen, tokenPath: "/lockstep/token", mode: record.mode, extra: extra)
+        let id = try run(flags, setup: &setup).trimmingCharacters(in: .whitespacesAndNewlines)
+        setup.containerID = id
+        setup.imageID = (try? run(["image", "inspect", "--format", "{{.Id}}", image]))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return id
+    }
+}
+
+/// `docker-host`: the guest agent in a container with `--network host`; its ports are free ports
+/// of the host, nothing is published.
+enum DockerHost: ModeLauncher {
+    static let mode = DeploymentMode.dockerHost
+
+    static func problems(_ place: Place, launch: GuestLaunch) -> [String] {
+        Docker.problems(image: place.image ?? Docker.defaultImage, mode: mode)
+    }
+
+    static func place(
+        _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
+        setup: inout ModeSetup
+    ) throws -> PlacedGuest {
+        let free = try (0..<5).map { _ in try ServerFolder.freePort("0.0.0.0") }
+        let ports = GuestPorts(control: free[0], rr: free[1], stream: free[2], redis: free[3], mysql: free[4])
+        _ = try Docker.startGuest(
+            place, launch: launch, journal: journal, record: &record, setup: &setup, network: ["--network", "host"],
+            listen: "0.0.0.0:\(ports.control)")
+        return PlacedGuest(
+            placed: Placed(mode: mode, guestPorts: ports, setup: setup), process: nil,
+            controlFromHost: Endpoint(host: "127.0.0.1", port: ports.control))
+    }
+}
+
+/// `docker-nat`: the guest agent in a container on Docker's default bridge, its control port and
+/// every data port published (TCP, and UDP for RR), as `docker run -p` does.
+enum DockerNAT: ModeLauncher {
+    static let mode = DeploymentMode.dockerNAT
+
+    static func problems(_ place: Place, launch: GuestLaunch) -> [String] {
+        Docker.problems(image: place.image ?? Docker.defaultImage, mode: mode)
+    }
+
+    static func place(
+        _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
+        setup: inout ModeSetup
+    ) throws -> PlacedGuest {
+        let ports = GuestPorts(base: 7470)
+        var published: [PortMapping] = []
+        var flags: [String] = []
+        for port in ports.all {
+            let host = try ServerFolder.freePort("0.0.0.0")
+            published.append(PortMapping(guestPort: port, hostPort: host))
+            flags += ["-p", "\(host):\(port)/tcp"]
+            if port == ports.rr { flags += ["-p", "\(host):\(port)/udp"] }
+        }
+        let id = try Docker.startGuest(
+            place, launch: launch, journal: journal, record: &record, setup: &setup, network: flags,
+            listen: "0.0.0.0:\(ports.control)")
+        let address = try Docker.run(["inspect", "--format", "{{.NetworkSettings.IPAddress}}", id])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        setup.guestAddress = address
+        return PlacedGuest(
+            placed: Placed(mode: mode, guestPorts: ports, published: published, guestBindHost: "0.0.0.0", setup: setup),
+            process: nil, controlFromHost: Endpoint(host: address.isEmpty ? "127.0.0.1" : address, port: ports.control))
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Shared
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The guest agents one coordinator session has the host agent place: one per mode, kept across
+/// the session's steps, all removed (guest stopped, every link, table, namespace and container
+/// deleted, `ip_forward` put back) when the session ends for any reason.
+final class SessionGuests: Sendable {
+    private struct Guest: Sendable {
+        var record: GuestRecord
+        var placed: Placed
+        var process: ServerProcess?
+    }
+
+    private let guests = Mutex<[DeploymentMode: Guest]>([:])
+    private let launch: GuestLaunch
+    private let journal: PlacementJournal
+
+    init(launch: GuestLaunch) {
+        self.launch = launch
+        journal = PlacementJournal(directory: launch.stateDirectory)
+    }
+
+    /// Answers a ``Place``: the mode's prerequisites for a check, else the session's guest for the
+    /// mode (placed now if it is not there yet). Throws a `mode-prerequisites` or `mode-failed` error.
+    func place(_ place: Place) throws -> Placed {
+        guard let launcher = ModeLaunchers.launcher(place.mode) else {
+            throw WireError(.badStep, "mode native places no guest")
+        }
+        let problems = launcher.problems(place, launch: launch)
+        if place.checkOnly { return Placed(mode: place.mode, problems: problems) }
+        guard problems.isEmpty else {
+            throw WireError(.modePrerequisites, problems.joined(separator: "; "))
+        }
+        return try guests.withLock { current in
+            if let running = current[place.mode], running.process?.exitDescription() == nil {
+                return running.placed
+            }
+            if let stale = current.removeValue(forKey: place.mode) { journal.remove(stale.record) }
+            var record = GuestRecord(
+                id: GuestRecord.newID(), mode: place.mode, ownerPID: getpid(),
+                ownerStart: GuestRecord.startTime(getpid()))
+            var setup = ModeSetup()
+            do {
+                let guest = try launcher.place(place, launch: launch, journal: journal, record: &record, setup: &setup)
+                try waitForGuest(guest, record: record)
+                current[place.mode] = Guest(record: record, placed: guest.placed, process: guest.process)
+                return guest.placed
+            } catch {
+                let trouble = journal.remove(record)
+                let wire = error as? WireError ?? WireError(.modeFailed, "\(error)")
+                throw WireError(
+                    wire.code,
+                    "placing a \(place.mode.rawValue) guest: \(wire.message)"
+                        + (trouble.isEmpty ? "" : " (cleanup: \(trouble.joined(separator: "; ")))"))
+            }
+        }
+    }
+
+    /// Removes every guest; a line per guest removed.
+    @discardableResult
+    func removeAll() -> [String] {
+        let all = guests.withLock { current in
+            defer { current.removeAll() }
+            return Array(current.values)
+        }
+        return all.map { guest in
+            guest.process?.stop(graceNs: 2_000_000_000)
+            let trouble = journal.remove(guest.record)
+            return "\(guest.record.mode.rawValue) guest \(guest.record.id)"
+                + (trouble.isEmpty ? "" : " (\(trouble.joined(separator: "; ")))")
+        }
+    }
+
+    /// Waits until the guest agent accepts connections on its control port (15 s), or its process ended.
+    private func waitForGuest(_ guest: PlacedGuest, record: GuestRecord) throws {
+        let deadline = MonotonicClock.now() + 15_000_000_000
+        while MonotonicClock.now() < deadline {
+            if let end = guest.process?.exitDescription() {
+                throw WireError(.modeFailed, "the guest agent \(end): \(guest.process?.logTail() ?? "")")
+            }
+            if let fd = try? Socket.connected(to: guest.controlFromHost, type: Int32(SOCK_STREAM.rawValue)) {
+                close(fd)
+                return
+            }
+            usleep(50_000)
+        }
+        var detail = guest.process?.logTail() ?? ""
+        if let container = record.container {
+            detail = (try? Docker.run(["logs", "--tail", "3", container], dockerHost: record.dockerHost)) ?? detail
+        }
+        throw WireError(
+            .modeFailed, "the guest agent did not listen on \(guest.controlFromHost) within 15 s: \(detail)")
+    }
+}

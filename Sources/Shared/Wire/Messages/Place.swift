@@ -1,0 +1,154 @@
+/// Where a guest's MySQL data lives in a container mode (the paper found volumes much faster).
+package enum MySQLStorage: String, Codable, Sendable, CaseIterable {
+    /// A folder of the host bind-mounted into the container.
+    case volume
+    /// The container's own layered file system.
+    case layered
+}
+
+/// Ask a host agent to place a guest agent in a deployment mode, or with `checkOnly` only to check
+/// the mode's prerequisites. The answer is ``Placed`` (or a failure).
+package struct Place: Codable, Equatable, Sendable {
+    package var mode: DeploymentMode
+    /// Check the prerequisites and start nothing.
+    package var checkOnly: Bool
+    /// CPUs the guest may use (a container's cpuset); the guest's server is pinned by the step's placement.
+    package var cpus: [Int]?
+    /// The image of the container modes; `nil`: `lockstep-agent:VERSION`.
+    package var image: String?
+    /// Where a container's MySQL data lives.
+    package var mysqlStorage: MySQLStorage
+
+    package init(
+        mode: DeploymentMode, checkOnly: Bool = false, cpus: [Int]? = nil, image: String? = nil,
+        mysqlStorage: MySQLStorage = .volume
+    ) {
+        self.mode = mode
+        self.checkOnly = checkOnly
+        self.cpus = cpus
+        self.image = image
+        self.mysqlStorage = mysqlStorage
+    }
+}
+
+/// The ports a guest agent binds inside its environment: its control port and one data port per workload.
+package struct GuestPorts: Codable, Equatable, Sendable {
+    package var control: Int
+    package var rr: Int
+    package var stream: Int
+    package var redis: Int
+    package var mysql: Int
+
+    package init(control: Int, rr: Int, stream: Int, redis: Int, mysql: Int) {
+        self.control = control
+        self.rr = rr
+        self.stream = stream
+        self.redis = redis
+        self.mysql = mysql
+    }
+
+    /// Consecutive ports from `base`: control, rr, stream, redis, mysql.
+    package init(base: Int) {
+        self.init(control: base, rr: base + 1, stream: base + 2, redis: base + 3, mysql: base + 4)
+    }
+
+    /// The data port the server of `workload` binds.
+    package func port(for workload: Workload) -> Int {
+        switch workload {
+        case .rr: rr
+        case .stream: stream
+        case .redis: redis
+        case .mysql: mysql
+        }
+    }
+
+    /// Every port, control first.
+    package var all: [Int] { [control, rr, stream, redis, mysql] }
+}
+
+/// One published port: what reaches `hostPort` on the host goes to `guestPort` in the guest.
+package struct PortMapping: Codable, Equatable, Sendable {
+    package var guestPort: Int
+    package var hostPort: Int
+
+    package init(guestPort: Int, hostPort: Int) {
+        self.guestPort = guestPort
+        self.hostPort = hostPort
+    }
+}
+
+/// What a mode set up on the host, exactly, for `run.json`.
+package struct ModeSetup: Codable, Equatable, Sendable {
+    /// The commands the host agent ran, in order.
+    package var commands: [String]
+    /// The nft ruleset it installed, if any.
+    package var rules: String?
+    /// The guest's own address (bridge or container network), if it has one.
+    package var guestAddress: String?
+    /// Container modes: the image and container ids and the cpuset.
+    package var imageID: String?
+    package var containerID: String?
+    package var cpuset: String?
+    /// Container modes: where MySQL data lives (`volume` with its host folder, or `layered`).
+    package var mysqlStorage: String?
+    /// The host's `net.ipv4.ip_forward` before the mode set it.
+    package var ipForwardBefore: String?
+
+    package init(
+        commands: [String] = [], rules: String? = nil, guestAddress: String? = nil, imageID: String? = nil,
+        containerID: String? = nil, cpuset: String? = nil, mysqlStorage: String? = nil, ipForwardBefore: String? = nil
+    ) {
+        self.commands = commands
+        self.rules = rules
+        self.guestAddress = guestAddress
+        self.imageID = imageID
+        self.containerID = containerID
+        self.cpuset = cpuset
+        self.mysqlStorage = mysqlStorage
+        self.ipForwardBefore = ipForwardBefore
+    }
+}
+
+/// Ask a host agent to remove every guest it placed for this session now (before the session ends),
+/// so that the host is as it was when the coordinator's command returns. The answer is ``Released``.
+package struct Release: Codable, Equatable, Sendable {
+    package init() {}
+}
+
+/// The guests a host agent removed, one line each.
+package struct Released: Codable, Equatable, Sendable {
+    package var removed: [String]
+    package init(removed: [String]) { self.removed = removed }
+}
+
+/// The host agent's answer to ``Place``.
+package struct Placed: Codable, Equatable, Sendable {
+    package var mode: DeploymentMode
+    /// Prerequisites that are missing, one line each naming the fix; empty when the mode can run.
+    package var problems: [String]
+    /// The ports the guest binds (`nil` for a check).
+    package var guestPorts: GuestPorts?
+    /// Ports published on the host; a guest port without a mapping is reached as it is.
+    package var published: [PortMapping]
+    /// The address the guest's servers bind inside its environment.
+    package var guestBindHost: String?
+    /// What was set up.
+    package var setup: ModeSetup?
+
+    package init(
+        mode: DeploymentMode, problems: [String] = [], guestPorts: GuestPorts? = nil, published: [PortMapping] = [],
+        guestBindHost: String? = nil, setup: ModeSetup? = nil
+    ) {
+        self.mode = mode
+        self.problems = problems
+        self.guestPorts = guestPorts
+        self.published = published
+        self.guestBindHost = guestBindHost
+        self.setup = setup
+    }
+
+    /// The host port that reaches `guestPort` (the port itself when it is not published).
+    package func hostPort(for guestPort: Int) -> Int {
+        published.first { $0.guestPort == guestPort }?.hostPort ?? guestPort
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import Shared
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a deployment mode may leave on this host: lockstep's namespaces, links and nft tables, and
+/// the host's forwarding switch. Compared before and after every mode test.
+struct HostLeftovers: Equatable, CustomStringConvertible {
+    var namespaces: [String]
+    var links: [String]
+    var tables: [String]
+    var ipForward: String
+
+    static func now() -> HostLeftovers {
+        func lines(_ program: String, _ arguments: [String]) -> [String] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: program)
+            p.arguments = arguments
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return [] }
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        return HostLeftovers(
+            namespaces: lines("/usr/sbin/ip", ["netns", "list"]).filter {
+                $0.hasPrefix("lockstep-") && !$0.contains("-ctl")
+            }
+            .filter { !$0.contains("-sut") && !$0.contains("-peer") },
+            links: lines("/usr/sbin/ip", ["-o", "link"]).filter { $0.contains("lsbr") || $0.contains("lsvh") },
+            tables: lines("/usr/sbin/nft", ["list", "tables"]).filter { $0.contains("lockstep_") },
+            ipForward: (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8)) ?? "")
+    }
+
+    var description: String { "netns \(namespaces), links \(links.count), tables \(tables), ip_forward \(ipForward)" }
+}
+
+extension Integration {
+    /// The deployment modes with a guest agent: netns-nat for every workload on loopback, and the
+    /// teardown on every way a session ends. Needs root (CI runs as root).
+    @Suite struct ModesTests {
+        static func summaries(_ dir: String) throws -> [[String: Any]] {
+            try jsonLines(dir + "/samples.jsonl").filter {
+                ($0["labels"] as? [String: String])?["kind"] != "interval"
+            }
+        }
+
+        static func value(_ rows: [[String: Any]], _ metric: String, _ labels: [String: String]) -> Double? {
+            rows.first { row in
+                guard row["metric"] as? String == metric, let l = row["labels"] as? [String: String] else {
+                    return false
+                }
+                return labels.allSatisfy { l[$0.key] == $0.value }
+            }?["value"] as? Double
+        }
+
+        @Test func netnsNATRunsEveryWorkloadNextToNativeAndLeavesNothing() throws {
+            let before = HostLeftovers.now()
+            let lab = try Lab()
+            let runs: [(String, [String], String)] = [
+                ("rr", ["--protocol", "tcp,udp"], "transactions_per_sec"),
+                ("stream", ["--direction", "both"], "goodput_gbps"),
+                ("redis", ["--connections", "4"], "ops_per_sec"),
+                ("mysql", ["--threads", "2", "--table-size", "2000"], "transactions_per_sec"),
+            ]
+            for (workload, extra, metric) in runs {
+                let out = lab.scratch.path + "/\(workload)"
+                let run = try lab.command(
+                    workload, extra + ["--mode", "native,netns-nat", "--duration", "1s", "--warmup", "0.3s"], out: out,
+                    label: workload)
+                #expect(run.wait(seconds: 150) == 0, "\(workload): \(run.stderr)")
+                let rows = try Self.summaries(out)
+                for mode in ["native", "netns-nat"] {
+                    #expect((Self.value(rows, metric, ["mode": mode]) ?? 0) > 0, "\(workload) \(mode) \(metric)")
+                }
+                // The host agent meters the machine in the guest's steps; the guest reports its own view.
+                #expect(Self.value(rows, "host_cpu_seconds", ["mode": "netns-nat", "role": "host"]) != nil)
+                #expect(Self.value(rows, "sut_cpu_seconds", ["mode": "netns-nat", "host": "sut-netns-nat"]) != nil)
+                #expect(
+                    run.stdout.contains("mode comparison") && run.stdout.contains("netns-nat/native"), "\(run.stdout)")
+                let info =
+                    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                    as! [String: Any]
+                let setup = try #require((info["modes"] as? [String: Any])?["netns-nat"] as? [String: Any])
+                #expect((setup["rules"] as? String)?.contains("dnat to 198.18.") == true)
+                #expect((setup["commands"] as? [String])?.first?.hasPrefix("ip netns add lockstep-") == true)
+                #expect(
+                    (info["agents"] as? [[String: Any]])?.contains { $0["name"] as? String == "sut-netns-nat" } == true)
+                // Removed by the time the command returned.
+                #expect(HostLeftovers.now() == before, "\(workload) left \(HostLeftovers.now()) (before \(before))")
+            }
+            // The UDP path through the NAT answers like the direct one, and costs something.
+            let rr = try Self.summaries(lab.scratch.path + "/rr")
+            #expect((Self.value(rr, "lost_transactions", ["mode": "netns-nat", "protocol": "udp"]) ?? 1) < 100)
+            let mysql = try Self.summaries(lab.scratch.path + "/mysql")
+            #expect(Self.value(mysql, "mysql_rows_after", ["mode": "netns-nat"]) == 2000)
+        }
+
+        @Test func aKilledHostAgentsLeftoversAreSweptAtTheNextStart() throws {
+            let before = HostLeftovers.now()
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let run = try lab.rr(["--mode", "netns-nat", "--duration", "20s", "--warmup", "0"], out: out)
+            try expectEventually(seconds: 30, "the guest step never started") {
+                (try? String(contentsOfFile: out + "/run.json", encoding: .utf8))?.contains("\"running\"") == true
+                    && !HostLeftovers.now().namespaces.isEmpty
+            }
+            Thread.sleep(forTimeInterval: 1)
+            kill(lab.sut.child.pid, SIGKILL)
+            #expect(run.wait(seconds: 15) == 1)
+            #expect(run.stderr.contains("agent sut"), "\(run.stderr)")
+            // The guest agent dies with its host agent (parent-death signal); what it made stays until a sweep.
+            try expectEventually(seconds: 5, "the guest agent outlived its host agent") {
+                processes(mentioning: "sut-netns-nat").isEmpty
+            }
+            #expect(HostLeftovers.now() != before, "nothing to sweep: the test proves nothing")
+            let restarted = try AgentProcess(name: "sut2", tokenPath: lab.tokenPath, scratch: lab.scratch)
+            #expect(HostLeftovers.now() == before, "after the sweep: \(HostLeftovers.now()) (before \(before))")
+            restarted.child.terminate(signal: SIGTERM)
+        }
+
+        @Test func aKilledGuestAgentEndsTheRunNamingItAndEverythingIsRemoved() throws {
+            let before = HostLeftovers.now()
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let run = try lab.rr(["--mode", "netns-nat", "--duration", "20s", "--warmup", "0"], out: out)
+            var guest: Int32?
+            try expectEventually(seconds: 30, "no guest agent") {
+                guest = children(of: lab.sut.child.pid, named: "lockstep-agent").first
+                return guest != nil
+                    && (try? String(contentsOfFile: out + "/run.json", encoding: .utf8))?.contains("\"running\"")
+                        == true
+            }
+            Thread.sleep(forTimeInterval: 1)
+            kill(guest!, SIGKILL)
+            #expect(run.wait(seconds: 15) == 1)
+            #expect(run.stderr.contains("sut-netns-nat"), "\(run.stderr)")
+            try expectEventually(seconds: 10, "the guest's namespace, links or table outlived the run") {
+                HostLeftovers.now() == before
+            }
+            #expect(lab.sut.child.process.isRunning)
+        }
+
+        @Test func aKilledCoordinatorLeavesNothingOnceTheLeaseExpiresAndTheRunResumesAcrossModes() throws {
+            let before = HostLeftovers.now()
+            let lab = try Lab()
+            let out = lab.scratch.path + "/run"
+            let arguments = [
+                "--protocol", "tcp,udp", "--mode", "native,netns-nat", "--duration", "1.5s", "--warmup", "0",
+            ]
+            let first = try lab.rr(arguments, out: out, label: "first")
+            try expectEventually(seconds: 40, "the second step never started") {
+                let text = (try? String(contentsOfFile: out + "/run.json", encoding: .utf8)) ?? ""
+                return text.contains("rr-tcp-netns-nat-2") && text.contains("\"running\"")
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            kill(first.pid, SIGKILL)
+            _ = first.wait(seconds: 5)
+            try expectEventually(seconds: 10, "the lease did not remove the guest") { HostLeftovers.now() == before }
+            let resumed = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file", lab.tokenPath, "--resume", out,
+                ] + arguments, scratch: lab.scratch, label: "resumed")
+            #expect(resumed.wait(seconds: 90) == 0, "\(resumed.stderr)")
+            let steps = Set(try Self.summaries(out).compactMap { ($0["labels"] as? [String: String])?["step"] })
+            #expect(steps == ["rr-tcp-native-1", "rr-tcp-netns-nat-2", "rr-udp-native-3", "rr-udp-netns-nat-4"])
+            #expect(HostLeftovers.now() == before)
+        }
+
+        @Test func aModeWhosePrerequisitesAreMissingIsOneLineAndStartsNothing() throws {
+            let scratch = Scratch()
+            let token = try scratch.token().path
+            let sut = try AgentProcess(
+                name: "sut", tokenPath: token, scratch: scratch,
+                prefix: ["/usr/bin/env", "DOCKER_HOST=unix://\(scratch.path)/no-engine.sock"])
+            let peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+            let out = scratch.path + "/run"
+            let run = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", sut.endpoint.description, "--peer", peer.endpoint.description, "--token-file", token,
+                    "--mode", "native,docker-nat", "--duration", "1s", "--out", out,
+                ], scratch: scratch, label: "prereq")
+            #expect(run.wait(seconds: 30) == 1)
+            let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
+            #expect(errors.count == 1, "\(run.stderr)")
+            #expect(errors.first?.contains("mode-prerequisites") == true)
+            #expect(errors.first?.contains("docker") == true, "\(run.stderr)")
+            // Nothing ran: no step started, not even the native one.
+            let info =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                as! [String: Any]
+            #expect((info["steps"] as? [Any])?.isEmpty == true, "\(info)")
+            #expect(!FileManager.default.fileExists(atPath: out + "/samples.jsonl"))
+        }
+    }
+}
