@@ -7,9 +7,12 @@
 #   libssh2-1-dev the coordinator's SSH layer links libssh2 (needed to build)
 #   openssh-server sshd in the namespace lab (deploy/lab/netns-lab.sh) for the end-to-end test
 #   mariadb-server the MySQL tests run a real MariaDB (the SUT agent initializes and starts it)
+#   nftables    the netns-nat deployment mode installs its published-port rules with nft
+#   docker.io   the docker-host and docker-nat modes; the test starts its own dockerd (no systemd)
+#   busybox-static the container image `lockstep-agent image build` assembles has busybox as its shell
 # (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
-PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server)
+PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -101,6 +101,27 @@ extension Integration {
             #expect(Self.value(mysql, "mysql_rows_after", ["mode": "netns-nat"]) == 2000)
         }
 
+        @Test func netnsNATOverTheNamespaceLabsTestLinkTakesThePreroutingPath() throws {
+            let lab = try NamespaceLab(prefix: "lsm", startAgents: true)
+            for (workload, extra, metric) in [
+                ("rr", ["--protocol", "tcp,udp"], "transactions_per_sec"),
+                ("stream", ["--direction", "both"], "goodput_gbps"),
+                ("redis", ["--connections", "4"], "ops_per_sec"),
+                ("mysql", ["--threads", "2", "--table-size", "1000"], "transactions_per_sec"),
+            ] {
+                let out = lab.scratch.path + "/\(workload)"
+                let run = try lab.coordinator(
+                    workload, extra + ["--mode", "native,netns-nat", "--duration", "1s", "--warmup", "0.3s"], out: out)
+                #expect(run.wait(seconds: 150) == 0, "\(workload): \(run.stderr)")
+                let rows = try Self.summaries(out)
+                for mode in ["native", "netns-nat"] {
+                    #expect((Self.value(rows, metric, ["mode": mode]) ?? 0) > 0, "\(workload) \(mode)")
+                }
+                // The guest's namespace lives under the lab's SUT, and is gone with the run.
+                #expect(!lab.processes(in: "sut").contains { $0.contains("sut-netns-nat") })
+            }
+        }
+
         @Test func aKilledHostAgentsLeftoversAreSweptAtTheNextStart() throws {
             let before = HostLeftovers.now()
             let lab = try Lab()
@@ -199,6 +220,64 @@ extension Integration {
                 as! [String: Any]
             #expect((info["steps"] as? [Any])?.isEmpty == true, "\(info)")
             #expect(!FileManager.default.fileExists(atPath: out + "/samples.jsonl"))
+        }
+    }
+}
+
+extension Integration {
+    /// docker-host and docker-nat with a real dockerd started for the test, the image built offline
+    /// by `lockstep-agent image build`, every workload in both modes, nothing left afterwards.
+    @Suite struct DockerModesTests {
+        @Test func everyWorkloadRunsInDockerHostAndDockerNATAndNoContainerIsLeft() throws {
+            guard DockerEngine.installed else {
+                Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")
+                return
+            }
+            let engine = try DockerEngine()
+            defer { engine.stop() }
+            let scratch = Scratch()
+            let tag = "lockstep-agent:test-\(getpid())"
+            let build = try ChildProcess(
+                "/usr/bin/env", ["DOCKER_HOST=\(engine.host)", Binaries.agent, "image", "build", "--tag", tag],
+                scratch: scratch, label: "image")
+            #expect(build.wait(seconds: 180) == 0, "\(build.stderr)")
+            let token = try scratch.token().path
+            let sut = try AgentProcess(
+                name: "sut", tokenPath: token, scratch: scratch, prefix: ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"])
+            let peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+            let before = HostLeftovers.now()
+            for (workload, extra, metric) in [
+                ("rr", ["--protocol", "tcp,udp"], "transactions_per_sec"),
+                ("stream", ["--direction", "sut-tx"], "goodput_gbps"),
+                ("redis", ["--connections", "4"], "ops_per_sec"),
+                ("mysql", ["--threads", "2", "--table-size", "1000"], "transactions_per_sec"),
+            ] {
+                let out = scratch.path + "/\(workload)"
+                let run = try ChildProcess(
+                    Binaries.coordinator,
+                    [
+                        workload, "--sut", sut.endpoint.description, "--peer", peer.endpoint.description,
+                        "--token-file", token, "--mode", "docker-host,docker-nat", "--image", tag, "--duration", "1s",
+                        "--warmup", "0.3s", "--out", out,
+                    ] + extra, scratch: scratch, label: workload)
+                #expect(run.wait(seconds: 180) == 0, "\(workload): \(run.stderr)")
+                let rows = try ModesTests.summaries(out)
+                for mode in ["docker-host", "docker-nat"] {
+                    #expect((ModesTests.value(rows, metric, ["mode": mode]) ?? 0) > 0, "\(workload) \(mode) \(metric)")
+                    #expect(ModesTests.value(rows, "host_cpu_seconds", ["mode": mode, "role": "host"]) != nil)
+                }
+                let info =
+                    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                    as! [String: Any]
+                let nat = try #require((info["modes"] as? [String: Any])?["docker-nat"] as? [String: Any])
+                #expect((nat["containerID"] as? String)?.isEmpty == false)
+                #expect((nat["imageID"] as? String)?.hasPrefix("sha256:") == true)
+                #expect((nat["commands"] as? [String])?.first?.contains("-p") == true)
+                #expect(engine.containers().isEmpty, "\(workload) left containers: \(engine.containers())")
+                #expect(HostLeftovers.now() == before)
+            }
+            sut.child.terminate(signal: SIGTERM)
+            peer.child.terminate(signal: SIGTERM)
         }
     }
 }
