@@ -81,6 +81,9 @@ extension Integration {
                 // The host agent meters the machine in the guest's steps; the guest reports its own view.
                 #expect(Self.value(rows, "host_cpu_seconds", ["mode": "netns-nat", "role": "host"]) != nil)
                 #expect(Self.value(rows, "sut_cpu_seconds", ["mode": "netns-nat", "host": "sut-netns-nat"]) != nil)
+                // This host's own traffic took the output hook's DNAT, none came in from elsewhere.
+                #expect((Self.value(rows, "nat_output_packets", ["mode": "netns-nat"]) ?? 0) >= 1, "\(workload)")
+                #expect(Self.value(rows, "nat_prerouting_packets", ["mode": "netns-nat"]) == 0)
                 #expect(
                     run.stdout.contains("mode comparison") && run.stdout.contains("netns-nat/native"), "\(run.stdout)")
                 let info =
@@ -117,6 +120,9 @@ extension Integration {
                 for mode in ["native", "netns-nat"] {
                     #expect((Self.value(rows, metric, ["mode": mode]) ?? 0) > 0, "\(workload) \(mode)")
                 }
+                // The peer's connections came over the test link: DNAT in prerouting.
+                #expect((Self.value(rows, "nat_prerouting_packets", ["mode": "netns-nat"]) ?? 0) >= 1, "\(workload)")
+                #expect(Self.value(rows, "nat_output_packets", ["mode": "netns-nat"]) == 0, "\(workload)")
                 // The guest's namespace lives under the lab's SUT, and is gone with the run.
                 #expect(!lab.processes(in: "sut").contains { $0.contains("sut-netns-nat") })
             }

@@ -159,7 +159,7 @@ import Testing
                             transactions: 7, lost: 0,
                             latency: HistogramSnapshot(HistogramSnapshot.makeLatencyHistogram()),
                             load: LoadThreads(threads: 1, cpuSeconds: 0.1))))
-            case .host: StepMachineTests.result(.hostMeter)
+            case .host: StepMachineTests.result(.hostMeter(HostMeterResult()))
             }
         }
     }
@@ -206,7 +206,7 @@ import Testing
         #expect(results.count == 4)
         #expect(results[1]?.outcome.fits(Self.plan.workload, role: .peer) == true)
         #expect(results[0]?.outcome.fits(Self.plan.workload, role: .sut) == true)
-        #expect(results[3]?.outcome == .hostMeter)
+        #expect(results[3]?.outcome == .hostMeter(HostMeterResult()))
         #expect(agents.allSatisfy { !$0.machine.hasEngine })
         #expect(agents[1].prepared?.placement.target == Endpoint(host: "198.18.0.1", port: 7000))
         #expect(agents[0].prepared?.placement.bindHost == "198.18.0.1")
@@ -240,5 +240,26 @@ import Testing
         }
         #expect(e.code == .timeout && e.message.contains("agent peer1") && e.message.contains("starting"))
         #expect(agents.allSatisfy { !$0.machine.hasEngine })
+    }
+}
+
+@Suite struct NATPacketsTests {
+    @Test func countersAreSummedPerHookFromAnNftListing() {
+        let listing = """
+            table ip lockstep_ab12cd {
+            \tchain pre {
+            \t\ttype nat hook prerouting priority dstnat; policy accept;
+            \t\tfib daddr type local tcp dport 40001 counter packets 3 bytes 180 dnat to 198.18.101.2:7470
+            \t\tfib daddr type local udp dport 40002 counter packets 40 bytes 4000 dnat to 198.18.101.2:7471
+            \t}
+            \tchain out {
+            \t\ttype nat hook output priority -100; policy accept;
+            \t\tfib daddr type local tcp dport 40001 counter packets 7 bytes 420 dnat to 198.18.101.2:7470
+            \t}
+            }
+            """
+        let packets = NATPackets(nftListing: listing)
+        #expect(packets == NATPackets(prerouting: 43, output: 7))
+        #expect(packets.since(NATPackets(prerouting: 40, output: 7)) == NATPackets(prerouting: 3, output: 0))
     }
 }

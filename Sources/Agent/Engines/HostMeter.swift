@@ -7,12 +7,25 @@ import Shared
 final class HostMeter: Engine, @unchecked Sendable {
     let endpoint: Endpoint? = nil
     private let watch: ServerWatch
+    /// Reads the step's NAT counters, where the mode has lockstep's rules.
+    private let counters: @Sendable () -> NATPackets?
+    private let atStart = LockedValue<NATPackets?>(nil)
 
-    init(events: @escaping EngineEventSink) {
+    /// The NAT counters are read now, before the peers connect (the host is prepared first), and at
+    /// the stop: conntrack sends only a connection's first packet through the nat chains, so the
+    /// difference counts the step's connections by the hook they took.
+    init(counters: @escaping @Sendable () -> NATPackets?, events: @escaping EngineEventSink) {
+        self.counters = counters
         watch = ServerWatch(name: "host", server: nil, events: events)
+        atStart.value = counters()
     }
 
     func start(atNs: Int64) { watch.start(atNs: atNs) }
 
-    func requestStop() { watch.requestStop { .hostMeter } }
+    func requestStop() {
+        watch.requestStop { [counters, atStart] in
+            let packets = counters().flatMap { now in atStart.value.map { now.since($0) } }
+            return .hostMeter(HostMeterResult(natPackets: packets))
+        }
+    }
 }

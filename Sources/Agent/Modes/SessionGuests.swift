@@ -61,6 +61,14 @@ final class SessionGuests: Sendable {
         }
     }
 
+    /// The DNAT counters of the session's guest in `mode`, where the mode has lockstep's nft table.
+    func natPackets(_ mode: DeploymentMode) -> NATPackets? {
+        guard let table = guests.withLock({ $0[mode]?.record.nftTable }),
+            let listing = try? HostCommand.run("nft", ["list", "table", "ip", table])
+        else { return nil }
+        return NATPackets(nftListing: listing)
+    }
+
     /// Removes every guest; a line per guest removed.
     @discardableResult
     func removeAll() -> [String] {

@@ -155,7 +155,7 @@ final class AgentSession: Sendable {
     private func prepare(_ spec: StepSpec, generation: Int) {
         let sink: EngineEventSink = { [weak self] event in self?.engineEvent(event, generation: generation) }
         do {
-            let engine = try EngineFactory.make(spec, servers: servers, events: sink)
+            let engine = try EngineFactory.make(spec, servers: servers, guests: guests, events: sink)
             let stale = current.withLock { state -> Bool in
                 guard state.generation == generation else { return true }
                 state.engine = engine
@@ -208,11 +208,13 @@ final class AgentSession: Sendable {
 
 /// Builds the engine a step asks for: one line per workload and side (see ARCHITECTURE, "Adding a workload").
 enum EngineFactory {
-    static func make(_ spec: StepSpec, servers: SessionServers, events: @escaping EngineEventSink) throws -> any Engine
-    {
+    static func make(
+        _ spec: StepSpec, servers: SessionServers, guests: SessionGuests, events: @escaping EngineEventSink
+    ) throws -> any Engine {
         if let problem = spec.problems().first { throw WireError(.badStep, problem) }
         switch (spec.workload, spec.role) {
-        case (_, .host): return HostMeter(events: events)
+        case (_, .host):
+            return HostMeter(counters: { [mode = spec.placement.mode] in guests.natPackets(mode) }, events: events)
         case (.rr(let rr), .sut): return try RRResponder(rr, step: spec, events: events)
         case (.rr(let rr), .peer): return try RRClient(rr, step: spec, events: events)
         case (.stream(let stream), _): return try StreamEngine(stream, step: spec, events: events)

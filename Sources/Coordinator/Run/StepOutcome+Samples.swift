@@ -40,6 +40,17 @@ extension StepOutcome {
                     MetricSample(metric: "\(prefix)_cpu_accounted_pct", value: accounted * 100, unit: "%", labels: l))
             }
         }
+        // Which NAT path the step's traffic took (netns-nat's rule counters, read by the host agent).
+        for side in sides where side.role == .host {
+            guard case .hostMeter(let meter) = side.result.outcome, let nat = meter.natPackets else { continue }
+            var l = labels
+            l["host"] = side.name
+            out.append(
+                MetricSample(
+                    metric: "nat_prerouting_packets", value: Double(nat.prerouting), unit: "packets", labels: l))
+            out.append(
+                MetricSample(metric: "nat_output_packets", value: Double(nat.output), unit: "packets", labels: l))
+        }
         // CPU per operation of the SUT and of the machine under it (in native the SUT agent is the host).
         let operations = peers.compactMap(\.result.completions).reduce(0, +)
         let host = sides.first { $0.role == .host } ?? sut

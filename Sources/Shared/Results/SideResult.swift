@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one agent measured in a step, on its own clock: the common envelope (start, stop, window,
 /// system CPU) and the workload's own typed result for the agent's role.
 package struct SideResult: Codable, Equatable, Sendable {
@@ -57,8 +59,8 @@ package enum SideOutcome: Codable, Equatable, Sendable {
     case mysqlClient(MySQLClientResult)
     /// MySQL server side.
     case mysqlServer(MySQLServerResult)
-    /// A `host` agent: only the system CPU of the envelope.
-    case hostMeter
+    /// A `host` agent: the system CPU of the envelope, and which NAT path the step's traffic took.
+    case hostMeter(HostMeterResult)
 
     /// Whether this is the result an agent in `role` gives for `workload`.
     package func fits(_ workload: Workload, role: Role) -> Bool {
@@ -84,5 +86,46 @@ package struct LoadThreads: Codable, Equatable, Sendable {
     package init(threads: Int, cpuSeconds: Double) {
         self.threads = threads
         self.cpuSeconds = cpuSeconds
+    }
+}
+
+/// What the `host` agent measured besides the machine's CPU.
+package struct HostMeterResult: Codable, Equatable, Sendable {
+    /// netns-nat: packets its DNAT rules translated during the step, by hook: `prerouting` for traffic
+    /// from other hosts, `output` for this host's own; `nil` in modes without lockstep's rules.
+    package var natPackets: NATPackets?
+
+    package init(natPackets: NATPackets? = nil) { self.natPackets = natPackets }
+}
+
+/// Packets translated by the DNAT rules of a netns-nat guest, per hook.
+package struct NATPackets: Codable, Equatable, Sendable {
+    package var prerouting: UInt64
+    package var output: UInt64
+
+    package init(prerouting: UInt64, output: UInt64) {
+        self.prerouting = prerouting
+        self.output = output
+    }
+
+    /// The counts since `earlier`.
+    package func since(_ earlier: NATPackets) -> NATPackets {
+        NATPackets(prerouting: prerouting &- earlier.prerouting, output: output &- earlier.output)
+    }
+
+    /// Sums the `counter packets N` of an nft table listing per chain: `pre` and `out`.
+    package init(nftListing text: String) {
+        var chain = ""
+        var totals: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            if words.first == "chain", words.count >= 2 { chain = words[1] }
+            if let i = words.firstIndex(of: "packets"), i + 1 < words.count, let n = UInt64(words[i + 1]) {
+                totals[chain, default: 0] += n
+            }
+        }
+        self.init(prerouting: totals["pre"] ?? 0, output: totals["out"] ?? 0)
     }
 }
