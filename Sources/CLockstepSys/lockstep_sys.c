@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,4 +131,53 @@ int lockstep_accepts_direct_io(const char *folder) {
     close(fd);
     unlink(probe);
     return 1;
+}
+
+int lockstep_enable_rx_timestamps(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) == 0 ? 0 : -errno;
+}
+
+static int64_t lockstep_ns(clockid_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+long lockstep_recv_stamped(int fd, void *buf, unsigned long len, int64_t *rx_ns, int *kernel, void *from,
+                           unsigned int *fromlen) {
+    char control[256];
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    msg.msg_name = from;
+    msg.msg_namelen = fromlen ? *fromlen : 0;
+    ssize_t n = recvmsg(fd, &msg, 0);
+    if (fromlen) *fromlen = msg.msg_namelen;
+    int64_t mono = lockstep_ns(CLOCK_MONOTONIC);
+    if (n < 0) return -errno;
+    int64_t real = lockstep_ns(CLOCK_REALTIME);
+    *kernel = 0;
+    *rx_ns = mono;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            int64_t stamp = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+            // realtime - monotonic, read as close together as two calls allow (mono before real:
+            // the difference is at most the gap between the reads, tens of ns).
+            *rx_ns = stamp - (real - mono);
+            *kernel = 1;
+        }
+    }
+    return (long)n;
+}
+
+int lockstep_realtime(int on) {
+    struct sched_param p = {.sched_priority = on ? 1 : 0};
+    int rc = pthread_setschedparam(pthread_self(), on ? SCHED_FIFO : SCHED_OTHER, &p);
+    return rc == 0 ? 0 : -rc;
 }

@@ -103,6 +103,7 @@ import Testing
         ("mysql", ["--transaction", "write-only"], "write-only"),
         ("rr", ["--mode", "kvm-ish"], "'kvm-ish' is invalid for '--mode"),
         ("rr", ["--mode", "native,native"], "--mode lists a mode twice"),
+        ("rr", ["--guest-ports", "70000"], "--guest-ports must be"),
     ])
     func badCommandLinesAreRefused(_ command: String, _ extra: [String], _ says: String) {
         let arguments = Self.agents + extra

@@ -114,7 +114,10 @@ extension Integration {
             ] {
                 let out = lab.scratch.path + "/\(workload)"
                 let run = try lab.coordinator(
-                    workload, extra + ["--mode", "native,netns-nat", "--duration", "1s", "--warmup", "0.3s"], out: out)
+                    workload,
+                    extra + [
+                        "--mode", "native,netns-nat", "--guest-ports", "17470", "--duration", "1s", "--warmup", "0.3s",
+                    ], out: out)
                 #expect(run.wait(seconds: 150) == 0, "\(workload): \(run.stderr)")
                 let rows = try Self.summaries(out)
                 for mode in ["native", "netns-nat"] {
@@ -282,6 +285,62 @@ extension Integration {
                 #expect(engine.containers().isEmpty, "\(workload) left containers: \(engine.containers())")
                 #expect(HostLeftovers.now() == before)
             }
+            sut.child.terminate(signal: SIGTERM)
+            peer.child.terminate(signal: SIGTERM)
+        }
+
+        @Test func aKilledGuestHostAgentOrCoordinatorLeavesNoContainer() throws {
+            guard DockerEngine.installed else {
+                Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")
+                return
+            }
+            let engine = try DockerEngine()
+            defer { engine.stop() }
+            let scratch = Scratch()
+            let tag = "lockstep-agent:test-\(getpid())"
+            let build = try ChildProcess(
+                "/usr/bin/env", ["DOCKER_HOST=\(engine.host)", Binaries.agent, "image", "build", "--tag", tag],
+                scratch: scratch, label: "image")
+            #expect(build.wait(seconds: 180) == 0, "\(build.stderr)")
+            let token = try scratch.token().path
+            let env = ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"]
+            var sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch, prefix: env)
+            let peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+            func start(_ label: String) throws -> (ChildProcess, String) {
+                let out = scratch.path + "/\(label)"
+                let run = try ChildProcess(
+                    Binaries.coordinator,
+                    [
+                        "rr", "--sut", sut.endpoint.description, "--peer", peer.endpoint.description, "--token-file",
+                        token, "--mode", "docker-nat", "--image", tag, "--duration", "20s", "--warmup", "0", "--out",
+                        out,
+                    ], scratch: scratch, label: label)
+                try expectEventually(seconds: 60, "\(label): the container step never started") {
+                    !engine.containers().isEmpty
+                        && (try? String(contentsOfFile: out + "/run.json", encoding: .utf8))?.contains("\"running\"")
+                            == true
+                }
+                Thread.sleep(forTimeInterval: 1)
+                return (run, out)
+            }
+            // The guest: its container is killed mid-step.
+            var (run, _) = try start("guest")
+            _ = DockerEngine.lines("/usr/bin/docker", ["-H", engine.host, "kill", engine.containers()[0]])
+            #expect(run.wait(seconds: 20) == 1)
+            #expect(run.stderr.contains("sut-docker-nat"), "\(run.stderr)")
+            try expectEventually(seconds: 15, "the killed guest's container stayed") { engine.containers().isEmpty }
+            // The coordinator: the host agent's lease ends the session and removes the container.
+            (run, _) = try start("coordinator")
+            kill(run.pid, SIGKILL)
+            try expectEventually(seconds: 15, "the lease did not remove the container") { engine.containers().isEmpty }
+            // The host agent: its container outlives it, and the next host agent's sweep removes it.
+            (run, _) = try start("host")
+            kill(sut.child.pid, SIGKILL)
+            #expect(run.wait(seconds: 20) == 1)
+            #expect(run.stderr.contains("agent sut"), "\(run.stderr)")
+            #expect(!engine.containers().isEmpty, "nothing to sweep: the test proves nothing")
+            sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch, prefix: env)
+            try expectEventually(seconds: 15, "the sweep left the container") { engine.containers().isEmpty }
             sut.child.terminate(signal: SIGTERM)
             peer.child.terminate(signal: SIGTERM)
         }

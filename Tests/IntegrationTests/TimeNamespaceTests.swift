@@ -36,6 +36,11 @@ extension Integration {
                     "offset \(estimate.offsetNs) ns is not within ±\(estimate.errorNs) ns of 1000 s")
             }
             #expect(abs(outcome.peer.clock.before.offsetNs) <= outcome.peer.clock.before.errorNs)
+            // The estimates came over the dedicated probe path with kernel timestamps, whose bound is
+            // far below the control channel's (tens of microseconds of event-loop wake-ups).
+            for side in outcome.sides {
+                #expect(side.clock.before.method == "udp-kernel-timestamps", "\(side.name)")
+            }
             // With the offset applied, both agents started together on the coordinator's timeline (a
             // wrong offset would show as a 1000 s skew). 50 ms leaves room for scheduling outliers
             // (about 1 ms seen on two cores) without weakening that.

@@ -122,7 +122,7 @@ enum DockerNAT: ModeLauncher {
         _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
         setup: inout ModeSetup
     ) throws -> PlacedGuest {
-        let ports = GuestPorts(base: 7470)
+        let ports = GuestPorts(base: place.portBase)
         var published: [PortMapping] = []
         var flags: [String] = []
         for port in ports.all {

@@ -32,7 +32,7 @@ enum NetnsNAT: ModeLauncher {
         let octet = try freeOctet(journal)
         let subnet = "198.18.\(octet)"
         let guest = "\(subnet).2"
-        let ports = GuestPorts(base: 7470)
+        let ports = GuestPorts(base: place.portBase)
         record.netns = n.netns
         record.links = [n.bridge, n.vethHost]
         record.nftTable = n.table

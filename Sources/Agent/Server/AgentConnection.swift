@@ -1,3 +1,4 @@
+import Crypto
 import Logging
 import NIOCore
 import Shared
@@ -10,6 +11,8 @@ struct AgentConnection: Sendable {
     let logger: Logger
     let slot: SessionSlot
     let host: HostFacts
+    /// The UDP clock-probe path, when it could be bound.
+    let probes: ProbeResponder?
 
     func run(_ connection: NIOAsyncChannel<WireMessage, WireMessage>) async {
         let channel = connection.channel
@@ -23,7 +26,7 @@ struct AgentConnection: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
                 do {
-                    guard let (coordinator, proof) = try await handshake(&iterator, outbound) else { return }
+                    guard let (coordinator, proof, probeKey) = try await handshake(&iterator, outbound) else { return }
                     deadline.cancel()
                     // The slot is taken before the proof goes out: a coordinator that is told it is in, is in.
                     guard slot.acquire() else {
@@ -36,6 +39,8 @@ struct AgentConnection: Sendable {
                         return
                     }
                     defer { slot.release() }
+                    if let probeKey { probes?.activate(probeKey) }
+                    defer { probes?.deactivate() }
                     try await outbound.write(proof)
                     log.record("session.open", ["coordinator": coordinator, "peer": peer])
                     logger.info("session open", metadata: ["coordinator.name": "\(coordinator)"])
@@ -59,14 +64,15 @@ struct AgentConnection: Sendable {
     private func handshake(
         _ iterator: inout NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator,
         _ outbound: NIOAsyncChannelOutboundWriter<WireMessage>
-    ) async throws -> (String, WireMessage)? {
-        var machine = AgentHandshake(token: config.token, name: config.name, host: host, nonce: .init(randomBytes(32)))
+    ) async throws -> (String, WireMessage, ProbeKey?)? {
+        var machine = AgentHandshake(
+            token: config.token, name: config.name, host: host, nonce: .init(randomBytes(32)), probePort: probes?.port)
         while let message = try await iterator.next() {
             switch machine.received(message) {
             case .send(let reply):
                 try await outbound.write(reply)
             case .authenticated(let reply, let coordinator):
-                return (coordinator, reply)
+                return (coordinator, reply, machine.probeKey)
             case .reject(let failure):
                 throw failure.error
             }

@@ -46,6 +46,8 @@ struct AgentServer: Service {
         onListening(bound)
 
         let host = HostFacts.current(softwareVersion: LockstepVersion.current)
+        // Clock probes on a UDP port of the control address (the same number when it is free).
+        let probes = try? ProbeResponder(host: config.listen.host, preferredPort: bound.port)
         let slot = SessionSlot()
         let open = LockedValue<[ObjectIdentifier: Channel]>([:])
         let serverChannel = server.channel
@@ -56,8 +58,9 @@ struct AgentServer: Service {
                         let id = ObjectIdentifier(connection.channel)
                         open.withLock { $0[id] = connection.channel }
                         group.addTask {
-                            await AgentConnection(config: config, log: log, logger: logger, slot: slot, host: host)
-                                .run(connection)
+                            await AgentConnection(
+                                config: config, log: log, logger: logger, slot: slot, host: host, probes: probes
+                            ).run(connection)
                             _ = open.withLock { $0.removeValue(forKey: id) }
                         }
                     }

@@ -30,6 +30,22 @@ int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int nc
 /// Returns how many, or -errno.
 int lockstep_allowed_cpus(int *out, int max);
 
+/// Turns on kernel receive timestamps (SO_TIMESTAMPNS, CLOCK_REALTIME) on a datagram socket.
+/// Returns 0 or -errno.
+int lockstep_enable_rx_timestamps(int fd);
+
+/// Receives one datagram into `buf`; `*rx_ns` gets the kernel's receive timestamp converted to
+/// CLOCK_MONOTONIC (the realtime stamp minus realtime-minus-monotonic read right after the call),
+/// or the monotonic time after the call when the kernel gave none (`*kernel` is then 0, else 1).
+/// Returns the byte count, or -errno.
+/// `from`/`fromlen` (may be NULL) get the sender's address.
+long lockstep_recv_stamped(int fd, void *buf, unsigned long len, int64_t *rx_ns, int *kernel, void *from,
+                           unsigned int *fromlen);
+
+/// Raises the calling thread to SCHED_FIFO priority 1 (`on` 1) or back to SCHED_OTHER (`on` 0).
+/// Returns 0, or -errno when the process lacks the right.
+int lockstep_realtime(int on);
+
 /// Pins the calling thread to the `ncpus` CPUs in `cpus` (sched_setaffinity). Returns 0 or -errno.
 int lockstep_pin_thread(const int *cpus, int ncpus);
 /// Whether files in `folder` can be opened with O_DIRECT (tmpfs refuses it before Linux 6.6): creates and

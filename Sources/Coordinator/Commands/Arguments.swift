@@ -98,6 +98,11 @@ struct PlacementOptions: ParsableArguments {
 
     @Option(
         help:
+            "First of the five ports a guest binds in its namespace or container (control, RR, bulk, Redis, MySQL).")
+    var guestPorts: Int = GuestPorts.defaultBase
+
+    @Option(
+        help:
             "CPUs the SUT's server side is pinned to (responder, stream endpoint, redis-server, mariadbd), e.g. 0 or 0,2-3."
     )
     var sutCpus: CPUList?
@@ -117,6 +122,9 @@ struct PlacementOptions: ParsableArguments {
             peerCPUs: peerCpus?.cpus)
         if let problem = placement.problems().first { throw ValidationError(problem) }
         if Set(mode.values).count != mode.values.count { throw ValidationError("--mode lists a mode twice") }
+        if !(1...65_531).contains(guestPorts) {
+            throw ValidationError("--guest-ports must be 1...65531, got \(guestPorts)")
+        }
         return placement
     }
 
@@ -244,6 +252,7 @@ extension CLI {
             resume: output.resume != nil)
         plan.image = options.image
         plan.mysqlStorage = options.mysqlStorage
+        plan.guestPortBase = options.guestPorts
         let outcomes = try await reportingErrors { try await BenchmarkRun(plan: plan).run() }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
         if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }

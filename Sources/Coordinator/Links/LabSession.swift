@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import Shared
@@ -9,6 +10,8 @@ struct ConnectedAgent: Sendable {
     let name: String
     let version: String
     let host: HostFacts
+    /// The agent's clock-probe port and the session's probe key, when it announced one.
+    var probe: (port: Int, key: ProbeKey)?
 }
 
 /// The coordinator's live connections to its agents: connects and authenticates them, keeps
@@ -45,7 +48,8 @@ final class LabSession {
                 case .send(let reply):
                     link.send(reply)
                 case .authenticated(let name, let version, let host):
-                    connected = ConnectedAgent(link: link, name: name, version: version, host: host)
+                    connected = ConnectedAgent(
+                        link: link, name: name, version: version, host: host, probe: handshake.probe)
                     mailbox.rename(index, to: name)
                 case .fail(let error):
                     await link.close()
@@ -63,8 +67,39 @@ final class LabSession {
     /// The agents playing `role`, in the order they were connected.
     func agents(_ role: Role) -> [ConnectedAgent] { agents.filter { $0.link.role == role } }
 
-    /// Estimates one agent's clock offset from `probes` NTP-style exchanges (minimum round trip).
+    /// Probe sequence numbers per link: increasing over the session, as the agent requires.
+    private var probeSequence: [Int: UInt64] = [:]
+
+    /// Estimates one agent's clock offset: over the dedicated UDP probe path (kernel timestamps,
+    /// 64 probes, minimum round trip) where the agent offers one and it answers, else over the
+    /// control connection. `method` in the estimate says which.
     func syncClock(_ agent: ConnectedAgent, probes: Int = 24) async throws -> ClockEstimate {
+        if let probe = agent.probe {
+            let client = UDPProbeClient(host: agent.link.address.host, port: probe.port, key: probe.key)
+            let (result, last) = await client.run(from: probeSequence[agent.link.index] ?? 0)
+            probeSequence[agent.link.index] = last
+            if result.exchanges.count >= 8, var estimate = ClockEstimate(exchanges: result.exchanges) {
+                estimate.method = result.kernelStamps ? "udp-kernel-timestamps" : "udp"
+                log.record(
+                    "clock.sync",
+                    [
+                        "agent": agent.name, "offset_ns": String(estimate.offsetNs),
+                        "error_ns": String(estimate.errorNs),
+                        "method": estimate.method ?? "", "probes": String(result.exchanges.count),
+                    ])
+                return estimate
+            }
+            log.record(
+                "clock.sync.fallback", level: "warning",
+                ["agent": agent.name, "answered": String(result.exchanges.count), "port": String(probe.port)])
+        }
+        var estimate = try await syncOverControl(agent, probes: probes)
+        estimate.method = "control-channel"
+        return estimate
+    }
+
+    /// The NIO fallback: probes on the control connection, stamped on both sides' event loops.
+    private func syncOverControl(_ agent: ConnectedAgent, probes: Int) async throws -> ClockEstimate {
         var exchanges: [ClockExchange] = []
         var last: Int64 = .min
         for _ in 0..<probes {

@@ -19,6 +19,8 @@ struct RunInfo: Codable {
         var offset_after_ns: Int64?
         var offset_after_error_ns: Int64?
         var drift_ppm: Double?
+        /// How the probes travelled (`udp-kernel-timestamps`, `udp`, `control-channel`).
+        var method: String?
     }
 
     struct Step: Codable {
@@ -65,5 +67,6 @@ extension RunInfo.Clock {
         offset_after_ns = track.after?.offsetNs
         offset_after_error_ns = track.after?.errorNs
         drift_ppm = track.driftPPM
+        method = track.after?.method ?? track.before.method
     }
 }

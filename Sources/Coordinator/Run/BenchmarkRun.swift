@@ -25,6 +25,8 @@ struct RunPlan: Sendable {
     var image: String?
     /// Where a container's MySQL data lives.
     var mysqlStorage: MySQLStorage = .volume
+    /// The first port a guest binds (`--guest-ports`).
+    var guestPortBase = GuestPorts.defaultBase
 
     init(
         sut: Endpoint, peer: Endpoint, sutDataHost: String, token: Token, steps: [PlannedStep], outDirectory: String,
@@ -263,7 +265,9 @@ struct BenchmarkRun {
     ) async throws -> (ConnectedAgent, Placed) {
         host.link.send(
             .place(
-                Place(mode: mode, cpus: step.placement.sutCPUs, image: plan.image, mysqlStorage: plan.mysqlStorage)))
+                Place(
+                    mode: mode, cpus: step.placement.sutCPUs, image: plan.image, mysqlStorage: plan.mysqlStorage,
+                    portBase: plan.guestPortBase)))
         let placed = try await placed(by: host, session: session, within: 180_000_000_000)
         guard let ports = placed.guestPorts else {
             throw WireError(.unexpectedMessage, "agent \(host.name) placed a \(mode.rawValue) guest without ports")

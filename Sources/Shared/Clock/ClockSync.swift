@@ -34,6 +34,8 @@ package struct ClockEstimate: Codable, Equatable, Sendable {
     package var atNs: Int64
     /// Exchanges the estimate chose from.
     package var probes: Int
+    /// How the probes travelled: `udp-kernel-timestamps`, `udp`, or `control-channel`.
+    package var method: String?
 
     package init(offsetNs: Int64, errorNs: Int64, roundTripNs: Int64, atNs: Int64, probes: Int) {
         self.offsetNs = offsetNs

@@ -20,10 +20,21 @@ package enum MonotonicClock {
     /// short spin suffices (two agents spinning on one small machine would preempt each other).
     package static let startSpinNs: Int64 = 100_000
 
+    /// Whether this process may run its starting threads at SCHED_FIFO (root or CAP_SYS_NICE).
+    package static var realtimeStarts: Bool {
+        guard lockstep_realtime(1) == 0 else { return false }
+        _ = lockstep_realtime(0)
+        return true
+    }
+
     /// Sleeps until `deadline`, then spins the last `spinNs` so the wake-up is within microseconds.
-    /// Returns the instant it really returned.
+    /// A spinning (starting) thread runs at SCHED_FIFO for that stretch where the process has the
+    /// right (``realtimeStarts``), so nothing of lower priority delays its wake-up. Returns the
+    /// instant it really returned.
     @discardableResult
     package static func sleepThenSpin(until deadline: Int64, spinNs: Int64 = startSpinNs) -> Int64 {
+        let realtime = spinNs > 0 && lockstep_realtime(1) == 0
+        defer { if realtime { _ = lockstep_realtime(0) } }
         if spinNs > 0 { _ = lockstep_set_timer_slack_ns(1) }
         var now = now()
         while deadline - now > spinNs {

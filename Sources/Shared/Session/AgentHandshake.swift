@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The agent's side of the handshake, as a value: feed it messages, act on what it returns.
@@ -26,13 +27,18 @@ package struct AgentHandshake: Sendable {
     private let name: String
     private let nonce: Data
     private let host: HostFacts
+    private let probePort: Int?
+    /// The session's clock-probe key, once the coordinator proved it holds the token.
+    private(set) package var probeKey: ProbeKey?
 
-    /// `nonce` must be fresh for every connection (see ``randomBytes(_:)``).
-    package init(token: Token, name: String, host: HostFacts, nonce: Data) {
+    /// `nonce` must be fresh for every connection (see ``randomBytes(_:)``); `probePort` is announced
+    /// in the agent's hello.
+    package init(token: Token, name: String, host: HostFacts, nonce: Data, probePort: Int? = nil) {
         self.token = token
         self.name = name
         self.host = host
         self.nonce = nonce
+        self.probePort = probePort
     }
 
     /// The next message from the coordinator.
@@ -53,7 +59,11 @@ package struct AgentHandshake: Sendable {
                 return .reject(WireFailure(code: .malformedFrame, message: "hello nonce shorter than 16 bytes"))
             }
             state = .awaitingProof(coordinatorNonce: hello.nonce, coordinator: hello.name)
-            return .send(.hello(Hello(role: "agent", name: name, softwareVersion: host.softwareVersion, nonce: nonce)))
+            return .send(
+                .hello(
+                    Hello(
+                        role: "agent", name: name, softwareVersion: host.softwareVersion, nonce: nonce,
+                        probePort: probePort)))
         case (.awaitingProof(let coordinatorNonce, let coordinator), .authenticate(let auth)):
             state = .done
             let expected = HandshakeProof.coordinator(
@@ -61,6 +71,7 @@ package struct AgentHandshake: Sendable {
             guard HandshakeProof.verify(auth.mac, equals: expected) else {
                 return .reject(WireFailure(code: .authenticationFailed, message: "wrong token"))
             }
+            probeKey = HandshakeProof.probeKey(token: token, agentNonce: nonce, coordinatorNonce: coordinatorNonce)
             let proof = HandshakeProof.agent(token: token, coordinatorNonce: coordinatorNonce, agentNonce: nonce)
             return .authenticated(.authenticated(Authenticated(mac: proof, host: host)), coordinator: coordinator)
         case (.awaitingHello, _):

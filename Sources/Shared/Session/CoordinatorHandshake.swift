@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The coordinator's side of the handshake, as a value.
@@ -15,7 +16,7 @@ package struct CoordinatorHandshake: Sendable {
     private enum State: Sendable {
         case idle
         case awaitingHello
-        case awaitingProof(agentNonce: Data, agent: String, version: String)
+        case awaitingProof(agentNonce: Data, agent: String, version: String, probePort: Int?)
         case done
     }
 
@@ -23,6 +24,8 @@ package struct CoordinatorHandshake: Sendable {
     private let token: Token
     private let name: String
     private let nonce: Data
+    /// The agent's clock-probe port and the session's probe key, once the agent is authenticated.
+    private(set) package var probe: (port: Int, key: ProbeKey)?
 
     package init(token: Token, name: String = "coordinator", nonce: Data) {
         self.token = token
@@ -50,14 +53,20 @@ package struct CoordinatorHandshake: Sendable {
                         .versionMismatch,
                         "agent speaks protocol \(hello.protocolVersion), coordinator \(Hello.currentProtocolVersion)"))
             }
-            state = .awaitingProof(agentNonce: hello.nonce, agent: hello.name, version: hello.softwareVersion)
+            state = .awaitingProof(
+                agentNonce: hello.nonce, agent: hello.name, version: hello.softwareVersion, probePort: hello.probePort)
             let proof = HandshakeProof.coordinator(token: token, agentNonce: hello.nonce, coordinatorNonce: nonce)
             return .send(.authenticate(Authenticate(mac: proof)))
-        case (.awaitingProof(let agentNonce, let agent, let version), .authenticated(let auth)):
+        case (.awaitingProof(let agentNonce, let agent, let version, let probePort), .authenticated(let auth)):
             state = .done
             let expected = HandshakeProof.agent(token: token, coordinatorNonce: nonce, agentNonce: agentNonce)
             guard HandshakeProof.verify(auth.mac, equals: expected) else {
                 return .fail(WireError(.authenticationFailed, "agent \(agent) does not hold the token"))
+            }
+            if let probePort {
+                probe = (
+                    probePort, HandshakeProof.probeKey(token: token, agentNonce: agentNonce, coordinatorNonce: nonce)
+                )
             }
             return .authenticated(agent: agent, version: version, host: auth.host)
         default:

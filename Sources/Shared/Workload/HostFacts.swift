@@ -16,13 +16,19 @@ package struct HostFacts: Codable, Equatable, Sendable {
     package var cores: Int
     /// The lockstep version running there.
     package var softwareVersion: String
+    /// Whether its starting threads spin into a synchronized start at SCHED_FIFO (root or CAP_SYS_NICE).
+    package var realtimeStarts: Bool?
 
-    package init(hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String) {
+    package init(
+        hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String,
+        realtimeStarts: Bool? = nil
+    ) {
         self.hostname = hostname
         self.kernel = kernel
         self.cpuModel = cpuModel
         self.cores = cores
         self.softwareVersion = softwareVersion
+        self.realtimeStarts = realtimeStarts
     }
 
     /// Reads the facts of the machine this process runs on.
@@ -41,7 +47,8 @@ package struct HostFacts: Codable, Equatable, Sendable {
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
         return HostFacts(
             hostname: field(uts.nodename), kernel: "\(field(uts.sysname)) \(field(uts.release))",
-            cpuModel: model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion)
+            cpuModel: model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion,
+            realtimeStarts: MonotonicClock.realtimeStarts)
     }
 }
 

@@ -16,16 +16,19 @@ package struct Hello: Codable, Equatable, Sendable {
     package var softwareVersion: String
     /// 32 fresh random bytes.
     package var nonce: Data
+    /// Agents: the UDP port of the control address that answers clock probes; `nil` without one.
+    package var probePort: Int?
 
     package init(
         protocolVersion: Int = Hello.currentProtocolVersion, role: String, name: String,
-        softwareVersion: String, nonce: Data
+        softwareVersion: String, nonce: Data, probePort: Int? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.role = role
         self.name = name
         self.softwareVersion = softwareVersion
         self.nonce = nonce
+        self.probePort = probePort
     }
 }
 

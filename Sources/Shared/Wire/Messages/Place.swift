@@ -18,16 +18,20 @@ package struct Place: Codable, Equatable, Sendable {
     package var image: String?
     /// Where a container's MySQL data lives.
     package var mysqlStorage: MySQLStorage
+    /// The first of the five ports the guest binds inside a namespace or container (control, RR,
+    /// bulk, Redis, MySQL); `docker-host` takes free host ports instead.
+    package var portBase: Int
 
     package init(
         mode: DeploymentMode, checkOnly: Bool = false, cpus: [Int]? = nil, image: String? = nil,
-        mysqlStorage: MySQLStorage = .volume
+        mysqlStorage: MySQLStorage = .volume, portBase: Int = GuestPorts.defaultBase
     ) {
         self.mode = mode
         self.checkOnly = checkOnly
         self.cpus = cpus
         self.image = image
         self.mysqlStorage = mysqlStorage
+        self.portBase = portBase
     }
 }
 
@@ -46,6 +50,9 @@ package struct GuestPorts: Codable, Equatable, Sendable {
         self.redis = redis
         self.mysql = mysql
     }
+
+    /// The guest's control port unless `--guest-ports` says otherwise.
+    package static let defaultBase = 7470
 
     /// Consecutive ports from `base`: control, rr, stream, redis, mysql.
     package init(base: Int) {
