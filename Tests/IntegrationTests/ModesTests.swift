@@ -15,18 +15,7 @@ struct HostLeftovers: Equatable, CustomStringConvertible {
     var ipForward: String
 
     static func now() -> HostLeftovers {
-        func lines(_ program: String, _ arguments: [String]) -> [String] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: program)
-            p.arguments = arguments
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return [] }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        }
+        let lines = DockerEngine.lines
         return HostLeftovers(
             namespaces: lines("/usr/sbin/ip", ["netns", "list"]).filter {
                 $0.hasPrefix("lockstep-") && !$0.contains("-ctl")
@@ -237,6 +226,16 @@ extension Integration {
     /// docker-host and docker-nat with a real dockerd started for the test, the image built offline
     /// by `lockstep-agent image build`, every workload in both modes, nothing left afterwards.
     @Suite struct DockerModesTests {
+        /// `lockstep-agent image build` into `engine`; the tag.
+        static func buildImage(_ engine: DockerEngine, _ scratch: Scratch) throws -> String {
+            let tag = "lockstep-agent:test-\(getpid())"
+            let build = try ChildProcess(
+                "/usr/bin/env", ["DOCKER_HOST=\(engine.host)", Binaries.agent, "image", "build", "--tag", tag],
+                scratch: scratch, label: "image")
+            #expect(build.wait(seconds: 180) == 0, "\(build.stderr)")
+            return tag
+        }
+
         @Test func everyWorkloadRunsInDockerHostAndDockerNATAndNoContainerIsLeft() throws {
             guard DockerEngine.installed else {
                 Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")
@@ -245,11 +244,7 @@ extension Integration {
             let engine = try DockerEngine()
             defer { engine.stop() }
             let scratch = Scratch()
-            let tag = "lockstep-agent:test-\(getpid())"
-            let build = try ChildProcess(
-                "/usr/bin/env", ["DOCKER_HOST=\(engine.host)", Binaries.agent, "image", "build", "--tag", tag],
-                scratch: scratch, label: "image")
-            #expect(build.wait(seconds: 180) == 0, "\(build.stderr)")
+            let tag = try Self.buildImage(engine, scratch)
             let token = try scratch.token().path
             let sut = try AgentProcess(
                 name: "sut", tokenPath: token, scratch: scratch, prefix: ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"])
@@ -297,11 +292,7 @@ extension Integration {
             let engine = try DockerEngine()
             defer { engine.stop() }
             let scratch = Scratch()
-            let tag = "lockstep-agent:test-\(getpid())"
-            let build = try ChildProcess(
-                "/usr/bin/env", ["DOCKER_HOST=\(engine.host)", Binaries.agent, "image", "build", "--tag", tag],
-                scratch: scratch, label: "image")
-            #expect(build.wait(seconds: 180) == 0, "\(build.stderr)")
+            let tag = try Self.buildImage(engine, scratch)
             let token = try scratch.token().path
             let env = ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"]
             var sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch, prefix: env)

@@ -72,7 +72,6 @@ struct StepRunner {
 
     private func send(_ out: StepMachine.Outgoing, stepID: String, machine: StepMachine) {
         guard let agent = session.agents.first(where: { $0.link.index == out.agent }) else { return }
-        agent.link.send(out.message)
         switch out.message {
         case .prepare: log.record("step.prepare.sent", step: stepID, ["agent": agent.name])
         case .start(let start):
@@ -82,6 +81,9 @@ struct StepRunner {
         case .stop: log.record("step.stop.sent", step: stepID, ["agent": agent.name])
         default: break
         }
+        // Logged first: the record's time is before the message leaves, so no agent's receipt can
+        // precede it on the merged timeline however late this thread runs after the write.
+        agent.link.send(out.message)
     }
 
     private func note(_ message: WireMessage, from index: Int, stepID: String) {
