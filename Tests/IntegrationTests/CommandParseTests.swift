@@ -29,34 +29,34 @@ import Testing
                 "0,2-3",
                 "--peer-cpus", "1",
             ])
-        #expect(rr.specs().map(\.proto) == [.tcp, .udp])
-        #expect(rr.specs().allSatisfy { $0.requestSize == 64 && $0.responseSize == 200 })
-        #expect(rr.timing.timing == StepTiming(warmupNs: 500_000_000, durationNs: 2_000_000_000))
-        let placement = try rr.placement.placement()
+        #expect(rr.options.specs().map(\.proto) == [.tcp, .udp])
+        #expect(rr.options.specs().allSatisfy { $0.requestSize == 64 && $0.responseSize == 200 })
+        #expect(rr.options.timing.timing == StepTiming(warmupNs: 500_000_000, durationNs: 2_000_000_000))
+        let placement = try rr.options.placement.placement()
         #expect(placement == Placement(mode: .native, sutCPUs: [0, 2, 3], peerCPUs: [1]))
     }
 
     @Test func streamDefaultsToBothDirections() throws {
         let stream = try StreamCommand.parse(Self.agents + ["--buffer", "128KiB", "--rate", "5G"])
-        #expect(stream.specs().map(\.direction) == [.sutTx, .sutRx])
-        #expect(stream.specs()[0].bufferSize == 131_072)
-        #expect(stream.specs()[0].rateBitsPerSecond == 5_000_000_000)
+        #expect(stream.options.specs().map(\.direction) == [.sutTx, .sutRx])
+        #expect(stream.options.specs()[0].bufferSize == 131_072)
+        #expect(stream.options.specs()[0].rateBitsPerSecond == 5_000_000_000)
     }
 
     @Test func redisCpuIsASpellingOfSutCpus() throws {
         let redis = try RedisCommand.parse(Self.agents + ["--connections", "1,4,16", "--redis-cpu", "1"])
-        #expect(try redis.makeSpecs().map(\.connections) == [1, 4, 16])
-        #expect(try redis.sutPlacement().sutCPUs == [1])
+        #expect(try redis.options.makeSpecs().map(\.connections) == [1, 4, 16])
+        #expect(try redis.options.sutPlacement().sutCPUs == [1])
         let same = try RedisCommand.parse(Self.agents + ["--connections", "1,4,16", "--sut-cpus", "1"])
-        #expect(try same.sutPlacement() == redis.sutPlacement())
+        #expect(try same.options.sutPlacement() == redis.options.sutPlacement())
     }
 
     @Test func mysqlCpuIsASpellingOfSutCpus() throws {
         let mysql = try MySQLCommand.parse(
             Self.agents + ["--threads", "1,8", "--mysql-cpu", "0", "--transaction", "read-only"])
-        #expect(try mysql.makeSpecs(password: "p").map(\.threads) == [1, 8])
-        #expect(try mysql.makeSpecs(password: "p").allSatisfy { $0.mode == .readOnly })
-        #expect(try mysql.sutPlacement().sutCPUs == [0])
+        #expect(try mysql.options.makeSpecs(password: "p").map(\.threads) == [1, 8])
+        #expect(try mysql.options.makeSpecs(password: "p").allSatisfy { $0.mode == .readOnly })
+        #expect(try mysql.options.sutPlacement().sutCPUs == [0])
     }
 
     @Test func theOtherSubcommandsParse() throws {

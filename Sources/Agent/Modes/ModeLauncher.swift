@@ -54,6 +54,7 @@ enum ModeLaunchers {
         case .netnsNAT: NetnsNAT.self
         case .dockerHost: DockerHost.self
         case .dockerNAT: DockerNAT.self
+        case .kvm: KVMGuest.self
         }
     }
 }

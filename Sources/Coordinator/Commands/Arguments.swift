@@ -224,6 +224,9 @@ struct OutputOptions: ParsableArguments {
             discussion: "The command's parameters must be the ones the run was started with."))
     var resume: String?
 
+    @Flag(help: "No progress output (no status line, no per-step lines); tables and errors still print.")
+    var quiet = false
+
     func validate() throws {
         switch (out, resume) {
         case (nil, nil): throw ValidationError("give --out DIR for a new run or --resume DIR to continue one")
@@ -236,29 +239,59 @@ struct OutputOptions: ParsableArguments {
     var directory: String { out ?? resume ?? "" }
 }
 
+/// A workload command's own options with its timing and placement: what its command line sets
+/// and, spelled the same without the dashes, what a plan's experiment of that workload sets.
+protocol WorkloadOptions: ParsableArguments {
+    /// The subcommand's name and the experiment's key in a plan.
+    static var name: String { get }
+    var timing: TimingOptions { get }
+    var placement: PlacementOptions { get }
+    /// One workload per sweep point, in the order given.
+    func workloads() throws -> [Workload]
+    /// One placement per `--mode`, in the order given.
+    func placements() throws -> [Placement]
+}
+
+extension WorkloadOptions {
+    func placements() throws -> [Placement] { try placement.placements() }
+
+    /// Every step: for every point, each mode in the order given.
+    func steps() throws -> [PlannedStep] {
+        let placements = try placements()
+        return try workloads().flatMap { w in placements.map { PlannedStep(w, timing: timing.timing, placement: $0) } }
+    }
+}
+
 extension CLI {
-    /// Runs one step per workload with the command's timing and placement between the agents,
-    /// prints the summary table and where the results are.
-    static func runWorkloads(
-        _ workloads: [Workload], timing: StepTiming, placements: [Placement], options: PlacementOptions,
-        agents: AgentOptions, output: OutputOptions
-    ) async throws {
-        // For every point, each mode in the order given.
-        let steps = workloads.flatMap { w in placements.map { PlannedStep(w, timing: timing, placement: $0) } }
+    /// Runs a workload command's steps between the agents, prints the summary table and where the results are.
+    static func runWorkloads(_ options: some WorkloadOptions, agents: AgentOptions, output: OutputOptions)
+        async throws
+    {
+        let steps = try await reportingErrors { try options.steps() }
         let target = try await reportingErrors { try agents.resolve() }
         var plan = RunPlan(
             sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
             resume: output.resume != nil)
-        plan.image = options.image
-        plan.mysqlStorage = options.mysqlStorage
-        plan.guestPortBase = options.guestPorts
-        let outcomes = try await reportingErrors { try await BenchmarkRun(plan: plan).run() }
+        plan.use(options.placement)
+        let live = RunProgress.forStandardError(quiet: output.quiet)
+        let outcomes = try await reportingErrors {
+            try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
+        }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
         if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }
         if plan.resume {
             print("resumed: \(outcomes.count) step(s) run now, \(steps.count - outcomes.count) finished before")
         }
         print("results: \(output.directory)")
+    }
+}
+
+extension RunPlan {
+    /// Takes the run-wide settings of the placement options: the container image, MySQL's storage, the guest ports.
+    mutating func use(_ options: PlacementOptions) {
+        image = options.image
+        mysqlStorage = options.mysqlStorage
+        guestPortBase = options.guestPorts
     }
 }

@@ -12,6 +12,15 @@ struct MySQLCommand: AsyncParsableCommand {
         abstract: "MySQL OLTP transactions per second and latency as client threads grow (MariaDB/MySQL on the SUT).")
 
     @OptionGroup var agents: AgentOptions
+    @OptionGroup var options: MySQLOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+}
+
+/// `mysql`'s own options, with timing and placement: what the command line and a plan's `mysql` experiment set.
+struct MySQLOptions: WorkloadOptions {
+    static let name = "mysql"
 
     @Option(help: "Thread counts of the sweep, comma-separated; one step each (one connection per thread).")
     var threads: CommaList<Int> = CommaList([1, 2, 4, 8, 16, 32, 64])
@@ -74,8 +83,6 @@ struct MySQLCommand: AsyncParsableCommand {
 
     @OptionGroup var placement: PlacementOptions
 
-    @OptionGroup var output: OutputOptions
-
     /// The placement; `--mysql-cpu N` is `--sut-cpus N`.
     func sutPlacement() throws -> Placement { try placement.placement(serverCPU: mysqlCpu, spelled: "--mysql-cpu") }
 
@@ -119,13 +126,11 @@ struct MySQLCommand: AsyncParsableCommand {
         return String(text.trimmingCharacters(in: .newlines))
     }
 
-    func run() async throws {
-        let specs = try makeSpecs(password: try await CLI.reportingErrors { try password() })
-        try await CLI.runWorkloads(
-            specs.map { .mysql($0) }, timing: timing.timing,
-            placements: try placement.placements(serverCPU: mysqlCpu, spelled: "--mysql-cpu"), options: placement,
-            agents: agents,
-            output: output)
+    /// One workload per thread count; the password is read (or made up) here.
+    func workloads() throws -> [Workload] { try makeSpecs(password: try password()).map { .mysql($0) } }
+
+    func placements() throws -> [Placement] {
+        try placement.placements(serverCPU: mysqlCpu, spelled: "--mysql-cpu")
     }
 }
 

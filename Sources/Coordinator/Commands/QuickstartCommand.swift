@@ -25,6 +25,9 @@ struct QuickstartCommand: AsyncParsableCommand {
     )
     var mode: CommaList<DeploymentMode>?
 
+    @Flag(help: "No progress output (no status line, no per-step lines); tables and errors still print.")
+    var quiet = false
+
     func run() async throws {
         let outDirectory = out ?? "lockstep-results/quickstart-\(BenchmarkRun.makeRunID())"
         let outcomes = try await CLI.reportingErrors {
@@ -35,7 +38,8 @@ struct QuickstartCommand: AsyncParsableCommand {
                 sut: agents.sut, peer: agents.peer, sutDataHost: "127.0.0.1",
                 token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
                 command: CommandLine.arguments.joined(separator: " "))
-            return try await BenchmarkRun(plan: plan).run()
+            let live = RunProgress.forStandardError(quiet: quiet)
+            return try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
         }
         for skipped in Self.skipped() + modeSkipped { print(skipped) }
         print(SummaryTable.render(outcomes))

@@ -9,6 +9,15 @@ struct RRCommand: AsyncParsableCommand {
         abstract: "Request/response latency (netperf TCP_RR / UDP_RR) between the SUT and the peer.")
 
     @OptionGroup var agents: AgentOptions
+    @OptionGroup var options: RROptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+}
+
+/// `rr`'s own options, with timing and placement: what the command line and a plan's `rr` experiment set.
+struct RROptions: WorkloadOptions {
+    static let name = "rr"
 
     @Option(name: .customLong("protocol"), help: "tcp or udp; a comma-separated list runs one step each.")
     var protocols: CommaList<RRProtocol> = CommaList([.tcp])
@@ -29,8 +38,6 @@ struct RRCommand: AsyncParsableCommand {
 
     @OptionGroup var placement: PlacementOptions
 
-    @OptionGroup var output: OutputOptions
-
     func validate() throws {
         _ = try placement.placement()
         for spec in specs() {
@@ -47,10 +54,5 @@ struct RRCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        try await CLI.runWorkloads(
-            specs().map { .rr($0) }, timing: timing.timing, placements: try placement.placements(), options: placement,
-            agents: agents,
-            output: output)
-    }
+    func workloads() throws -> [Workload] { specs().map { .rr($0) } }
 }

@@ -11,6 +11,15 @@ struct RedisCommand: AsyncParsableCommand {
         abstract: "Redis GET/SET throughput and latency as client connections grow (redis-server on the SUT).")
 
     @OptionGroup var agents: AgentOptions
+    @OptionGroup var options: RedisOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+}
+
+/// `redis`'s own options, with timing and placement: what the command line and a plan's `redis` experiment set.
+struct RedisOptions: WorkloadOptions {
+    static let name = "redis"
 
     @Option(help: "Connection counts of the sweep, comma-separated; one step each.")
     var connections: CommaList<Int> = CommaList([1, 2, 4, 8, 16, 32, 64, 100])
@@ -52,8 +61,6 @@ struct RedisCommand: AsyncParsableCommand {
 
     @OptionGroup var placement: PlacementOptions
 
-    @OptionGroup var output: OutputOptions
-
     func validate() throws {
         let specs = try makeSpecs()
         for spec in specs {
@@ -87,11 +94,9 @@ struct RedisCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        try await CLI.runWorkloads(
-            try makeSpecs().map { .redis($0) }, timing: timing.timing,
-            placements: try placement.placements(serverCPU: redisCpu, spelled: "--redis-cpu"), options: placement,
-            agents: agents,
-            output: output)
+    func workloads() throws -> [Workload] { try makeSpecs().map { .redis($0) } }
+
+    func placements() throws -> [Placement] {
+        try placement.placements(serverCPU: redisCpu, spelled: "--redis-cpu")
     }
 }

@@ -9,6 +9,15 @@ struct StreamCommand: AsyncParsableCommand {
         abstract: "Bulk TCP transfer (nuttcp-style) in either or both directions, with SUT CPU per byte.")
 
     @OptionGroup var agents: AgentOptions
+    @OptionGroup var options: StreamOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+}
+
+/// `stream`'s own options, with timing and placement: what the command line and a plan's `stream` experiment set.
+struct StreamOptions: WorkloadOptions {
+    static let name = "stream"
 
     @Option(help: "sut-tx (SUT sends), sut-rx (SUT receives), or both (two steps, one after the other).")
     var direction: DirectionArgument = .both
@@ -29,8 +38,6 @@ struct StreamCommand: AsyncParsableCommand {
 
     @OptionGroup var placement: PlacementOptions
 
-    @OptionGroup var output: OutputOptions
-
     func validate() throws {
         _ = try placement.placement()
         for spec in specs() {
@@ -46,12 +53,7 @@ struct StreamCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        try await CLI.runWorkloads(
-            specs().map { .stream($0) }, timing: timing.timing, placements: try placement.placements(),
-            options: placement, agents: agents,
-            output: output)
-    }
+    func workloads() throws -> [Workload] { specs().map { .stream($0) } }
 }
 
 /// `--direction`.

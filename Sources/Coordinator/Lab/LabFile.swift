@@ -41,17 +41,8 @@ struct LabFile: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw WireError(.labFile, "cannot read lab file \(path)")
         }
-        let node: Node
-        do {
-            guard let root = try Yams.compose(yaml: text) else {
-                throw WireError(.labFile, "\(path): the file is empty")
-            }
-            node = root
-        } catch let error as YamlError {
-            throw WireError(.labFile, "\(path): \(Self.describe(error))")
-        }
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let file = Reader(path: path, dir: dir)
+        let file = YAMLReader(path: path, code: .labFile)
+        let node = try file.root(text)
         let top = try file.mapping(node, "the lab", keys: ["known_hosts", "token_file", "hosts"])
         let knownHosts = try file.path(top, "known_hosts", in: node, default: "~/.ssh/known_hosts")
         let tokenFile = try file.path(top, "token_file", in: node, default: "lab.token")
@@ -94,55 +85,5 @@ struct LabFile: Sendable {
             throw file.error(hostsNode, "the lab needs exactly one host with role \(role.rawValue)")
         }
         return LabFile(knownHosts: knownHosts, tokenFile: tokenFile, hosts: hosts)
-    }
-
-    private static func describe(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
-            return "line \(mark.line), column \(mark.column): \(problem)\(context.map { " \($0.text)" } ?? "")"
-        default:
-            return "\(error)"
-        }
-    }
-
-    /// Typed access to the YAML with positions in every error.
-    private struct Reader {
-        let path: String
-        let dir: String
-
-        func error(_ node: Node, _ message: String) -> WireError {
-            guard let mark = node.mark else { return WireError(.labFile, "\(path): \(message)") }
-            return WireError(.labFile, "\(path):\(mark.line):\(mark.column): \(message)")
-        }
-
-        func mapping(_ node: Node, _ what: String, keys: Set<String>) throws -> [String: Node] {
-            guard let mapping = node.mapping else { throw error(node, "\(what) must be a mapping of keys") }
-            var out: [String: Node] = [:]
-            for (key, value) in mapping {
-                guard let k = key.string, keys.contains(k) else {
-                    throw error(
-                        key,
-                        "unknown key '\(key.string ?? "?")' in \(what) (known: \(keys.sorted().joined(separator: ", ")))"
-                    )
-                }
-                out[k] = value
-            }
-            return out
-        }
-
-        func string(_ map: [String: Node], _ key: String, in parent: Node) throws -> String {
-            guard let node = map[key] else { throw error(parent, "missing `\(key)`") }
-            guard let s = node.scalar?.string, !s.isEmpty else {
-                throw error(node, "`\(key)` must be a non-empty string")
-            }
-            return s
-        }
-
-        /// A path: `~` expanded, relative to the lab file's folder.
-        func path(_ map: [String: Node], _ key: String, in parent: Node, default fallback: String) throws -> String {
-            let raw = map[key] == nil ? fallback : try string(map, key, in: parent)
-            let expanded = (raw as NSString).expandingTildeInPath
-            return expanded.hasPrefix("/") ? expanded : "\(dir)/\(expanded)"
-        }
     }
 }

@@ -48,6 +48,14 @@ final class ResultStore {
         }
     }
 
+    /// Opens a finished run directory to read (and rewrite its summaries).
+    init(reading directory: String) throws {
+        self.directory = directory
+        guard FileManager.default.fileExists(atPath: "\(directory)/run.json") else {
+            throw WireError(.results, "\(directory) holds no run (no run.json)")
+        }
+    }
+
     /// The `run.json` found when resuming.
     private(set) var info: RunInfo?
 
@@ -125,6 +133,24 @@ final class ResultStore {
         }
         try replace("summary.csv", with: Data((lines.joined(separator: "\n") + "\n").utf8))
     }
+
+    /// Writes a plan's `aggregates.jsonl` and `summary.csv` (one row per cell and metric) from every
+    /// step sample in `samples.jsonl`; returns the rows.
+    @discardableResult
+    func writeAggregates(rule: RepetitionRule, cells: [PlanFile.Cell]) throws -> [AggregateRow] {
+        let rows = Aggregates.rows(samples: try samples(), cells: cells, rule: rule)
+        var data = Data()
+        for row in rows {
+            data.append(try Self.json(row))
+            data.append(0x0A)
+        }
+        try replace("aggregates.jsonl", with: data)
+        try replace("summary.csv", with: Data(Aggregates.csv(rows).utf8))
+        return rows
+    }
+
+    /// Writes `plan.yaml`: the plan file as the run used it.
+    func writePlan(_ text: String) throws { try replace("plan.yaml", with: Data(text.utf8)) }
 
     /// Writes `merged-log.jsonl`: `earlier` lines (from before a resume) and then `lines`.
     func writeMergedLog(_ lines: [MergedLog.Line], after earlier: [Data] = []) throws {

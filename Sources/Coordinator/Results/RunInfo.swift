@@ -31,6 +31,11 @@ struct RunInfo: Codable {
         var start_skew_ns: Int64?
         var clock_offset_error_ns: Int64?
         var error: String?
+        /// A plan's cell and repetition of the step.
+        var cell: String?
+        var repetition: Int?
+        /// The step's headline metric (the stopping rule's input when a plan is resumed).
+        var headline: Double?
     }
 
     /// One planned step: its id and its full encoded spec (workload, timing, placement; secrets redacted).
@@ -57,6 +62,10 @@ struct RunInfo: Codable {
     var plan: [PlannedEntry]?
     /// What each deployment mode set up on the SUT's host (commands, rules, image, container, cpuset).
     var modes: [String: ModeSetup]?
+    /// A plan's repetition rule, seed and order (`plan` then holds its cells); `--resume` compares it.
+    var repetition: RepetitionRule?
+    /// Hosts whose facts (kernel, CPUs, sysctls, versions) differ from those recorded before a resume.
+    var provenance_changed: [String]?
 }
 
 extension RunInfo.Clock {

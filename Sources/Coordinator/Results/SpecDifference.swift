@@ -16,6 +16,11 @@ enum SpecDifference {
         return nil
     }
 
+    /// The first difference between two repetition rules (`repetition.maximum: 10 -> 5`).
+    static func rule(_ was: RepetitionRule, _ now: RepetitionRule) -> String {
+        difference(json(was), json(now), path: "repetition") ?? "the repetition rule"
+    }
+
     private static func json<T: Encodable>(_ value: T) -> Any? {
         guard let data = try? JSONEncoder().encode(value) else { return nil }
         return try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

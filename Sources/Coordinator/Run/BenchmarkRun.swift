@@ -27,6 +27,10 @@ struct RunPlan: Sendable {
     var mysqlStorage: MySQLStorage = .volume
     /// The first port a guest binds (`--guest-ports`).
     var guestPortBase = GuestPorts.defaultBase
+    /// A plan's rule: `steps` are its cells, each repeated by the rule; `nil`: each step runs once.
+    var repetition: RepetitionRule?
+    /// The plan file's text, copied into the results directory as `plan.yaml`.
+    var planText: String?
 
     init(
         sut: Endpoint, peer: Endpoint, sutDataHost: String, token: Token, steps: [PlannedStep], outDirectory: String,
@@ -43,17 +47,25 @@ struct RunPlan: Sendable {
     }
 
     /// Step ids: the workload's step name, the mode when the run has any other than native, and the
-    /// step's place in the plan (`rr-tcp-1`, `rr-tcp-netns-nat-2`).
+    /// step's place in the plan (`rr-tcp-1`, `rr-tcp-netns-nat-2`). A plan's are its cells' ids
+    /// (`rr-tcp-native`), and its steps' ids add the repetition (`rr-tcp-native-r2`).
     var stepIDs: [String] {
+        if repetition != nil { return PlanFile.cells(steps).map(\.id) }
         let modes = steps.contains { $0.placement.mode != .native }
         return steps.enumerated().map { i, s in
             modes ? "\(s.stepName)-\(s.placement.mode.rawValue)-\(i + 1)" : "\(s.stepName)-\(i + 1)"
         }
     }
 
-    /// The plan as `run.json` records it: each step's id and encoded spec, secrets redacted.
+    /// The plan as `run.json` records it: each step's (or cell's) id and encoded spec, secrets redacted.
     var recorded: [RunInfo.PlannedEntry] {
         zip(stepIDs, steps).map { RunInfo.PlannedEntry(id: $0, spec: $1.redacted) }
+    }
+
+    /// The order the steps run in.
+    func schedule() -> any StepSchedule {
+        guard let repetition else { return FixedSchedule(ids: stepIDs, steps: steps) }
+        return PlanSchedule(cells: zip(stepIDs, steps).map { ($0, $1) }, rule: repetition)
     }
 }
 
@@ -63,6 +75,8 @@ struct BenchmarkRun {
     let plan: RunPlan
     /// Progress lines for the user (stderr).
     var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// The live status line (step, rate so far, steps done, elapsed, ETA); `nil`: event lines only.
+    var live: RunProgress?
 
     /// Runs the plan; returns the finished steps, or throws the first failure after writing results.
     func run() async throws -> [StepOutcome] {
@@ -75,7 +89,7 @@ struct BenchmarkRun {
             ?? RunInfo(
                 run_id: runID, command: plan.command, started_at: Self.wallClock(), status: "running",
                 parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current),
-                plan: plan.recorded)
+                plan: plan.recorded, repetition: plan.repetition)
         let finished = Set(info.steps.filter { $0.status == "complete" }.map(\.id))
         if earlier != nil {
             // Only finished steps stay; the rest run again.
@@ -87,6 +101,7 @@ struct BenchmarkRun {
         }
         let earlierLog = earlier != nil ? store.mergedLogLines() : []
         try store.writeRunInfo(info)
+        if earlier == nil, let text = plan.planText { try store.writePlan(text) }
         log.record(earlier == nil ? "run.begin" : "run.resume", ["out": plan.outDirectory])
 
         let session = LabSession(token: plan.token, log: log, heartbeatTimeoutNs: plan.heartbeatTimeoutNs)
@@ -104,18 +119,35 @@ struct BenchmarkRun {
                     "connected \(agent.link.role.rawValue) agent '\(agent.name)' at \(agent.link.address) "
                         + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
             }
+            let agentsBefore = info.agents
             info.agents = agentInfo(session, tracks)
+            if earlier != nil {
+                let changed = Self.provenanceChanges(agentsBefore, info.agents)
+                for line in changed { progress("provenance changed since the run began: \(line)") }
+                if !changed.isEmpty { info.provenance_changed = (info.provenance_changed ?? []) + changed }
+            }
             try store.writeRunInfo(info)
-            let runner = StepRunner(session: session, log: log)
+            var runner = StepRunner(session: session, log: log)
+            if let live { runner.onInterval = { role, sample in if role == .peer { live.interval(sample) } } }
             let sutAgent = session.agents(.sut)[0]
             let peers = session.agents(.peer).map { (agent: $0, role: Role.peer) }
             try await checkPrerequisites(on: sutAgent, session: session)
             var guests: [DeploymentMode: (agent: ConnectedAgent, placed: Placed)] = [:]
-            for (stepID, planned) in zip(plan.stepIDs, plan.steps) {
-                if finished.contains(stepID) {
+            var schedule = plan.schedule()
+            let kept = Dictionary(info.steps.map { ($0.id, $0) }) { a, _ in a }
+            var ranBefore = false
+            while let scheduled = schedule.next() {
+                let stepID = scheduled.id
+                if let earlierStep = kept[stepID], finished.contains(stepID) {
                     progress("step \(stepID): finished before, kept")
+                    schedule.record(scheduled, headline: earlierStep.headline)
                     continue
                 }
+                if ranBefore, let cooldown = plan.repetition?.cooldownNs, cooldown > 0 {
+                    try await Task.sleep(nanoseconds: UInt64(cooldown))
+                }
+                ranBefore = true
+                let planned = scheduled.planned
                 var step = planned
                 var participants = [(agent: sutAgent, role: Role.sut)] + peers
                 var bindHost: String?
@@ -139,8 +171,16 @@ struct BenchmarkRun {
                     portMap = Dictionary(placed.published.map { ($0.guestPort, $0.hostPort) }) { a, _ in a }
                     participants = [(guest, .sut), (sutAgent, .host)] + peers
                 }
-                progress("step \(stepID): \(StepOutcome.describe(step))")
-                info.steps.append(RunInfo.Step(id: stepID, status: "running"))
+                let left = schedule.remaining
+                let total =
+                    "\(outcomes.count + left.expected + 1)"
+                    + (left.atMost > left.expected ? "-\(outcomes.count + left.atMost + 1)" : "")
+                progress("step \(stepID) (\(outcomes.count + 1) of \(total)): \(StepOutcome.describe(step))")
+                live?.began(
+                    step: stepID, done: outcomes.count, total: total, lengthNs: Self.estimatedNs(step),
+                    remainingNs: Int64(left.expected) * Self.estimatedNs(step))
+                info.steps.append(
+                    RunInfo.Step(id: stepID, status: "running", cell: scheduled.cell, repetition: scheduled.repetition))
                 try store.writeRunInfo(info)
                 let results = try await runner.run(
                     stepID: stepID, plan: step, participants: participants, dataHost: plan.sutDataHost,
@@ -156,18 +196,28 @@ struct BenchmarkRun {
                     tracks[index] = ClockTrack(before: tracks[index]!.before, after: after)
                     current[index] = after
                 }
-                let outcome = StepOutcome(stepID: stepID, plan: planned, sides: sides)
+                let outcome = StepOutcome(
+                    stepID: stepID, plan: planned, sides: sides, cell: scheduled.cell, repetition: scheduled.repetition)
                 outcomes.append(outcome)
-                try store.append(outcome.samples(runID: runID))
+                let samples = outcome.samples(runID: runID)
+                try store.append(samples)
                 if let hgrm = outcome.hgrm { try store.writeHistogram(step: stepID, text: hgrm) }
-                try store.writeSummary()
+                let headline = outcome.headline(in: samples)
+                schedule.record(scheduled, headline: headline)
                 let window = outcome.window
                 info.steps[info.steps.count - 1] = RunInfo.Step(
                     id: stepID, status: "complete", window_start_ns: window.start, window_end_ns: window.end,
-                    start_skew_ns: outcome.startSkewNs, clock_offset_error_ns: outcome.clockErrorNs)
+                    start_skew_ns: outcome.startSkewNs, clock_offset_error_ns: outcome.clockErrorNs,
+                    cell: scheduled.cell, repetition: scheduled.repetition, headline: headline)
                 info.agents = agentInfo(session, tracks)
                 try store.writeRunInfo(info)
+                if let rule = plan.repetition {
+                    try store.writeAggregates(rule: rule, cells: PlanFile.cells(plan.steps))
+                } else {
+                    try store.writeSummary()
+                }
                 log.record("step.written", step: stepID)
+                progress("step \(stepID): done, \(StepOutcome.headlineText(outcome, headline))")
             }
             info.status = "complete"
         } catch {
@@ -193,6 +243,7 @@ struct BenchmarkRun {
             log.record("run.failed", level: "error", ["error": wire.description])
         }
 
+        live?.finish()
         log.record("run.end", ["status": info.status])
         var agentLogs: [(records: [LogRecord], clock: ClockTrack)] = []
         for agent in session.agents where session.mailbox.isAlive(agent.link.index) {
@@ -215,6 +266,22 @@ struct BenchmarkRun {
             throw WireError(failure.code, info.error ?? failure.message)
         }
         return outcomes
+    }
+
+    /// The dry run's check: connects to the agents and asks the SUT's host whether every mode of the
+    /// plan can run there; one line per missing piece. Starts nothing.
+    func prerequisites() async throws -> [String] {
+        let session = LabSession(
+            token: plan.token, log: RunLog(runID: "dry-run"), heartbeatTimeoutNs: plan.heartbeatTimeoutNs)
+        do {
+            try await session.connect(plan.agents.map { ($0.role, $0.address) })
+            let problems = try await modeProblems(on: session.agents(.sut)[0], session: session)
+            await session.close()
+            return problems
+        } catch {
+            await session.close()
+            throw error
+        }
     }
 
     /// Has the SUT's agent remove the guests it placed before the session ends, so the host is as it
@@ -240,16 +307,8 @@ struct BenchmarkRun {
 
     /// Asks the SUT's agent whether every mode of the plan can run there; one line per missing piece.
     private func checkPrerequisites(on host: ConnectedAgent, session: LabSession) async throws {
-        var modes: [DeploymentMode] = []
-        for step in plan.steps where step.placement.mode.hasGuest && !modes.contains(step.placement.mode) {
-            modes.append(step.placement.mode)
-        }
-        var problems: [String] = []
-        for mode in modes {
-            host.link.send(
-                .place(Place(mode: mode, checkOnly: true, image: plan.image, mysqlStorage: plan.mysqlStorage)))
-            problems += try await placed(by: host, session: session, within: 30_000_000_000).problems
-        }
+        let problems = try await modeProblems(on: host, session: session)
+        let modes = plannedModes
         guard problems.isEmpty else {
             for problem in problems { progress("missing on \(host.name): \(problem)") }
             throw WireError(
@@ -257,6 +316,26 @@ struct BenchmarkRun {
                 "\(host.name) cannot run \(modes.map(\.rawValue).joined(separator: ", ")): "
                     + problems.joined(separator: "; "))
         }
+    }
+
+    /// The plan's modes with a guest, in first-use order.
+    private var plannedModes: [DeploymentMode] {
+        var modes: [DeploymentMode] = []
+        for step in plan.steps where step.placement.mode.hasGuest && !modes.contains(step.placement.mode) {
+            modes.append(step.placement.mode)
+        }
+        return modes
+    }
+
+    /// What the SUT's host lacks for the plan's modes, one line each, prefixed by the mode.
+    private func modeProblems(on host: ConnectedAgent, session: LabSession) async throws -> [String] {
+        var problems: [String] = []
+        for mode in plannedModes {
+            host.link.send(
+                .place(Place(mode: mode, checkOnly: true, image: plan.image, mysqlStorage: plan.mysqlStorage)))
+            problems += try await placed(by: host, session: session, within: 30_000_000_000).problems
+        }
+        return problems
     }
 
     /// Has the SUT's agent place a guest agent for `mode`, connects it in the `sut` role and returns it.
@@ -297,6 +376,12 @@ struct BenchmarkRun {
                 .results,
                 "\(plan.outDirectory): run.json records no step specs (an older lockstep wrote it); start a new run")
         }
+        if let before = info.repetition, let now = plan.repetition, before != now {
+            throw WireError(
+                .results,
+                "\(plan.outDirectory) holds a different run: \(SpecDifference.rule(before, now)); resume with the plan it was started with"
+            )
+        }
         if let difference = SpecDifference.first(had, plan.recorded) {
             throw WireError(
                 .results,
@@ -320,6 +405,27 @@ struct BenchmarkRun {
                 role: agent.link.role.rawValue, name: agent.name, address: agent.link.address.description,
                 version: agent.version, host: agent.host, clock: tracks[agent.link.index].map(RunInfo.Clock.init))
         }
+    }
+
+    /// One line per agent (by role and name) whose host facts differ from those recorded before,
+    /// naming the first differing field.
+    static func provenanceChanges(_ before: [RunInfo.Agent], _ now: [RunInfo.Agent]) -> [String] {
+        var out: [String] = []
+        for agent in now {
+            guard let was = before.first(where: { $0.role == agent.role && $0.name == agent.name }) else { continue }
+            func json(_ facts: HostFacts) -> Any? {
+                (try? JSONEncoder().encode(facts)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+            }
+            if let d = SpecDifference.difference(json(was.host), json(agent.host), path: "") {
+                out.append("\(agent.role) \(agent.name): \(d)")
+            }
+        }
+        return out
+    }
+
+    /// A step's expected length: warm-up, window and about 1.5 s of prepare, start and collection.
+    static func estimatedNs(_ step: PlannedStep) -> Int64 {
+        step.timing.warmupNs + step.timing.durationNs + 1_500_000_000
     }
 
     static func makeRunID() -> String {

@@ -25,6 +25,9 @@ struct StepOutcome {
     let plan: PlannedStep
     /// Every agent of the step, in the session's order.
     let sides: [AgentSide]
+    /// A plan's cell and repetition of this step; `nil` outside a plan.
+    var cell: String? = nil
+    var repetition: Int? = nil
 
     var workload: Workload { plan.workload }
     /// The SUT agent's side.
@@ -66,7 +69,21 @@ struct StepOutcome {
         labels["step"] = stepID
         labels["run"] = runID
         labels["mode"] = plan.placement.mode.rawValue
+        if let cell { labels["cell"] = cell }
+        if let repetition { labels["repetition"] = String(repetition) }
         return labels
+    }
+
+    /// The value of the workload's first headline metric among `samples` (the step's own).
+    func headline(in samples: [MetricSample]) -> Double? {
+        guard let metric = workload.metrics.headline.first else { return nil }
+        return samples.first { $0.metric == metric && $0.labels["kind"] != "interval" }?.value
+    }
+
+    /// `latency_mean_us 9.52` for progress output.
+    static func headlineText(_ outcome: StepOutcome, _ value: Double?) -> String {
+        let metric = outcome.workload.metrics.headline.first ?? "headline"
+        return "\(metric) \(value.map { String(format: "%.4g", $0) } ?? "-")"
     }
 
     /// One line for progress output.

@@ -8,6 +8,8 @@ struct StepRunner {
     let log: RunLog
     /// How far in the future the start instant lies (covers the start messages' flight).
     var startLeadNs: Int64 = 300_000_000
+    /// Called with every interval sample of the step and the role of the agent that sent it.
+    var onInterval: ((Role, IntervalSample) -> Void)?
 
     /// Runs the step on `participants` (each agent with its role in this step); each agent's
     /// result and interval samples. `bindHost` and `portMap` place the SUT's server in a guest.
@@ -18,9 +20,12 @@ struct StepRunner {
         let agents = participants
         var intervals: [Int: [IntervalSample]] = [:]
         let mailbox = session.mailbox
+        let roles = Dictionary(participants.map { ($0.agent.link.index, $0.role) }) { a, _ in a }
+        let onInterval = self.onInterval
         mailbox.onSample = { index, sample in
             guard sample.stepID == stepID else { return }
             intervals[index, default: []].append(sample)
+            if let role = roles[index] { onInterval?(role, sample) }
         }
         defer { mailbox.onSample = { _, _ in } }
         var machine = StepMachine(

@@ -57,6 +57,8 @@ package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
         package static let remoteCommand = Code(rawValue: "remote-command")
         /// A lab file is missing or malformed.
         package static let labFile = Code(rawValue: "lab-file")
+        /// A plan file is missing or malformed, or names what cannot run.
+        package static let planFile = Code(rawValue: "plan-file")
         /// A server answered with an error or with something its protocol does not allow.
         package static let serverProtocol = Code(rawValue: "server-protocol")
     }

@@ -18,6 +18,8 @@ package struct HostFacts: Codable, Equatable, Sendable {
     package var softwareVersion: String
     /// Whether its starting threads spin into a synchronized start at SCHED_FIFO (root or CAP_SYS_NICE).
     package var realtimeStarts: Bool?
+    /// The host's provenance (agents only; `nil` from older agents).
+    package var provenance: Provenance?
 
     package init(
         hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String,
@@ -31,8 +33,8 @@ package struct HostFacts: Codable, Equatable, Sendable {
         self.realtimeStarts = realtimeStarts
     }
 
-    /// Reads the facts of the machine this process runs on.
-    package static func current(softwareVersion: String) -> HostFacts {
+    /// Reads the facts of the machine this process runs on, with its ``Provenance`` when asked.
+    package static func current(softwareVersion: String, provenance: Bool = false) -> HostFacts {
         var uts = utsname()
         uname(&uts)
         func field<T>(_ value: T) -> String {
@@ -45,10 +47,12 @@ package struct HostFacts: Codable, Equatable, Sendable {
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
-        return HostFacts(
+        var facts = HostFacts(
             hostname: field(uts.nodename), kernel: "\(field(uts.sysname)) \(field(uts.release))",
             cpuModel: model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion,
             realtimeStarts: MonotonicClock.realtimeStarts)
+        if provenance { facts.provenance = Provenance.current() }
+        return facts
     }
 }
 

@@ -9,6 +9,9 @@ package enum DeploymentMode: String, Codable, Sendable, CaseIterable {
     case dockerHost = "docker-host"
     /// A guest agent in a Docker container on the default bridge, every port published.
     case dockerNAT = "docker-nat"
+    /// A guest agent in a qemu guest on a bridged tap. Named so plans can list it; this version's
+    /// agents answer its prerequisite check with what is missing and place nothing.
+    case kvm
 
     /// Whether the SUT's server side runs in a guest agent the host agent places.
     package var hasGuest: Bool { self != .native }

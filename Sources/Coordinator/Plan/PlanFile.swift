@@ -1,0 +1,305 @@
+import ArgumentParser
+import Foundation
+import Shared
+import Yams
+
+/// A plan file (YAML): experiments of any workload, the modes, the repetition and confidence rule and
+/// the order; what `lockstep run` runs. An experiment's keys are its workload command's options
+/// without the dashes; a list is a sweep: one cell per value (per combination, for several lists).
+///
+/// ```yaml
+/// modes: [native, netns-nat]
+/// repetitions: {min: 3, max: 10}
+/// confidence: {level: 99, width: 5}   # full interval within 5% of the mean at 99%
+/// order: shuffle                      # or sequential
+/// seed: 1
+/// cooldown: 1s                        # optional pause between steps
+/// experiments:
+///   - rr: {protocol: [tcp, udp], request: 100, response: 200, duration: 3s}
+///   - redis: {connections: [1, 16], pipeline: 10, duration: 3s}
+/// ```
+struct PlanFile: Sendable {
+    /// One cell: a workload at one point in one mode, repeated by the rule.
+    struct Cell: Sendable, Equatable {
+        var id: String
+        var step: PlannedStep
+    }
+
+    var path: String
+    /// The plan's text as read (copied into the results directory).
+    var text: String
+    var rule: RepetitionRule
+    var cells: [Cell]
+    /// Run-wide placement settings (`image`, `mysql-storage`, `guest-ports`).
+    var image: String?
+    var mysqlStorage: MySQLStorage = .volume
+    var guestPorts = GuestPorts.defaultBase
+
+    /// The workloads an experiment may name: the registry's one line per workload command.
+    static let workloads: [ExperimentParser] = [
+        .of(RROptions.self), .of(StreamOptions.self), .of(RedisOptions.self), .of(MySQLOptions.self),
+    ]
+
+    /// One workload's experiment parser: its name and its options' parser.
+    struct ExperimentParser: Sendable {
+        let name: String
+        let steps: @Sendable ([String]) throws -> [PlannedStep]
+        let message: @Sendable (Error) -> String
+
+        static func of<T: WorkloadOptions>(_ type: T.Type) -> ExperimentParser {
+            ExperimentParser(name: T.name, steps: { try T.parse($0).steps() }, message: { T.message(for: $0) })
+        }
+    }
+
+    /// Run-wide keys: an experiment may not set them.
+    private static let runWide: Set<String> = ["image", "mysql-storage", "guest-ports"]
+
+    /// Reads and checks a plan: every problem is one line with the file, line and column.
+    /// `scale` multiplies windows and table sizes; `seed` replaces the plan's.
+    static func load(_ path: String, scale: Double? = nil, seed: UInt64? = nil) throws -> PlanFile {
+        let file = YAMLReader(path: path, code: .planFile)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw WireError(.planFile, "cannot read plan \(path)")
+        }
+        let root = try file.root(text)
+        let top = try file.mapping(
+            root, "the plan",
+            keys: [
+                "modes", "repetitions", "confidence", "order", "seed", "cooldown", "experiments", "image",
+                "mysql-storage", "guest-ports",
+            ])
+        let reader = Reader(file: file)
+
+        var modes: [DeploymentMode] = [.native]
+        if let node = top["modes"] {
+            modes = try reader.list(node, "modes").map { item in
+                guard let text = item.string, let mode = DeploymentMode(rawValue: text) else {
+                    throw file.error(
+                        item,
+                        "unknown mode '\(item.string ?? "?")' (known: \(DeploymentMode.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
+                }
+                return mode
+            }
+            if modes.isEmpty { throw file.error(node, "`modes` lists no mode") }
+            if Set(modes).count != modes.count { throw file.error(node, "`modes` lists a mode twice") }
+        }
+
+        var rule = RepetitionRule(
+            minimum: 1, maximum: 1, level: 0.95, widthPercent: 5, shuffle: true, seed: 1, cooldownNs: 0)
+        if let node = top["repetitions"] {
+            let r = try file.mapping(node, "`repetitions`", keys: ["min", "max"])
+            rule.minimum = try reader.integer(r, "min", in: node, range: 1...1000) ?? 1
+            rule.maximum = try reader.integer(r, "max", in: node, range: 1...1000) ?? rule.minimum
+            if rule.maximum < rule.minimum {
+                throw file.error(node, "repetitions: max (\(rule.maximum)) is below min (\(rule.minimum))")
+            }
+        }
+        if let node = top["confidence"] {
+            let c = try file.mapping(node, "`confidence`", keys: ["level", "width"])
+            if let level = try reader.integer(c, "level", in: node, range: 0...100) {
+                guard level == 95 || level == 99 else {
+                    throw file.error(c["level"]!, "level must be 95 or 99, got \(level)")
+                }
+                rule.level = Double(level) / 100
+            }
+            if let widthNode = c["width"] {
+                guard let width = widthNode.float ?? widthNode.int.map(Double.init), width > 0, width <= 100 else {
+                    throw file.error(widthNode, "width must be a percentage above 0 and at most 100")
+                }
+                rule.widthPercent = width
+            }
+        }
+        if let node = top["order"] {
+            switch node.string {
+            case "shuffle": rule.shuffle = true
+            case "sequential": rule.shuffle = false
+            default: throw file.error(node, "order must be shuffle or sequential, got '\(node.string ?? "?")'")
+            }
+        }
+        if let node = top["seed"] {
+            guard let text = node.string, let value = UInt64(text) else {
+                throw file.error(node, "seed must be a non-negative integer")
+            }
+            rule.seed = value
+        }
+        if let seed { rule.seed = seed }
+        if let node = top["cooldown"] {
+            guard let text = node.string, let d = DurationArgument(argument: text), d.nanoseconds >= 0 else {
+                throw file.error(node, "cooldown must be a duration (2s, 500ms)")
+            }
+            rule.cooldownNs = d.nanoseconds
+        }
+
+        var plan = PlanFile(path: path, text: text, rule: rule, cells: [])
+        if let node = top["image"] { plan.image = try reader.scalar(node, "image") }
+        if let node = top["mysql-storage"] {
+            guard let value = MySQLStorage(rawValue: try reader.scalar(node, "mysql-storage")) else {
+                throw file.error(node, "mysql-storage must be volume or layered")
+            }
+            plan.mysqlStorage = value
+        }
+        if let node = top["guest-ports"] {
+            guard let value = node.int, (1...65_531).contains(value) else {
+                throw file.error(node, "guest-ports must be 1...65531")
+            }
+            plan.guestPorts = value
+        }
+
+        guard let experiments = top["experiments"] else { throw file.error(root, "missing `experiments`") }
+        var steps: [PlannedStep] = []
+        for experiment in try reader.list(experiments, "experiments") {
+            steps += try reader.experiment(experiment, modes: modes)
+        }
+        if steps.isEmpty { throw file.error(experiments, "`experiments` lists nothing to run") }
+        if let scale {
+            guard scale > 0, scale <= 100 else { throw WireError(.planFile, "--scale must be above 0, got \(scale)") }
+            steps = steps.map { $0.scaled(by: scale) }
+        }
+        steps = Self.sharingOnePassword(steps)
+        plan.cells = Self.cells(steps)
+        for (i, cell) in plan.cells.enumerated() {
+            if let earlier = plan.cells[..<i].first(where: { $0.step == cell.step }) {
+                throw file.error(experiments, "cells \(earlier.id) and \(cell.id) run the same step")
+            }
+        }
+        return plan
+    }
+
+    /// Cell ids: the step's name and mode (`rr-tcp-native`), numbered where two would be equal.
+    static func cells(_ steps: [PlannedStep]) -> [Cell] {
+        var seen: [String: Int] = [:]
+        return steps.map { step in
+            let base = "\(step.stepName)-\(step.placement.mode.rawValue)"
+            seen[base, default: 0] += 1
+            let n = seen[base]!
+            return Cell(id: n == 1 ? base : "\(base)-\(n)", step: step)
+        }
+    }
+
+    /// One made-up password for every MySQL cell of the plan (each experiment made its own).
+    private static func sharingOnePassword(_ steps: [PlannedStep]) -> [PlannedStep] {
+        var password: String?
+        return steps.map { step in
+            guard case .mysql(var spec) = step.workload, spec.server.external == nil else { return step }
+            password = password ?? spec.password
+            spec.password = password!
+            var copy = step
+            copy.workload = .mysql(spec)
+            return copy
+        }
+    }
+
+    /// The plan-specific readers.
+    private struct Reader {
+        let file: YAMLReader
+
+        func list(_ node: Node, _ what: String) throws -> [Node] {
+            if let sequence = node.sequence { return Array(sequence) }
+            throw file.error(node, "`\(what)` must be a list")
+        }
+
+        func scalar(_ node: Node, _ what: String) throws -> String {
+            guard let text = node.scalar?.string, !text.isEmpty else {
+                throw file.error(node, "`\(what)` must be a single value")
+            }
+            return text
+        }
+
+        func integer(_ map: [String: Node], _ key: String, in parent: Node, range: ClosedRange<Int>) throws -> Int? {
+            guard let node = map[key] else { return nil }
+            guard let value = node.int, range.contains(value) else {
+                throw file.error(node, "\(key) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+
+        /// An experiment's cells: `WORKLOAD: {option: value, ...}` parsed by the workload's own
+        /// options, once per combination of its lists, each mode a cell of its own.
+        func experiment(_ node: Node, modes: [DeploymentMode]) throws -> [PlannedStep] {
+            let entries = try file.orderedMapping(node, "an experiment", keys: nil)
+            guard entries.count == 1, let (name, nameNode, body) = entries.first.map({ ($0.key, $0.keyNode, $0.value) })
+            else {
+                throw file.error(node, "an experiment is one workload and its options, e.g. `- rr: {protocol: tcp}`")
+            }
+            guard let type = PlanFile.workloads.first(where: { $0.name == name }) else {
+                throw file.error(
+                    nameNode,
+                    "unknown workload '\(name)' (known: \(PlanFile.workloads.map(\.name).joined(separator: ", ")))")
+            }
+            let options = body.null != nil ? [] : try file.orderedMapping(body, "`\(name)`", keys: nil)
+            // Each key becomes its option; a list becomes one value per cell.
+            var axes: [(key: String, node: Node, values: [Node])] = []
+            for (key, keyNode, value) in options {
+                if PlanFile.runWide.contains(key) {
+                    throw file.error(keyNode, "\(key) is set for the whole plan: put it at the top level")
+                }
+                if key.hasPrefix("-") { throw file.error(keyNode, "write option names without dashes: '\(key)'") }
+                let values = value.sequence.map(Array.init) ?? [value]
+                if values.isEmpty { throw file.error(value, "`\(key)` lists no value") }
+                for v in values where v.scalar == nil {
+                    throw file.error(v, "`\(key)` takes a value or a list of values")
+                }
+                axes.append((key, keyNode, values))
+            }
+            if !axes.contains(where: { $0.key == "mode" }) {
+                axes.append(("mode", node, modes.map { Node($0.rawValue) }))
+            }
+            var steps: [PlannedStep] = []
+            for combination in Self.combinations(axes.map(\.values)) {
+                var arguments: [String] = []
+                for (axis, value) in zip(axes, combination) {
+                    // A boolean is a flag: present for true, absent for false.
+                    if let flag = value.bool,
+                        value.string.map({ ["true", "false"].contains($0.lowercased()) }) ?? false
+                    {
+                        if flag { arguments.append("--\(axis.key)") }
+                    } else {
+                        // `--key=value`, so a value with a leading dash stays a value.
+                        arguments.append("--\(axis.key)=\(value.string ?? "")")
+                    }
+                }
+                do {
+                    steps += try type.steps(arguments)
+                } catch let error as WireError {
+                    throw file.error(nameNode, "\(name): \(error.message)")
+                } catch {
+                    let message = type.message(error)
+                    let at = axes.first {
+                        message.contains("'--\($0.key)'") || message.contains("'--\($0.key) ")
+                            || message.contains("--\($0.key)=")
+                    }
+                    throw file.error(at?.node ?? nameNode, "\(name): \(Self.planSpelling(message))")
+                }
+            }
+            return steps
+        }
+
+        /// An option parser's message in the plan's terms: option names without their dashes.
+        static func planSpelling(_ message: String) -> String {
+            let line = message.split(separator: "\n").first.map(String.init) ?? message
+            return line.replacingOccurrences(of: "Unknown option '--", with: "unknown option '")
+                .replacingOccurrences(of: "Error: ", with: "").replacingOccurrences(of: "'--", with: "'")
+        }
+
+        /// Every combination of one value from each list, the first list varying slowest.
+        static func combinations(_ lists: [[Node]]) -> [[Node]] {
+            lists.reduce([[]]) { partial, list in partial.flatMap { prefix in list.map { prefix + [$0] } } }
+        }
+    }
+}
+
+extension PlannedStep {
+    /// The step with its windows (and MySQL's table) scaled by `factor`: `--scale 0.1` for a laptop.
+    /// Windows stay at least 1 s with 0.2 s of warm-up, tables at least 1,000 rows.
+    func scaled(by factor: Double) -> PlannedStep {
+        var copy = self
+        copy.timing.durationNs = max(Int64(Double(timing.durationNs) * factor), 1_000_000_000)
+        copy.timing.warmupNs = max(Int64(Double(timing.warmupNs) * factor), min(timing.warmupNs, 200_000_000))
+        if case .mysql(var spec) = workload {
+            spec.tableSize = max(Int(Double(spec.tableSize) * factor), min(spec.tableSize, 1000))
+            copy.workload = .mysql(spec)
+        }
+        return copy
+    }
+}
