@@ -34,7 +34,7 @@ extension Integration {
             let planPath = lab.scratch.path + "/plan.yaml"
             try Self.plan.write(toFile: planPath, atomically: true, encoding: .utf8)
             let dir = lab.scratch.path + "/run"
-            let first = try Self.run(lab, [planPath, "--out", dir], label: "first")
+            let first = try Self.run(lab, [planPath, "--out", dir, "--quiet"], label: "first")
             // Two of the four steps finished and the third running: kill the coordinator.
             try expectEventually(seconds: 60, "the third step never started") {
                 let steps = Self.steps(dir)
@@ -44,6 +44,7 @@ extension Integration {
             kill(first.pid, SIGKILL)
             _ = first.wait(seconds: 5)
             let finishedBefore = Self.steps(dir).filter { $0.status == "complete" }.map(\.id)
+            #expect(!first.stderr.contains("step "), "--quiet printed progress: \(first.stderr)")
             let before = try ResumeTests.summaries(dir)
             #expect(Set(before.keys) == Set(finishedBefore))
 
@@ -58,6 +59,9 @@ extension Integration {
             let resumed = try Self.run(lab, [planPath, "--resume", dir], label: "resumed")
             #expect(resumed.wait(seconds: 90) == 0, "stderr: \(resumed.stderr)")
             for id in finishedBefore { #expect(resumed.stderr.contains("step \(id): finished before, kept")) }
+            // Not on a terminal: a line per step begun (counting the kept ones) and per step done.
+            #expect(resumed.stderr.contains("(3 of 4)"), "\(resumed.stderr)")
+            #expect(resumed.stderr.contains(": done, latency_mean_us "), "\(resumed.stderr)")
             let after = try ResumeTests.summaries(dir)
             for id in finishedBefore { #expect(after[id] == before[id], "\(id) ran again") }
             // Each cell ran exactly its two repetitions, round by round, in the seed's order.
@@ -73,6 +77,8 @@ extension Integration {
             let samples = try jsonLines(dir + "/samples.jsonl")
             let labels = samples.compactMap { $0["labels"] as? [String: String] }
             #expect(labels.allSatisfy { $0["cell"] != nil && $0["repetition"] != nil && $0["mode"] != nil })
+            // Every step carries each agent's provenance fingerprint (in netns-nat the guest's and the host's too).
+            #expect(labels.allSatisfy { ($0["provenance"] ?? "").contains("peer=") })
             #expect(Set(labels.compactMap { $0["mode"] }) == ["native", "netns-nat"])
             let aggregates = try jsonLines(dir + "/aggregates.jsonl")
             let headline = aggregates.filter { $0["headline"] as? Bool == true }

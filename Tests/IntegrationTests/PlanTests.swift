@@ -202,7 +202,12 @@ import Testing
         var samples: [MetricSample] = []
         for (cell, values) in [("rr-tcp-native", [10.0, 12, 14]), ("rr-tcp-netns-nat", [20.0, 24, 28])] {
             for (i, v) in values.enumerated() {
-                let labels = ["cell": cell, "step": "\(cell)-r\(i + 1)", "repetition": "\(i + 1)"]
+                // The SUT's host changed under the NAT cell's last repetition.
+                let sut = cell == "rr-tcp-netns-nat" && i == 2 ? "bbbbbb" : "aaaaaa"
+                let labels = [
+                    "cell": cell, "step": "\(cell)-r\(i + 1)", "repetition": "\(i + 1)",
+                    "provenance": "peer=cccccc sut=\(sut)",
+                ]
                 samples.append(MetricSample(metric: "latency_mean_us", value: v, unit: "us", labels: labels))
                 var interval = labels
                 interval["kind"] = "interval"
@@ -216,6 +221,33 @@ import Testing
         #expect(rows[1].native_cell == "rr-tcp-native" && rows[1].ratio_to_native == 2)
         #expect(abs(rows[1].ratio_ci_high! - (2 + 2.7764 * 0.27217)) < 1e-3)
         #expect(rows.allSatisfy { !$0.confidence_met })
+        #expect(rows[0].provenance_changed == nil)
+        #expect(rows[1].provenance_changed == ["sut"])
+        #expect(
+            AggregateTable.render(rows, rule: Self.rule).contains(
+                "provenance changed between repetitions of rr-tcp-netns-nat on sut"))
         #expect(Aggregates.csv(rows).split(separator: "\n").count == 3)
+    }
+
+    @Test func aResumeNamesTheHostWhoseFactsChanged() {
+        let facts = HostFacts(hostname: "h", kernel: "Linux 6.1", cpuModel: "x", cores: 2, softwareVersion: "0.1.0")
+        var newer = facts
+        newer.kernel = "Linux 6.6"
+        func agent(_ host: HostFacts) -> RunInfo.Agent {
+            RunInfo.Agent(role: "sut", name: "sut", address: "127.0.0.1:1", version: "0.1.0", host: host)
+        }
+        #expect(BenchmarkRun.provenanceChanges([agent(facts)], [agent(facts)]).isEmpty)
+        #expect(
+            BenchmarkRun.provenanceChanges([agent(facts)], [agent(newer)]) == [
+                "sut sut: kernel: \"Linux 6.1\" -> \"Linux 6.6\""
+            ])
+    }
+
+    @Test func theProvenanceFingerprintIsStableAndLeavesTransientLinksOut() {
+        #expect(Provenance.digest() == Provenance.digest())
+        #expect(Provenance.digest().count == 12)
+        #expect(["lsbr1a2b", "lsvh1a2b", "veth0", "docker0"].allSatisfy(Provenance.isTransient))
+        #expect(!Provenance.isTransient("eth0") && !Provenance.isTransient("lo"))
+        #expect(Provenance.current(runningTools: false).sysctls["net.core.somaxconn"] != nil)
     }
 }

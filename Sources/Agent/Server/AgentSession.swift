@@ -189,6 +189,7 @@ final class AgentSession: Sendable {
                 return state.meter
             }
             result.cpu = meter?.finish()
+            result.provenanceDigest = Provenance.digest()
             record(
                 "step.finished", ["transactions": result.completions.map(String.init) ?? "-"], at: result.stoppedNs)
             drive { $0.engineFinished(result) }

@@ -148,6 +148,11 @@ enum AggregateTable {
         lines.append(
             "\(Int(rule.level * 100))% Student-t intervals, target width \(String(format: "%g", rule.widthPercent))% "
                 + "of the mean; ratios by the \(Statistics.Ratio.method)")
+        for r in headlines where r.provenance_changed != nil {
+            lines.append(
+                "provenance changed between repetitions of \(r.cell) on \(r.provenance_changed!.joined(separator: ", ")) "
+                    + "(see run.json)")
+        }
         if !missed.isEmpty {
             lines.append(
                 "confidence not met (max \(rule.maximum) repetitions reached): \(missed.joined(separator: ", "))")

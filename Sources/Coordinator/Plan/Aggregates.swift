@@ -32,6 +32,8 @@ struct AggregateRow: Codable, Equatable, Sendable {
     var ratio_method: String?
     /// The cell's parameters (the workload spec's labels).
     var labels: [String: String]
+    /// Hosts whose provenance fingerprint differed between the cell's repetitions; absent when none did.
+    var provenance_changed: [String]?
 }
 
 /// A plan's aggregates: for every cell and metric, the repetitions' summary and confidence interval,
@@ -43,8 +45,14 @@ enum Aggregates {
         var values: [String: [String: [Double]]] = [:]
         var units: [String: String] = [:]
         var order: [String: [String]] = [:]
+        // cell -> host -> the provenance fingerprints its repetitions carried.
+        var fingerprints: [String: [String: Set<String>]] = [:]
         for sample in samples where sample.labels["kind"] != "interval" {
             guard let cell = sample.labels["cell"], let step = sample.labels["step"] else { continue }
+            for pair in (sample.labels["provenance"] ?? "").split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { fingerprints[cell, default: [:]][parts[0], default: []].insert(parts[1]) }
+            }
             // One value per step and metric: the first (a metric reported per host comes once per role).
             let key = "\(step)\u{1}\(sample.metric)"
             if units[key] != nil { continue }
@@ -67,6 +75,8 @@ enum Aggregates {
                     min: summary.minimum, max: summary.maximum, ci_level: rule.level, ci_half_width: summary.halfWidth,
                     ci_width_pct: summary.widthPercent, confidence_met: summary.meets(widthPercent: rule.widthPercent),
                     labels: cell.step.workload.spec.labels)
+                let changed = (fingerprints[cell.id] ?? [:]).filter { $0.value.count > 1 }.keys.sorted()
+                if !changed.isEmpty { row.provenance_changed = changed }
                 if let base = native[cell.id], let baseValues = values[base]?[metric],
                     let baseSummary = Statistics.summary(baseValues, level: rule.level),
                     let ratio = Statistics.ratio(summary, over: baseSummary, level: rule.level)

@@ -64,7 +64,8 @@ struct RunInfo: Codable {
     var modes: [String: ModeSetup]?
     /// A plan's repetition rule, seed and order (`plan` then holds its cells); `--resume` compares it.
     var repetition: RepetitionRule?
-    /// Hosts whose facts (kernel, CPUs, sysctls, versions) differ from those recorded before a resume.
+    /// Hosts whose facts (kernel, CPUs, sysctls, versions) differ from those recorded before a resume,
+    /// and, for a plan, `cell C: host H` where a host's fingerprint changed between a cell's repetitions.
     var provenance_changed: [String]?
 }
 

@@ -21,7 +21,8 @@ enum SpecDifference {
         difference(json(was), json(now), path: "repetition") ?? "the repetition rule"
     }
 
-    private static func json<T: Encodable>(_ value: T) -> Any? {
+    /// A value as decoded JSON (dictionaries, arrays, scalars), for ``difference(_:_:path:)``.
+    static func json<T: Encodable>(_ value: T) -> Any? {
         guard let data = try? JSONEncoder().encode(value) else { return nil }
         return try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }

@@ -134,13 +134,16 @@ struct BenchmarkRun {
             try await checkPrerequisites(on: sutAgent, session: session)
             var guests: [DeploymentMode: (agent: ConnectedAgent, placed: Placed)] = [:]
             var schedule = plan.schedule()
+            // After the filter above, `info.steps` holds only finished steps.
             let kept = Dictionary(info.steps.map { ($0.id, $0) }) { a, _ in a }
+            var done = 0
             var ranBefore = false
             while let scheduled = schedule.next() {
                 let stepID = scheduled.id
-                if let earlierStep = kept[stepID], finished.contains(stepID) {
+                if let earlierStep = kept[stepID] {
                     progress("step \(stepID): finished before, kept")
                     schedule.record(scheduled, headline: earlierStep.headline)
+                    done += 1
                     continue
                 }
                 if ranBefore, let cooldown = plan.repetition?.cooldownNs, cooldown > 0 {
@@ -172,13 +175,11 @@ struct BenchmarkRun {
                     participants = [(guest, .sut), (sutAgent, .host)] + peers
                 }
                 let left = schedule.remaining
-                let total =
-                    "\(outcomes.count + left.expected + 1)"
-                    + (left.atMost > left.expected ? "-\(outcomes.count + left.atMost + 1)" : "")
-                progress("step \(stepID) (\(outcomes.count + 1) of \(total)): \(StepOutcome.describe(step))")
+                let total = "\(done + left.expected)" + (left.atMost > left.expected ? "-\(done + left.atMost)" : "")
+                progress("step \(stepID) (\(done + 1) of \(total)): \(StepOutcome.describe(step))")
                 live?.began(
-                    step: stepID, done: outcomes.count, total: total, lengthNs: Self.estimatedNs(step),
-                    remainingNs: Int64(left.expected) * Self.estimatedNs(step))
+                    step: stepID, done: done, total: total, lengthNs: Self.estimatedNs(step),
+                    remainingNs: Int64(left.expected - 1) * Self.estimatedNs(step))
                 info.steps.append(
                     RunInfo.Step(id: stepID, status: "running", cell: scheduled.cell, repetition: scheduled.repetition))
                 try store.writeRunInfo(info)
@@ -210,13 +211,23 @@ struct BenchmarkRun {
                     start_skew_ns: outcome.startSkewNs, clock_offset_error_ns: outcome.clockErrorNs,
                     cell: scheduled.cell, repetition: scheduled.repetition, headline: headline)
                 info.agents = agentInfo(session, tracks)
-                try store.writeRunInfo(info)
                 if let rule = plan.repetition {
-                    try store.writeAggregates(rule: rule, cells: PlanFile.cells(plan.steps))
+                    let rows = try store.writeAggregates(rule: rule, cells: PlanFile.cells(plan.steps))
+                    for row in rows where row.headline {
+                        for host in row.provenance_changed ?? [] {
+                            let line = "cell \(row.cell): host \(host) changed between repetitions"
+                            if !(info.provenance_changed ?? []).contains(line) {
+                                info.provenance_changed = (info.provenance_changed ?? []) + [line]
+                                progress("provenance: \(line)")
+                            }
+                        }
+                    }
                 } else {
                     try store.writeSummary()
                 }
+                try store.writeRunInfo(info)
                 log.record("step.written", step: stepID)
+                done += 1
                 progress("step \(stepID): done, \(StepOutcome.headlineText(outcome, headline))")
             }
             info.status = "complete"
@@ -413,10 +424,9 @@ struct BenchmarkRun {
         var out: [String] = []
         for agent in now {
             guard let was = before.first(where: { $0.role == agent.role && $0.name == agent.name }) else { continue }
-            func json(_ facts: HostFacts) -> Any? {
-                (try? JSONEncoder().encode(facts)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
-            }
-            if let d = SpecDifference.difference(json(was.host), json(agent.host), path: "") {
+            if let d = SpecDifference.difference(
+                SpecDifference.json(was.host), SpecDifference.json(agent.host), path: "")
+            {
                 out.append("\(agent.role) \(agent.name): \(d)")
             }
         }

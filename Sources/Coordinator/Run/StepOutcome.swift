@@ -71,6 +71,8 @@ struct StepOutcome {
         labels["mode"] = plan.placement.mode.rawValue
         if let cell { labels["cell"] = cell }
         if let repetition { labels["repetition"] = String(repetition) }
+        let digests = sides.compactMap { side in side.result.provenanceDigest.map { "\(side.name)=\($0)" } }
+        if !digests.isEmpty { labels["provenance"] = digests.sorted().joined(separator: " ") }
         return labels
     }
 

@@ -17,7 +17,7 @@ protocol StepSchedule {
     mutating func next() -> ScheduledStep?
     /// What a finished step measured: its headline metric (the first of its workload's headline).
     mutating func record(_ step: ScheduledStep, headline: Double?)
-    /// The number of steps still to come as far as known now, and at most.
+    /// The steps not yet recorded (the one handed out last included), as far as known now, and at most.
     var remaining: (expected: Int, atMost: Int) { get }
 }
 
@@ -25,6 +25,7 @@ protocol StepSchedule {
 struct FixedSchedule: StepSchedule {
     private let steps: [ScheduledStep]
     private var position = 0
+    private var recorded = 0
 
     init(ids: [String], steps: [PlannedStep]) {
         self.steps = zip(ids, steps).map { ScheduledStep(id: $0, planned: $1) }
@@ -36,9 +37,9 @@ struct FixedSchedule: StepSchedule {
         return steps[position]
     }
 
-    mutating func record(_ step: ScheduledStep, headline: Double?) {}
+    mutating func record(_ step: ScheduledStep, headline: Double?) { recorded += 1 }
 
-    var remaining: (expected: Int, atMost: Int) { (steps.count - position, steps.count - position) }
+    var remaining: (expected: Int, atMost: Int) { (steps.count - recorded, steps.count - recorded) }
 }
 
 /// A plan's schedule: rounds of repetitions. Round r runs repetition r of every cell that still

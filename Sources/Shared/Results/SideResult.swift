@@ -15,6 +15,8 @@ package struct SideResult: Codable, Equatable, Sendable {
     package var cpu: CPUUsage?
     /// What the workload measured on this side.
     package var outcome: SideOutcome
+    /// ``Provenance/digest()`` of this side's host when the step ended (the session adds it).
+    package var provenanceDigest: String?
 
     package init(
         startedNs: Int64, stoppedNs: Int64, windowStartNs: Int64, windowEndNs: Int64, cpu: CPUUsage? = nil,

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 #if canImport(Glibc)
@@ -37,8 +38,9 @@ package struct Provenance: Codable, Equatable, Sendable {
     package var dockerVersion: String?
     package var qemuVersion: String?
 
-    /// Reads the provenance of this host (tens of milliseconds: it runs ethtool, docker and qemu once each).
-    package static func current() -> Provenance {
+    /// Reads the provenance of this host: tens of milliseconds with `runningTools` (ethtool, docker and
+    /// qemu once each), about a millisecond of file reads without (those fields then stay empty).
+    package static func current(runningTools: Bool = true) -> Provenance {
         let cpuRoot = "/sys/devices/system/cpu"
         let policies = (try? FileManager.default.contentsOfDirectory(atPath: "\(cpuRoot)/cpufreq")) ?? []
         let governors = Set(policies.compactMap { read("\(cpuRoot)/cpufreq/\($0)/scaling_governor") }).sorted()
@@ -50,19 +52,34 @@ package struct Provenance: Codable, Equatable, Sendable {
         return Provenance(
             kernelCommandLine: read("/proc/cmdline") ?? "", onlineCPUs: read("\(cpuRoot)/online") ?? "",
             smtActive: read("\(cpuRoot)/smt/active").map { $0 == "1" }, governors: governors,
-            numaNodes: max(nodes, 1), memoryBytes: memTotal * 1024, interfaces: interfaces(), sysctls: sysctls(),
-            dockerVersion: firstLine(of: "docker", ["--version"]),
-            qemuVersion: firstLine(of: "qemu-system-x86_64", ["--version"]))
+            numaNodes: max(nodes, 1), memoryBytes: memTotal * 1024, interfaces: interfaces(runningTools: runningTools),
+            sysctls: sysctls(), dockerVersion: runningTools ? firstLine(of: "docker", ["--version"]) : nil,
+            qemuVersion: runningTools ? firstLine(of: "qemu-system-x86_64", ["--version"]) : nil)
+    }
+
+    /// A short fingerprint of what the file reads give (no tools run): the agents send it with every
+    /// step's result, so a host that changed between two repetitions of a cell shows.
+    package static func digest() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(current(runningTools: false))) ?? Data()
+        return SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Links that come and go with lockstep's own modes and with containers: not facts of the host.
+    package static func isTransient(_ name: String) -> Bool {
+        ["lsbr", "lsvh", "lsvg", "veth", "docker"].contains { name.hasPrefix($0) }
     }
 
     private static func read(_ path: String) -> String? {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func interfaces() -> [Interface] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []).sorted()
+    private static func interfaces(runningTools: Bool) -> [Interface] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? [])
+            .filter { !isTransient($0) }.sorted()
         let interrupts = read("/proc/interrupts")?.split(separator: "\n") ?? []
-        let hasEthtool = Executable.find("ethtool") != nil
+        let hasEthtool = runningTools && Executable.find("ethtool") != nil
         return names.prefix(16).map { name in
             let base = "/sys/class/net/\(name)"
             var interface = Interface(name: name, mtu: read("\(base)/mtu").flatMap { Int($0) })
