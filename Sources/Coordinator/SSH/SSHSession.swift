@@ -66,13 +66,18 @@ final class SSHSession {
     {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
+                // The session is closed before the caller resumes: a caller that returns and exits
+                // the process must not find this thread still inside libssh2 and libcrypto (their
+                // exit-time cleanup then crashes it; seen as signal 11 after `agents stop`).
+                let result: Result<T, Error>
                 do {
                     let session = try SSHSession(target)
-                    defer { session.close() }
-                    continuation.resume(returning: try body(session))
+                    result = Result { try body(session) }
+                    session.close()
                 } catch {
-                    continuation.resume(throwing: error)
+                    result = .failure(error)
                 }
+                continuation.resume(with: result)
             }
             thread.name = "ssh \(target.host)"
             thread.start()
