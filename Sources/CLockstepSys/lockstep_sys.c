@@ -10,6 +10,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/errqueue.h>
+#include <linux/ethtool.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -139,10 +147,37 @@ int lockstep_enable_rx_timestamps(int fd) {
     return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) == 0 ? 0 : -errno;
 }
 
+int lockstep_enable_tx_timestamps(int fd) {
+    unsigned int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY |
+                         SOF_TIMESTAMPING_OPT_ID;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) == 0 ? 0 : -errno;
+}
+
 static int64_t lockstep_ns(clockid_t clock) {
     struct timespec ts;
     clock_gettime(clock, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/// Moves a kernel timestamp from CLOCK_REALTIME onto CLOCK_MONOTONIC. realtime - monotonic is read
+/// as a realtime reading between two monotonic ones (the tightest of a few such brackets); the true
+/// difference lies within the bracket. `later` picks the end that moves the stamp later (for receive
+/// stamps, which must never precede the arrival), else the end that moves it earlier (for send
+/// stamps, which must never follow the departure). A preemption between the reads then only widens
+/// that exchange's round trip, and the minimum-round-trip estimator passes it over, instead of
+/// breaking its error bound.
+static int64_t lockstep_real_to_mono(int64_t stamp, int later) {
+    int64_t best = INT64_MAX, shift = 0;
+    for (int i = 0; i < 4 && best > 200; i++) {
+        int64_t before = lockstep_ns(CLOCK_MONOTONIC);
+        int64_t real = lockstep_ns(CLOCK_REALTIME);
+        int64_t after = lockstep_ns(CLOCK_MONOTONIC);
+        if (after - before < best) {
+            best = after - before;
+            shift = later ? real - after : real - before;
+        }
+    }
+    return stamp - shift;
 }
 
 long lockstep_recv_stamped(int fd, void *buf, unsigned long len, int64_t *rx_ns, int *kernel, void *from,
@@ -166,30 +201,90 @@ long lockstep_recv_stamped(int fd, void *buf, unsigned long len, int64_t *rx_ns,
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-            int64_t stamp = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-            // The kernel stamps on the realtime clock; moving the stamp to the monotonic clock needs
-            // realtime - monotonic, read as a realtime reading between two monotonic ones. Taking the
-            // later monotonic reading can only move the stamp later, never earlier than the packet
-            // arrived, so a preemption between the reads widens the exchange's round trip (and the
-            // estimator passes it over) instead of breaking its error bound. The tightest of a few
-            // brackets keeps that widening to tens of nanoseconds.
-            int64_t best = INT64_MAX, shift = 0;
-            for (int i = 0; i < 4 && best > 200; i++) {
-                int64_t before = lockstep_ns(CLOCK_MONOTONIC);
-                int64_t real = lockstep_ns(CLOCK_REALTIME);
-                int64_t after = lockstep_ns(CLOCK_MONOTONIC);
-                if (after - before < best) {
-                    best = after - before;
-                    shift = real - after;
-                }
-            }
-            int64_t converted = stamp - shift;
+            int64_t converted = lockstep_real_to_mono((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, 1);
             // Never later than the reading taken after the receive returned.
             *rx_ns = converted < mono ? converted : mono;
             *kernel = 1;
         }
     }
     return (long)n;
+}
+
+/// Reads the error queue's transmit timestamp of datagram `id`; 1 when found (in *stamp, realtime),
+/// 0 when none is queued yet. Older datagrams' stamps are dropped on the way.
+static int lockstep_tx_stamp(int fd, uint32_t id, int64_t *stamp) {
+    for (;;) {
+        char control[512];
+        char data[64];
+        struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+        struct msghdr msg = {0};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+        if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return 0;
+        int64_t found = -1;
+        int matches = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+                struct scm_timestamping ts;
+                memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+                found = (int64_t)ts.ts[0].tv_sec * 1000000000LL + ts.ts[0].tv_nsec;
+            } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                       (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+                struct sock_extended_err err;
+                memcpy(&err, CMSG_DATA(c), sizeof(err));
+                matches = err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && err.ee_data == id;
+            }
+        }
+        if (matches && found > 0) {
+            *stamp = found;
+            return 1;
+        }
+    }
+}
+
+long lockstep_send_stamped(int fd, const void *buf, unsigned long len, const void *to, unsigned int tolen, uint32_t id,
+                           int64_t *tx_ns, int *kernel) {
+    int64_t before = lockstep_ns(CLOCK_MONOTONIC);
+    ssize_t n = to ? sendto(fd, buf, len, 0, (const struct sockaddr *)to, tolen) : send(fd, buf, len, 0);
+    if (n < 0) return -errno;
+    *tx_ns = before;
+    *kernel = 0;
+    // The stamp is queued when the driver hands the datagram on: at once on loopback and veth,
+    // within microseconds on a NIC. Wait at most 2 ms for it.
+    int64_t stamp = 0;
+    int found = lockstep_tx_stamp(fd, id, &stamp);
+    for (int i = 0; !found && i < 2; i++) {
+        struct pollfd p = {.fd = fd, .events = 0};
+        if (poll(&p, 1, 1) > 0 && (p.revents & POLLERR)) found = lockstep_tx_stamp(fd, id, &stamp);
+    }
+    if (found) {
+        int64_t converted = lockstep_real_to_mono(stamp, 0);
+        // Never earlier than the reading taken before the send: both precede the departure.
+        if (converted > before) *tx_ns = converted;
+        *kernel = 1;
+    }
+    return (long)n;
+}
+
+int lockstep_timestamping_info(const char *ifname, unsigned int *capabilities, int *phc_index) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ethtool_ts_info info;
+    memset(&info, 0, sizeof(info));
+    info.cmd = ETHTOOL_GET_TS_INFO;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+    ifr.ifr_data = (void *)&info;
+    int rc = ioctl(fd, SIOCETHTOOL, &ifr);
+    int saved = errno;
+    close(fd);
+    if (rc < 0) return -saved;
+    *capabilities = info.so_timestamping;
+    *phc_index = info.phc_index;
+    return 0;
 }
 
 int lockstep_realtime(int on) {

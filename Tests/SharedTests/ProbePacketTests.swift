@@ -19,6 +19,28 @@ import Testing
         #expect(ProbePacket(bytes: bytes, key: key) == probe)
         let reply = ProbePacket(kind: .reply, sequence: 7, t0: -5, t1: 1_000_000_000_123, t2: 1_000_000_000_456)
         #expect(ProbePacket(bytes: reply.encoded(key: key), key: key) == reply)
+        let interleaved = ProbePacket(
+            kind: .reply, sequence: 8, t0: 1, t1: 2, t2: 3, kernelReceive: true, previousSequence: 7, previousT2: 99)
+        #expect(ProbePacket(bytes: interleaved.encoded(key: key), key: key) == interleaved)
+    }
+
+    @Test func theLastTimeIsReadAfterTheRestIsHashedAndTheBytesAreTheSame() {
+        var reply = ProbePacket(kind: .reply, sequence: 3, t0: 10, t1: 20, kernelReceive: true)
+        var readAt: Int64 = 0
+        let (bytes, t2) = reply.encoded(
+            key: key,
+            stampingLast: {
+                readAt = 12_345
+                return readAt
+            })
+        #expect(t2 == 12_345)
+        reply.t2 = 12_345
+        #expect(bytes == reply.encoded(key: key))
+        #expect(ProbePacket(bytes: bytes, key: key)?.t2 == 12_345)
+        // A flags byte other than 0 or 1 is malformed.
+        var odd = bytes
+        odd[5] = 2
+        #expect(ProbePacket(bytes: odd, key: key) == nil)
     }
 
     @Test func forgedTamperedOrForeignPacketsAreRefused() {

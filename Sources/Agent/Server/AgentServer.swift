@@ -45,7 +45,9 @@ struct AgentServer: Service {
         logger.info("listening", metadata: ["agent.address": "\(bound)", "agent.name": "\(config.name)"])
         onListening(bound)
 
-        let host = HostFacts.current(softwareVersion: LockstepVersion.current, provenance: true)
+        var facts = HostFacts.current(softwareVersion: LockstepVersion.current, provenance: true)
+        facts.timestamping = Timestamping.of(address: config.listen.host)
+        let host = facts
         // Clock probes on a UDP port of the control address (the same number when it is free).
         let probes = try? ProbeResponder(host: config.listen.host, preferredPort: bound.port)
         let slot = SessionSlot()

@@ -9,7 +9,8 @@ import Synchronization
 
 /// Answers clock probes on a UDP port of the control address, on a thread of its own with a
 /// blocking receive: `t1` is the kernel's receive timestamp (SO_TIMESTAMPNS, moved onto
-/// CLOCK_MONOTONIC), `t2` is read just before the reply is sent. Only probes under the current
+/// CLOCK_MONOTONIC), `t2` is read after everything of the reply but the MAC's last block is computed,
+/// and the kernel's transmit stamp of each reply goes out in the next one (interleaved mode). Only probes under the current
 /// session's key are answered, each sequence number once and in increasing order, at most
 /// `ratePerSecond` a second; the rest are dropped and counted.
 final class ProbeResponder: @unchecked Sendable {
@@ -53,6 +54,10 @@ final class ProbeResponder: @unchecked Sendable {
         var from = sockaddr_storage()
         var windowStart = MonotonicClock.now()
         var inWindow = 0
+        let txStamps = lockstep_enable_tx_timestamps(fd) == 0
+        var sent: UInt32 = 0
+        // The previous reply of the current session and its kernel transmit stamp (interleaved).
+        var previous: (key: ProbeKey, sequence: UInt64, t2: Int64)?
         while true {
             var fromLen = UInt32(MemoryLayout<sockaddr_storage>.size)
             var t1: Int64 = 0
@@ -82,16 +87,22 @@ final class ProbeResponder: @unchecked Sendable {
             session.withLock { current in
                 if current?.key == key { current?.last = probe.sequence }
             }
-            var reply = ProbePacket(kind: .reply, sequence: probe.sequence, t0: probe.t0, t1: t1)
-            reply.t2 = MonotonicClock.now()
-            let bytes = reply.encoded(key: key)
-            _ = bytes.withUnsafeBytes { raw in
+            let earlier = previous?.key == key ? previous : nil
+            let reply = ProbePacket(
+                kind: .reply, sequence: probe.sequence, t0: probe.t0, t1: t1, kernelReceive: kernel != 0,
+                previousSequence: earlier?.sequence ?? 0, previousT2: earlier?.t2 ?? 0)
+            // t2 is read after all but the MAC's last block is computed: as close to the send as it can be.
+            let bytes = reply.encoded(key: key, stampingLast: { MonotonicClock.now() }).bytes
+            var tx: Int64 = 0
+            var kernelTx: Int32 = 0
+            let written = bytes.withUnsafeBytes { raw in
                 withUnsafePointer(to: &from) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, raw.baseAddress, raw.count, 0, $0, fromLen)
-                    }
+                    lockstep_send_stamped(fd, raw.baseAddress, UInt(raw.count), $0, fromLen, sent, &tx, &kernelTx)
                 }
             }
+            if written > 0 { sent &+= 1 }
+            // The kernel's stamp of this reply travels in the next one; a user-space reading does not.
+            previous = (key, probe.sequence, txStamps && kernelTx != 0 ? tx : 0)
             answeredCount.add(1, ordering: .relaxed)
         }
     }

@@ -42,6 +42,21 @@ int lockstep_enable_rx_timestamps(int fd);
 long lockstep_recv_stamped(int fd, void *buf, unsigned long len, int64_t *rx_ns, int *kernel, void *from,
                            unsigned int *fromlen);
 
+/// Turns on kernel software transmit timestamps (SO_TIMESTAMPING: TX_SOFTWARE, OPT_TSONLY, OPT_ID) on a
+/// datagram socket; each datagram sent gets an id counting from 0. Returns 0 or -errno.
+int lockstep_enable_tx_timestamps(int fd);
+
+/// Sends one datagram (the `id`-th since lockstep_enable_tx_timestamps) to `to` (NULL: the connected
+/// peer); `*tx_ns` gets the kernel's transmit timestamp on CLOCK_MONOTONIC when it comes within 2 ms
+/// (`*kernel` 1), else the monotonic time read just before the send (`*kernel` 0). Either precedes
+/// the datagram's departure. Returns the byte count, or -errno.
+long lockstep_send_stamped(int fd, const void *buf, unsigned long len, const void *to, unsigned int tolen, uint32_t id,
+                           int64_t *tx_ns, int *kernel);
+
+/// What the interface `ifname` offers for timestamping (ETHTOOL_GET_TS_INFO): the SOF_TIMESTAMPING_*
+/// capability bits and the index of its PTP hardware clock (-1: none). Returns 0 or -errno.
+int lockstep_timestamping_info(const char *ifname, unsigned int *capabilities, int *phc_index);
+
 /// Raises the calling thread to SCHED_FIFO priority 1 (`on` 1) or back to SCHED_OTHER (`on` 0).
 /// Returns 0, or -errno when the process lacks the right.
 int lockstep_realtime(int on);

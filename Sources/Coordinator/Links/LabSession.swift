@@ -79,7 +79,8 @@ final class LabSession {
             let (result, last) = await client.run(from: probeSequence[agent.link.index] ?? 0)
             probeSequence[agent.link.index] = last
             if result.exchanges.count >= 8, var estimate = ClockEstimate(exchanges: result.exchanges) {
-                estimate.method = result.kernelStamps ? "udp-kernel-timestamps" : "udp"
+                estimate.method = result.kernelReceive ? "udp-kernel-timestamps" : "udp"
+                estimate.stamps = result.stamps
                 log.record(
                     "clock.sync",
                     [
@@ -95,6 +96,7 @@ final class LabSession {
         }
         var estimate = try await syncOverControl(agent, probes: probes)
         estimate.method = "control-channel"
+        estimate.stamps = .controlChannel
         return estimate
     }
 

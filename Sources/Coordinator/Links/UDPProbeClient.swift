@@ -7,21 +7,41 @@ import Shared
     import Glibc
 #endif
 
-/// The coordinator's side of the dedicated clock-probe path: a UDP socket on a thread of its own,
-/// `t0` read just before each send, `t3` the kernel's receive timestamp of the reply. Probes are
-/// spread over `count × spacing`; a reply that does not come within `timeout` is skipped.
+/// The coordinator's side of the dedicated clock-probe path: a UDP socket on a thread of its own;
+/// `t0` is the kernel's transmit timestamp of each probe (SO_TIMESTAMPING, software) where the kernel
+/// gives one, else a clock read just before the send; `t3` is the kernel's receive timestamp of the
+/// reply; `t2` is the agent kernel's transmit stamp of its reply, which arrives in the next reply
+/// (interleaved: one probe more than `count` is sent, and when the agent sends such stamps only
+/// the exchanges that got one are kept). Probes are spread over `count × spacing`; a reply that
+/// does not come within `timeout` is skipped.
 struct UDPProbeClient: Sendable {
     let host: String
     let port: Int
     let key: ProbeKey
     var count = 64
-    var spacingNs: Int64 = 1_000_000
+    var spacingNs: Int64 = 2_000_000
     var timeoutNs: Int64 = 20_000_000
 
-    /// The exchanges that were answered, and whether every `t3` was a kernel timestamp.
+    /// The exchanges that were answered, and where their four times came from.
     struct Result: Sendable {
         var exchanges: [ClockExchange]
-        var kernelStamps: Bool
+        /// Every `t0` was the kernel's transmit stamp.
+        var kernelSend = true
+        /// Every `t1` was the agent kernel's receive stamp.
+        var agentKernelReceive = true
+        /// Every `t2` was the agent kernel's transmit stamp (interleaved).
+        var agentKernelSend = false
+        /// Every `t3` was the kernel's receive stamp.
+        var kernelReceive = true
+
+        /// Where each of t0..t3 came from, for run.json.
+        var stamps: ClockStamps {
+            ClockStamps(
+                t0: kernelSend ? .kernelSoftwareSend : .userBeforeSend,
+                t1: agentKernelReceive ? .kernelSoftwareReceive : .userAfterReceive,
+                t2: agentKernelSend ? .kernelSoftwareSend : .userBeforeSend,
+                t3: kernelReceive ? .kernelSoftwareReceive : .userAfterReceive)
+        }
     }
 
     /// Runs the exchange on a dedicated thread; `sequence` is the session's last probe number (updated).
@@ -34,18 +54,29 @@ struct UDPProbeClient: Sendable {
     }
 
     private func exchange(from first: UInt64) -> (Result, UInt64) {
-        var result = Result(exchanges: [], kernelStamps: true)
+        var result = Result(exchanges: [])
         var sequence = first
         guard let fd = connectedSocket() else { return (result, sequence) }
         defer { close(fd) }
         _ = lockstep_enable_rx_timestamps(fd)
+        let txStamps = lockstep_enable_tx_timestamps(fd) == 0
+        var sent: UInt32 = 0
         var buffer = [UInt8](repeating: 0, count: 512)
-        for _ in 0..<count {
+        var exchanges: [UInt64: ClockExchange] = [:]
+        var order: [UInt64] = []
+        var interleaved: Set<UInt64> = []
+        for _ in 0...count {
             sequence += 1
-            let t0 = MonotonicClock.now()
-            let bytes = ProbePacket(kind: .probe, sequence: sequence, t0: t0).encoded(key: key)
-            guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { continue }
-            let deadline = t0 + timeoutNs
+            let begun = MonotonicClock.now()
+            let bytes = ProbePacket(kind: .probe, sequence: sequence, t0: begun).encoded(key: key)
+            var t0: Int64 = 0
+            var kernelT0: Int32 = 0
+            let n = bytes.withUnsafeBytes {
+                lockstep_send_stamped(fd, $0.baseAddress, UInt($0.count), nil, 0, sent, &t0, &kernelT0)
+            }
+            sent &+= 1
+            guard n == bytes.count else { continue }
+            let deadline = begun + timeoutNs
             while MonotonicClock.now() < deadline {
                 var t3: Int64 = 0
                 var kernel: Int32 = 0
@@ -54,14 +85,30 @@ struct UDPProbeClient: Sendable {
                 }
                 guard n > 0 else { break }  // the receive timeout: this probe is lost
                 guard let reply = ProbePacket(bytes: buffer[0..<Int(n)], key: key), reply.kind == .reply,
-                    reply.sequence == sequence, reply.t0 == t0
+                    reply.sequence == sequence, reply.t0 == begun
                 else { continue }  // a late reply to an earlier probe, or noise
-                if kernel == 0 { result.kernelStamps = false }
-                result.exchanges.append(ClockExchange(t0: t0, t1: reply.t1, t2: reply.t2, t3: t3))
+                if kernel == 0 { result.kernelReceive = false }
+                if kernelT0 == 0 || !txStamps { result.kernelSend = false }
+                if !reply.kernelReceive { result.agentKernelReceive = false }
+                exchanges[sequence] = ClockExchange(t0: t0, t1: reply.t1, t2: reply.t2, t3: t3)
+                order.append(sequence)
+                // The agent's kernel stamp of its previous reply: later than that reply's own `t2`
+                // (read before the send) and still before its departure, so the exchange narrows.
+                if reply.previousT2 != 0, var earlier = exchanges[reply.previousSequence],
+                    reply.previousT2 >= earlier.t2
+                {
+                    earlier.t2 = reply.previousT2
+                    if earlier.roundTripNs >= 0 {
+                        exchanges[reply.previousSequence] = earlier
+                        interleaved.insert(reply.previousSequence)
+                    }
+                }
                 break
             }
-            MonotonicClock.sleepThenSpin(until: t0 + spacingNs, spinNs: 0)
+            MonotonicClock.sleepThenSpin(until: begun + spacingNs, spinNs: 0)
         }
+        result.agentKernelSend = !interleaved.isEmpty
+        result.exchanges = order.filter { interleaved.isEmpty || interleaved.contains($0) }.compactMap { exchanges[$0] }
         return (result, sequence)
     }
 

@@ -18,9 +18,16 @@ struct RunInfo: Codable {
         var round_trip_ns: Int64
         var offset_after_ns: Int64?
         var offset_after_error_ns: Int64?
+        /// Drift over the run: a weighted fit over every sync's best exchanges where there was more
+        /// than one sync (`drift_method: fit`, with its standard error), else the slope between two.
         var drift_ppm: Double?
+        var drift_ppm_error: Double?
+        var drift_method: String?
         /// How the probes travelled (`udp-kernel-timestamps`, `udp`, `control-channel`).
         var method: String?
+        /// Where each exchange's t0 (coordinator send), t1 (agent receive), t2 (agent send) and t3
+        /// (coordinator receive) came from.
+        var stamps: ClockStamps?
     }
 
     struct Step: Codable {
@@ -77,6 +84,10 @@ extension RunInfo.Clock {
         offset_after_ns = track.after?.offsetNs
         offset_after_error_ns = track.after?.errorNs
         drift_ppm = track.driftPPM
+        let fit = track.driftFit
+        drift_ppm_error = fit?.standardErrorPPM
+        drift_method = fit != nil ? "fit" : (track.after != nil ? "two-point" : nil)
         method = track.after?.method ?? track.before.method
+        stamps = track.after?.stamps ?? track.before.stamps
     }
 }

@@ -193,8 +193,9 @@ struct BenchmarkRun {
                     sides.append(
                         AgentSide(
                             index: index, role: role, name: agent.name, result: result,
-                            clock: ClockTrack(before: current[index]!, after: after), intervals: intervals))
-                    tracks[index] = ClockTrack(before: tracks[index]!.before, after: after)
+                            clock: ClockTrack(before: current[index]!, after: after), intervals: intervals,
+                            realtimeStart: agent.host.realtimeStarts))
+                    tracks[index] = tracks[index]!.extended(to: after)
                     current[index] = after
                 }
                 let outcome = StepOutcome(

@@ -6,10 +6,22 @@ extension StepOutcome {
     func samples(runID: String) -> [MetricSample] {
         let labels = baseLabels(runID: runID)
         return workload.metrics.rows(self, labels: labels) + cpuSamples(labels: labels) + [
-            MetricSample(metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: labels),
+            MetricSample(
+                metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: syncLabels(labels)),
             MetricSample(
                 metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
         ] + intervalSamples(labels: labels)
+    }
+
+    /// The sync rows' labels: how each agent spun into the start (`realtime_starts`: `peer=fifo
+    /// sut=other`, SCHED_FIFO where the agent had the right) and how its clock was probed.
+    private func syncLabels(_ labels: [String: String]) -> [String: String] {
+        var l = labels
+        let spins = sides.compactMap { side in side.realtimeStart.map { "\(side.name)=\($0 ? "fifo" : "other")" } }
+        if !spins.isEmpty { l["realtime_starts"] = spins.sorted().joined(separator: " ") }
+        let methods = Set(sides.compactMap { $0.clock.after?.method ?? $0.clock.before.method })
+        if !methods.isEmpty { l["clock_method"] = methods.sorted().joined(separator: ",") }
+        return l
     }
 
     /// The HdrHistogram percentile distribution in microseconds, for workloads with a latency histogram.

@@ -12,6 +12,8 @@ struct AgentSide {
     let clock: ClockTrack
     /// Interval samples the agent streamed during the step.
     let intervals: [IntervalSample]
+    /// Whether the agent's starting thread spun into the start at SCHED_FIFO (`nil`: not reported).
+    var realtimeStart: Bool? = nil
 
     /// When this agent started, on the coordinator's timeline.
     var startedOnCoordinator: Int64 { clock.toCoordinator(result.startedNs) }

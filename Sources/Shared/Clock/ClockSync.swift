@@ -36,6 +36,10 @@ package struct ClockEstimate: Codable, Equatable, Sendable {
     package var probes: Int
     /// How the probes travelled: `udp-kernel-timestamps`, `udp`, or `control-channel`.
     package var method: String?
+    /// Where the exchanges' four times came from.
+    package var stamps: ClockStamps?
+    /// The sync's best exchanges, for the drift fit over consecutive syncs.
+    package var points: [ClockPoint] = []
 
     package init(offsetNs: Int64, errorNs: Int64, roundTripNs: Int64, atNs: Int64, probes: Int) {
         self.offsetNs = offsetNs
@@ -52,6 +56,7 @@ package struct ClockEstimate: Codable, Equatable, Sendable {
         self.init(
             offsetNs: best.offsetNs, errorNs: (rtt + 1) / 2, roundTripNs: rtt,
             atNs: best.t0 + (best.t3 - best.t0) / 2, probes: exchanges.count)
+        points = ClockPoint.best(of: exchanges)
     }
 
     /// Agent time to coordinator time.
@@ -66,14 +71,30 @@ package struct ClockTrack: Codable, Equatable, Sendable {
     package var before: ClockEstimate
     /// Estimate after it, once taken.
     package var after: ClockEstimate?
+    /// The best exchanges of every sync the track spans (before, any in between, after).
+    package var points: [ClockPoint]
 
     package init(before: ClockEstimate, after: ClockEstimate? = nil) {
         self.before = before
         self.after = after
+        points = before.points + (after?.points ?? [])
     }
 
-    /// Offset change per second of coordinator time, in parts per million.
+    /// The track continued to a later sync: `after` becomes `estimate`, whose points join the fit.
+    package func extended(to estimate: ClockEstimate) -> ClockTrack {
+        var next = self
+        next.after = estimate
+        next.points += estimate.points
+        return next
+    }
+
+    /// The drift fitted over every sync's best exchanges; `nil` before a second sync.
+    package var driftFit: DriftFit? { after == nil ? nil : DriftFit(points) }
+
+    /// Offset change per second of coordinator time, in parts per million: the fit where there is
+    /// one, else the slope between the two estimates.
     package var driftPPM: Double? {
+        if let fit = driftFit { return fit.ppm }
         guard let after, after.atNs != before.atNs else { return nil }
         return Double(after.offsetNs - before.offsetNs) / Double(after.atNs - before.atNs) * 1e6
     }

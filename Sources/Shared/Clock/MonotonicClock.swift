@@ -16,9 +16,10 @@ package enum MonotonicClock {
     }
 
     /// How long before a synchronized start the one starting thread stops sleeping and spins. The
-    /// spinning thread's timer slack is set to 1 ns first, so its sleep ends within microseconds and a
-    /// short spin suffices (two agents spinning on one small machine would preempt each other).
-    package static let startSpinNs: Int64 = 100_000
+    /// spinning thread's timer slack is set to 1 ns first, so its sleep ends within microseconds; the
+    /// spin covers a late wake-up of up to this much (a VM's vCPU descheduled during the sleep: with
+    /// 100 us, a few steps in 50 started 0.4-0.5 ms apart). Only one thread per agent spins.
+    package static let startSpinNs: Int64 = 300_000
 
     /// Whether this process may run its starting threads at SCHED_FIFO (root or CAP_SYS_NICE).
     package static var realtimeStarts: Bool {

@@ -20,6 +20,8 @@ package struct HostFacts: Codable, Equatable, Sendable {
     package var realtimeStarts: Bool?
     /// The host's provenance (agents only; `nil` from older agents).
     package var provenance: Provenance?
+    /// What the interface under the agent's control address offers for clock-probe timestamps.
+    package var timestamping: Timestamping?
 
     package init(
         hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String,
