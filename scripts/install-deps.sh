@@ -9,10 +9,16 @@
 #   mariadb-server the MySQL tests run a real MariaDB (the SUT agent initializes and starts it)
 #   nftables    the netns-nat deployment mode installs its published-port rules with nft
 #   docker.io   the docker-host and docker-nat modes; the test starts its own dockerd (no systemd)
-#   busybox-static the container image `lockstep-agent image build` assembles has busybox as its shell
+#   busybox-static the container image `lockstep-agent image build` and the kvm guest's initramfs
+#               (`lockstep-agent vm build`) have busybox as their shell and init
+#   qemu-system-x86 the kvm mode boots its guest with qemu-system-x86_64 (TCG where /dev/kvm cannot)
+#   xz-utils e2fsprogs `vm build` decompresses Debian's kernel (xz) for a direct boot; the guest's
+#               MySQL disk is made with mkfs.ext4. `vm build` fetches the kernel package itself
+#               (apt-get download linux-image-amd64, unpacked with dpkg-deb, not installed).
 # (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
-PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static)
+PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static
+  qemu-system-x86 xz-utils e2fsprogs)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

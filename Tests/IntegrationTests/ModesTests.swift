@@ -6,13 +6,15 @@ import Testing
     import Glibc
 #endif
 
-/// What a deployment mode may leave on this host: lockstep's namespaces, links and nft tables, and
-/// the host's forwarding switch. Compared before and after every mode test.
+/// What a deployment mode may leave on this host: lockstep's namespaces, links (bridges, veths,
+/// taps) and nft tables, qemu processes, and the host's forwarding switch. Compared before and
+/// after every mode test.
 struct HostLeftovers: Equatable, CustomStringConvertible {
     var namespaces: [String]
     var links: [String]
     var tables: [String]
     var ipForward: String
+    var qemus: [Int32] = processes(mentioning: "qemu-system")
 
     static func now() -> HostLeftovers {
         let lines = DockerEngine.lines
@@ -21,12 +23,16 @@ struct HostLeftovers: Equatable, CustomStringConvertible {
                 $0.hasPrefix("lockstep-") && !$0.contains("-ctl")
             }
             .filter { !$0.contains("-sut") && !$0.contains("-peer") },
-            links: lines("/usr/sbin/ip", ["-o", "link"]).filter { $0.contains("lsbr") || $0.contains("lsvh") },
+            links: lines("/usr/sbin/ip", ["-o", "link"]).filter {
+                $0.contains("lsbr") || $0.contains("lsvh") || $0.contains("lstp")
+            },
             tables: lines("/usr/sbin/nft", ["list", "tables"]).filter { $0.contains("lockstep_") },
             ipForward: (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8)) ?? "")
     }
 
-    var description: String { "netns \(namespaces), links \(links.count), tables \(tables), ip_forward \(ipForward)" }
+    var description: String {
+        "netns \(namespaces), links \(links.count), tables \(tables), ip_forward \(ipForward), qemu \(qemus)"
+    }
 }
 
 extension Integration {

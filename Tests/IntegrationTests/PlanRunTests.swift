@@ -114,8 +114,10 @@ extension Integration {
             let status = dry.wait(seconds: 60)
             #expect(dry.stdout.contains("80 cells, 240 steps at least, 800 at most"), "\(dry.stdout)")
             #expect(dry.stdout.contains("mysql-t290-kvm"))
-            // This agent cannot boot a qemu guest: the dry run says so and fails, having started nothing.
-            #expect(dry.stdout.contains("missing: kvm:"), "\(dry.stdout)")
+            // No guest image was built on this agent's host: the dry run says so (and how to build
+            // one) and fails, having started nothing.
+            #expect(dry.stdout.contains("missing: kvm needs a guest image"), "\(dry.stdout)")
+            #expect(dry.stdout.contains("lockstep-agent vm build"), "\(dry.stdout)")
             #expect(status == 1)
             #expect(!FileManager.default.fileExists(atPath: out))
         }

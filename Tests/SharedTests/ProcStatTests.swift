@@ -122,3 +122,26 @@ import Testing
         #expect(StreamSpec(rateBitsPerSecond: 0).problems().first?.contains("rate") == true)
     }
 }
+
+@Suite struct CPUBreakdownTests {
+    @Test func threadsSplitIntoVCPUsQemuVhostAndTheRest() {
+        // 100 ticks per second: a vCPU used 150, another 50; qemu's main loop 30; a vhost thread 20;
+        // an I/O thread born during the window 10; the machine was busy 3.0 s, 0.4 s of it softirq.
+        let before: [Int32: UInt64] = [10: 1_000, 11: 500, 12: 2_000, 90: 7]
+        let after: [Int32: UInt64] = [10: 1_150, 11: 550, 12: 2_030, 90: 27, 13: 10]
+        let b = CPUBreakdown.between(
+            before: before, after: after, vcpus: [10, 11], vhost: [90], busySeconds: 3.0, softirqTicks: 40,
+            ticksPerSecond: 100)
+        #expect(b.vcpuSeconds == 2.0)
+        #expect(b.qemuOtherSeconds == 0.4)
+        #expect(b.vhostSeconds == 0.2)
+        #expect(abs(b.restSeconds - 0.4) < 1e-9)
+        #expect(b.softirqSeconds == 0.4)
+        #expect(b.threads == ["vcpu": 2, "qemu_other": 2, "vhost": 1])
+        // Threads that read more than the machine's counters (lost ticks) leave no negative rest.
+        let over = CPUBreakdown.between(
+            before: [:], after: [10: 500], vcpus: [10], vhost: [], busySeconds: 3.0, softirqTicks: 0,
+            ticksPerSecond: 100)
+        #expect(over.restSeconds == 0)
+    }
+}

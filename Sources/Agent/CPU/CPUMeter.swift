@@ -15,10 +15,11 @@ final class CPUMeter: @unchecked Sendable {
     private var thread: EngineThread?
     private var result: CPUUsage?
 
-    /// Starts metering the window `[startNs, endNs]` on the agent's clock.
-    init(startNs: Int64, endNs: Int64) {
+    /// Starts metering the window `[startNs, endNs]` on the agent's clock; with `qemu`, also the
+    /// breakdown of the host's busy time over a `kvm` guest's threads.
+    init(startNs: Int64, endNs: Int64, qemu: QemuThreads? = nil) {
         thread = EngineThread(name: "cpu-meter") { [self] in
-            result = measure(startNs: startNs, endNs: endNs)
+            result = measure(startNs: startNs, endNs: endNs, qemu: qemu)
         }
     }
 
@@ -33,21 +34,30 @@ final class CPUMeter: @unchecked Sendable {
     /// Ends metering without waiting for a result (the step was abandoned).
     func stopWithoutResult() { stop.raise() }
 
-    private func measure(startNs: Int64, endNs: Int64) -> CPUUsage? {
+    private func measure(startNs: Int64, endNs: Int64, qemu: QemuThreads?) -> CPUUsage? {
+        // vhost-net's kernel threads are found once, before the window.
+        let vhost = qemu.map { $0.vhost ? ThreadTimes.vhostThreads(of: $0.pid) : [] } ?? []
         guard sleep(until: startNs) else { return nil }
         let counters = CycleCounters()
         defer { counters.close() }
         let t0 = MonotonicClock.now()
         guard let a = ProcStatReader.read() else { return nil }
         let c0 = counters.read()
+        let threads0 = qemu.map { ThreadTimes.read(process: $0.pid, extra: vhost) }
         let readNs = MonotonicClock.now() - t0
         _ = sleep(until: endNs)
         let t1 = MonotonicClock.now()
         guard let b = ProcStatReader.read() else { return nil }
         let c1 = counters.read()
+        let threads1 = qemu.map { ThreadTimes.read(process: $0.pid, extra: vhost) }
         let t2 = MonotonicClock.now()
-        var usage = CPUUsage.between(
-            a, b, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))), wallSeconds: Double(t1 - t0) / 1e9)
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var usage = CPUUsage.between(a, b, ticksPerSecond: ticks, wallSeconds: Double(t1 - t0) / 1e9)
+        if let qemu, let threads0, let threads1 {
+            usage.breakdown = CPUBreakdown.between(
+                before: threads0, after: threads1, vcpus: Set(qemu.vcpus), vhost: Set(vhost),
+                busySeconds: usage.busySeconds, softirqTicks: usage.softirqTicks, ticksPerSecond: ticks)
+        }
         if let c0, let c1, c1 >= c0 {
             usage.cycles = Double(c1 - c0)
             usage.cyclesSource = "perf_event"
@@ -98,6 +108,39 @@ struct CycleCounters {
     }
 
     func close() { fds.forEach { _ = Glibc.close($0) } }
+}
+
+/// Per-thread CPU time from `/proc`: a process's threads and a few others, `tid -> utime + stime`
+/// in clock ticks.
+enum ThreadTimes {
+    static func read(process pid: Int32, extra: [Int32]) -> [Int32: UInt64] {
+        var out: [Int32: UInt64] = [:]
+        let tids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []).compactMap {
+            Int32($0)
+        }
+        for tid in tids {
+            if let t = ticks("/proc/\(pid)/task/\(tid)/stat") { out[tid] = t }
+        }
+        for tid in extra {
+            if let t = ticks("/proc/\(tid)/stat") { out[tid] = t }
+        }
+        return out
+    }
+
+    /// The kernel threads vhost-net runs for process `pid` (named `vhost-PID`).
+    static func vhostThreads(of pid: Int32) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter {
+            ProcStatReader.readFile("/proc/\($0)/comm")?.hasPrefix("vhost-\(pid)") ?? false
+        }
+    }
+
+    /// utime + stime (fields 14 and 15) of a `/proc/.../stat` file.
+    static func ticks(_ path: String) -> UInt64? {
+        guard let text = ProcStatReader.readFile(path), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+        return user + system
+    }
 }
 
 /// Reads `/proc/stat` and `/proc/cpuinfo` with plain reads into a reused buffer.

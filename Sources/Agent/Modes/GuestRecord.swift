@@ -24,14 +24,19 @@ struct GuestRecord: Codable, Equatable, Sendable {
     var dockerHost: String?
     /// The network namespace the host agent ran in (its inode): links, tables and sysctls live there.
     var hostNetns: UInt64 = GuestRecord.currentNetns
-    /// The guest agent's pid, when it is a child of the host agent.
+    /// The guest agent's pid (or qemu's, for `kvm`), when it is a child of the host agent, and that
+    /// process's start time: a sweep kills it only while both match, never a process that reused the pid.
     var guestPID: Int32?
+    var guestStart: UInt64?
+    /// Folders the placement made (a `kvm` guest's scratch folder: boot archive, console log, QMP
+    /// socket, disk); removed with everything in them.
+    var folders: [String] = []
 
     /// Names for a placement `id` in `mode`.
     static func names(_ id: String) -> (
-        netns: String, bridge: String, vethHost: String, vethGuest: String, table: String
+        netns: String, bridge: String, vethHost: String, vethGuest: String, table: String, tap: String
     ) {
-        ("lockstep-\(id)", "lsbr\(id)", "lsvh\(id)", "lsvg\(id)", "lockstep_\(id)")
+        ("lockstep-\(id)", "lsbr\(id)", "lsvh\(id)", "lsvg\(id)", "lockstep_\(id)", "lstp\(id)")
     }
 
     /// The inode of this process's network namespace.
@@ -61,8 +66,10 @@ struct GuestRecord: Codable, Equatable, Sendable {
     /// Removes every resource of the record, guest first; returns what could not be removed.
     func teardown() -> [String] {
         var trouble: [String] = []
-        if let guestPID, guestPID > 0 {
+        if let guestPID, guestPID > 0, guestStart == nil || Self.startTime(guestPID) == guestStart {
             _ = kill(guestPID, SIGKILL)
+            // Links the process holds open (a tap) go away only once it is gone.
+            for _ in 0..<100 where kill(guestPID, 0) == 0 && Self.startTime(guestPID) != 0 { usleep(10_000) }
         }
         if let container {
             if let problem = Docker.attempt(["rm", "-f", container], dockerHost: dockerHost),
@@ -85,6 +92,13 @@ struct GuestRecord: Codable, Equatable, Sendable {
             !problem.contains("No such file")
         {
             trouble.append(problem)
+        }
+        for folder in folders where folder.contains(id) {
+            do {
+                if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+            } catch {
+                trouble.append("cannot remove \(folder): \(error)")
+            }
         }
         return trouble
     }

@@ -29,6 +29,10 @@ struct PlacedGuest: Sendable {
     var process: ServerProcess?
     /// Where the host agent itself reaches the guest's control port (to wait until it listens).
     var controlFromHost: Endpoint
+    /// How long the guest agent may take to listen once placed.
+    var readyTimeoutNs: Int64 = 15_000_000_000
+    /// A `kvm` guest's qemu threads (the host CPU's breakdown).
+    var qemu: QemuThreads? = nil
 }
 
 /// One deployment mode: what it needs (prerequisites) and how it places a guest agent. Everything a

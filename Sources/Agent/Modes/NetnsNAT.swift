@@ -29,7 +29,7 @@ enum NetnsNAT: ModeLauncher {
         setup: inout ModeSetup
     ) throws -> PlacedGuest {
         let n = GuestRecord.names(record.id)
-        let octet = try freeOctet(journal)
+        let octet = try GuestSubnet.freeOctet(for: mode)
         let subnet = "198.18.\(octet)"
         let guest = "\(subnet).2"
         let ports = GuestPorts(base: place.portBase)
@@ -70,6 +70,7 @@ enum NetnsNAT: ModeLauncher {
         let process = try ServerProcess.start(
             "ip", arguments, cpus: nil, logPath: "\(launch.stateDirectory)/guest-\(record.id).log")
         record.guestPID = process.pid
+        record.guestStart = GuestRecord.startTime(process.pid)
         journal.write(record)
         return PlacedGuest(
             placed: Placed(
@@ -113,17 +114,5 @@ enum NetnsNAT: ModeLauncher {
             }
 
             """
-    }
-
-    /// A /24 in 198.18.100-249.0 that no interface here and no other placement uses.
-    private static func freeOctet(_ journal: PlacementJournal) throws -> Int {
-        let addresses = (try? HostCommand.run("ip", ["-o", "-4", "addr", "show"])) ?? ""
-        let routes = (try? HostCommand.run("ip", ["-4", "route", "show"])) ?? ""
-        for _ in 0..<64 {
-            let octet = Int.random(in: 100...249)
-            let prefix = "198.18.\(octet)."
-            if !addresses.contains(prefix) && !routes.contains(prefix) { return octet }
-        }
-        throw WireError(.modeFailed, "no free /24 in 198.18.100-249.0 for a netns-nat guest")
     }
 }

@@ -14,6 +14,7 @@ final class SessionGuests: Sendable {
         var record: GuestRecord
         var placed: Placed
         var process: ServerProcess?
+        var qemu: QemuThreads?
     }
 
     private let guests = Mutex<[DeploymentMode: Guest]>([:])
@@ -48,7 +49,8 @@ final class SessionGuests: Sendable {
             do {
                 let guest = try launcher.place(place, launch: launch, journal: journal, record: &record, setup: &setup)
                 try waitForGuest(guest, record: record)
-                current[place.mode] = Guest(record: record, placed: guest.placed, process: guest.process)
+                current[place.mode] = Guest(
+                    record: record, placed: guest.placed, process: guest.process, qemu: guest.qemu)
                 return guest.placed
             } catch {
                 let trouble = journal.remove(record)
@@ -69,6 +71,9 @@ final class SessionGuests: Sendable {
         return NATPackets(nftListing: listing)
     }
 
+    /// The qemu threads of the session's `kvm` guest, for the host CPU's breakdown.
+    func qemuThreads(_ mode: DeploymentMode) -> QemuThreads? { guests.withLock { $0[mode]?.qemu } }
+
     /// Removes every guest; a line per guest removed.
     @discardableResult
     func removeAll() -> [String] {
@@ -84,9 +89,10 @@ final class SessionGuests: Sendable {
         }
     }
 
-    /// Waits until the guest agent accepts connections on its control port (15 s), or its process ended.
+    /// Waits until the guest agent accepts connections on its control port (the launcher's time,
+    /// 15 s unless it says otherwise), or its process ended.
     private func waitForGuest(_ guest: PlacedGuest, record: GuestRecord) throws {
-        let deadline = MonotonicClock.now() + 15_000_000_000
+        let deadline = MonotonicClock.now() + guest.readyTimeoutNs
         while MonotonicClock.now() < deadline {
             if let end = guest.process?.exitDescription() {
                 throw WireError(.modeFailed, "the guest agent \(end): \(guest.process?.logTail() ?? "")")
@@ -102,6 +108,8 @@ final class SessionGuests: Sendable {
             detail = (try? Docker.run(["logs", "--tail", "3", container], dockerHost: record.dockerHost)) ?? detail
         }
         throw WireError(
-            .modeFailed, "the guest agent did not listen on \(guest.controlFromHost) within 15 s: \(detail)")
+            .modeFailed,
+            "the guest agent did not listen on \(guest.controlFromHost) within \(guest.readyTimeoutNs / 1_000_000_000) s: \(detail)"
+        )
     }
 }

@@ -13,6 +13,8 @@ final class AgentSession: Sendable {
         var stepID: String?
         var timing: StepTiming?
         var meter: CPUMeter?
+        /// The host role under a `kvm` guest: its qemu threads, for the CPU's breakdown.
+        var qemu: QemuThreads?
     }
 
     private let current = Mutex(Current())
@@ -69,6 +71,7 @@ final class AgentSession: Sendable {
                 $0.runID = prepare.step.runID
                 $0.stepID = prepare.step.stepID
                 $0.timing = prepare.step.timing
+                $0.qemu = prepare.step.role == .host ? guests.qemuThreads(prepare.step.placement.mode) : nil
             }
             record("step.prepare", ["role": prepare.step.role.rawValue], at: receivedNs)
             drive { $0.received(message) }
@@ -136,7 +139,8 @@ final class AgentSession: Sendable {
             current.withLock { state in
                 guard let timing = state.timing else { return }
                 let windowStart = atNs + timing.warmupNs
-                state.meter = CPUMeter(startNs: windowStart, endNs: windowStart + timing.durationNs)
+                state.meter = CPUMeter(
+                    startNs: windowStart, endNs: windowStart + timing.durationNs, qemu: state.qemu)
             }
             engine?.start(atNs: atNs)
         case .stopEngine:

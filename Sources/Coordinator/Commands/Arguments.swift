@@ -80,13 +80,14 @@ struct CPUList: ExpressibleByArgument, Sendable, CustomStringConvertible {
 
 extension DeploymentMode: ExpressibleByArgument {}
 extension MySQLStorage: ExpressibleByArgument {}
+extension Accelerator: ExpressibleByArgument {}
 
 /// Where every workload command's steps run: the deployment modes of the SUT's server side and the
 /// CPUs each side is pinned to (sched_setaffinity), recorded in run.json with every step.
 struct PlacementOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Deployment modes of the SUT's server side, comma-separated: native, netns-nat, docker-host, docker-nat.",
+            "Deployment modes of the SUT's server side, comma-separated: native, netns-nat, docker-host, docker-nat, kvm.",
             discussion: "Each mode runs as its own step for every point, in the order given."))
     var mode: CommaList<DeploymentMode> = CommaList([.native])
 
@@ -110,6 +111,48 @@ struct PlacementOptions: ParsableArguments {
     @Option(help: "CPUs the peer's load threads are pinned to, e.g. 1 or 1-3.")
     var peerCpus: CPUList?
 
+    @Option(help: "kvm: the guest image folder on the SUT host (default: the host agent's state folder's vm).")
+    var vmImage: String?
+
+    @Option(help: "kvm: the guest's vCPUs (each pinned to one of --sut-cpus in turn, when given).")
+    var vmCpus: Int = 1
+
+    @Option(help: "kvm: the guest's memory, e.g. 2GiB or 1536MiB.")
+    var vmMemory: SizeArgument = SizeArgument(bytes: 2 << 30)
+
+    @Option(help: "kvm: the accelerator: auto (KVM where it boots the guest, else TCG with a warning), kvm, tcg.")
+    var accel: Accelerator = .auto
+
+    @Option(
+        help:
+            "kvm: the file behind the guest's virtio disk (MySQL's data); default: a sparse file the host agent makes.")
+    var vmDisk: String?
+
+    @Option(help: "kvm: the size of a disk the host agent makes, GiB.")
+    var vmDiskSize: Int = 8
+
+    @Flag(help: "kvm: back the guest's memory with hugepages (/dev/hugepages, preallocated).")
+    var vmHugepages = false
+
+    @Option(
+        help: "kvm: an existing bridge holding the SUT's test-network interface; the guest joins it with --vm-address.")
+    var vmBridge: String?
+
+    @Option(help: "kvm: the guest's address on --vm-bridge's network, with its prefix (198.19.0.10/24).")
+    var vmAddress: String?
+
+    @Option(help: "kvm: the guest's default gateway on --vm-bridge's network.")
+    var vmGateway: String?
+
+    /// The `kvm` guest's settings.
+    func vmSettings() throws -> VMSettings {
+        let settings = VMSettings(
+            image: vmImage, cpus: vmCpus, memoryMiB: vmMemory.bytes >> 20, accel: accel, disk: vmDisk,
+            diskGiB: vmDiskSize, hugepages: vmHugepages, bridge: vmBridge, address: vmAddress, gateway: vmGateway)
+        if let problem = settings.problems().first { throw ValidationError(problem) }
+        return settings
+    }
+
     /// The placement, with `serverCPU` (`--redis-cpu`, `--mysql-cpu`: older spellings of
     /// `--sut-cpus`) taken as the SUT's pin when given.
     func placement(serverCPU: Int? = nil, spelled name: String = "") throws -> Placement {
@@ -125,6 +168,7 @@ struct PlacementOptions: ParsableArguments {
         if !(1...65_531).contains(guestPorts) {
             throw ValidationError("--guest-ports must be 1...65531, got \(guestPorts)")
         }
+        _ = try vmSettings()
         return placement
     }
 
@@ -273,7 +317,7 @@ extension CLI {
             sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
             resume: output.resume != nil)
-        plan.use(options.placement)
+        try plan.use(options.placement)
         let live = RunProgress.forStandardError(quiet: output.quiet)
         let outcomes = try await reportingErrors {
             try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
@@ -288,10 +332,12 @@ extension CLI {
 }
 
 extension RunPlan {
-    /// Takes the run-wide settings of the placement options: the container image, MySQL's storage, the guest ports.
-    mutating func use(_ options: PlacementOptions) {
+    /// Takes the run-wide settings of the placement options: the container image, MySQL's storage,
+    /// the guest ports, the kvm guest's settings.
+    mutating func use(_ options: PlacementOptions) throws {
         image = options.image
         mysqlStorage = options.mysqlStorage
         guestPortBase = options.guestPorts
+        vm = try options.vmSettings()
     }
 }

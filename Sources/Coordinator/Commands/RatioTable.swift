@@ -43,7 +43,8 @@ enum RatioTable {
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
         }
-        return "mode comparison (each mode's value; ratio to native)\n" + lines.joined(separator: "\n")
+        let note = Emulation.note(outcomes).map { "\n" + $0 } ?? ""
+        return "mode comparison (each mode's value; ratio to native)\n" + lines.joined(separator: "\n") + note
     }
 
     private static func point(_ o: StepOutcome) -> String {

@@ -38,6 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         runPlan.image = file.image
         runPlan.mysqlStorage = file.mysqlStorage
         runPlan.guestPortBase = file.guestPorts
+        runPlan.vm = file.vm
 
         if dryRun {
             print(PlanSchedulePreview(file: file).text)
@@ -156,6 +157,9 @@ enum AggregateTable {
         if !missed.isEmpty {
             lines.append(
                 "confidence not met (max \(rule.maximum) repetitions reached): \(missed.joined(separator: ", "))")
+        }
+        if let note = Emulation.note(cells: headlines.filter { $0.accel?.contains("tcg") ?? false }.map(\.cell)) {
+            lines.append(note)
         }
         return lines.joined(separator: "\n")
     }

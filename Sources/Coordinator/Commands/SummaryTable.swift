@@ -17,6 +17,7 @@ enum SummaryTable {
             }
             tables.append(table(columns.map(\.header), body))
         }
+        if let note = Emulation.note(outcomes) { tables[tables.count - 1] += "\n" + note }
         return tables.joined(separator: "\n\n")
     }
 

@@ -34,6 +34,8 @@ struct AggregateRow: Codable, Equatable, Sendable {
     var labels: [String: String]
     /// Hosts whose provenance fingerprint differed between the cell's repetitions; absent when none did.
     var provenance_changed: [String]?
+    /// A `kvm` cell's accelerator (`tcg`: emulated, not a performance result); absent elsewhere.
+    var accel: String?
 }
 
 /// A plan's aggregates: for every cell and metric, the repetitions' summary and confidence interval,
@@ -47,8 +49,10 @@ enum Aggregates {
         var order: [String: [String]] = [:]
         // cell -> host -> the provenance fingerprints its repetitions carried.
         var fingerprints: [String: [String: Set<String>]] = [:]
+        var accels: [String: Set<String>] = [:]
         for sample in samples where sample.labels["kind"] != "interval" {
             guard let cell = sample.labels["cell"], let step = sample.labels["step"] else { continue }
+            if let accel = sample.labels["accel"] { accels[cell, default: []].insert(accel) }
             for pair in (sample.labels["provenance"] ?? "").split(separator: " ") {
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
                 if parts.count == 2 { fingerprints[cell, default: [:]][parts[0], default: []].insert(parts[1]) }
@@ -75,6 +79,7 @@ enum Aggregates {
                     min: summary.minimum, max: summary.maximum, ci_level: rule.level, ci_half_width: summary.halfWidth,
                     ci_width_pct: summary.widthPercent, confidence_met: summary.meets(widthPercent: rule.widthPercent),
                     labels: cell.step.workload.spec.labels)
+                row.accel = accels[cell.id].map { $0.sorted().joined(separator: ",") }
                 let changed = (fingerprints[cell.id] ?? [:]).filter { $0.value.count > 1 }.keys.sorted()
                 if !changed.isEmpty { row.provenance_changed = changed }
                 if let base = native[cell.id], let baseValues = values[base]?[metric],

@@ -30,10 +30,12 @@ struct PlanFile: Sendable {
     var text: String
     var rule: RepetitionRule
     var cells: [Cell]
-    /// Run-wide placement settings (`image`, `mysql-storage`, `guest-ports`).
+    /// Run-wide placement settings (`image`, `mysql-storage`, `guest-ports`, and the kvm guest's
+    /// `vm-image`, `vm-cpus`, `vm-memory`, `accel`, ...).
     var image: String?
     var mysqlStorage: MySQLStorage = .volume
     var guestPorts = GuestPorts.defaultBase
+    var vm = VMSettings()
 
     /// The workloads an experiment may name: the registry's one line per workload command.
     static let workloads: [ExperimentParser] = [
@@ -51,8 +53,14 @@ struct PlanFile: Sendable {
         }
     }
 
+    /// The kvm guest's run-wide keys: the workload commands' options of the same names.
+    static let vmKeys = [
+        "vm-image", "vm-cpus", "vm-memory", "accel", "vm-disk", "vm-disk-size", "vm-hugepages", "vm-bridge",
+        "vm-address", "vm-gateway",
+    ]
+
     /// Run-wide keys: an experiment may not set them.
-    private static let runWide: Set<String> = ["image", "mysql-storage", "guest-ports"]
+    private static let runWide: Set<String> = Set(["image", "mysql-storage", "guest-ports"] + vmKeys)
 
     /// Reads and checks a plan: every problem is one line with the file, line and column.
     /// `scale` multiplies windows and table sizes; `seed` replaces the plan's.
@@ -64,10 +72,11 @@ struct PlanFile: Sendable {
         let root = try file.root(text)
         let top = try file.mapping(
             root, "the plan",
-            keys: [
-                "modes", "repetitions", "confidence", "order", "seed", "cooldown", "experiments", "image",
-                "mysql-storage", "guest-ports",
-            ])
+            keys: Set(
+                [
+                    "modes", "repetitions", "confidence", "order", "seed", "cooldown", "experiments", "image",
+                    "mysql-storage", "guest-ports",
+                ] + vmKeys))
         let reader = Reader(file: file)
 
         var modes: [DeploymentMode] = [.native]
@@ -144,6 +153,29 @@ struct PlanFile: Sendable {
                 throw file.error(node, "guest-ports must be 1...65531")
             }
             plan.guestPorts = value
+        }
+
+        // The kvm keys are parsed by the workload commands' own placement options.
+        var vmArguments: [String] = []
+        for key in vmKeys {
+            guard let node = top[key] else { continue }
+            if key == "vm-hugepages" {
+                guard let on = node.bool else { throw file.error(node, "vm-hugepages must be true or false") }
+                if on { vmArguments.append("--vm-hugepages") }
+                continue
+            }
+            let value = try reader.scalar(node, key)
+            do {
+                _ = try PlacementOptions.parse(["--\(key)=\(value)"]).vmSettings()
+            } catch {
+                throw file.error(node, "\(key): \(PlacementOptions.message(for: error))")
+            }
+            vmArguments.append("--\(key)=\(value)")
+        }
+        do {
+            plan.vm = try PlacementOptions.parse(vmArguments).vmSettings()
+        } catch {
+            throw file.error(root, PlacementOptions.message(for: error))
         }
 
         guard let experiments = top["experiments"] else { throw file.error(root, "missing `experiments`") }

@@ -27,6 +27,8 @@ struct RunPlan: Sendable {
     var mysqlStorage: MySQLStorage = .volume
     /// The first port a guest binds (`--guest-ports`).
     var guestPortBase = GuestPorts.defaultBase
+    /// How a `kvm` guest is booted.
+    var vm = VMSettings()
     /// A plan's rule: `steps` are its cells, each repeated by the rule; `nil`: each step runs once.
     var repetition: RepetitionRule?
     /// The plan file's text, copied into the results directory as `plan.yaml`.
@@ -155,6 +157,8 @@ struct BenchmarkRun {
                 var participants = [(agent: sutAgent, role: Role.sut)] + peers
                 var bindHost: String?
                 var portMap: [Int: Int] = [:]
+                var dataHost = plan.sutDataHost
+                var modeLabels: [String: String] = [:]
                 let mode = step.placement.mode
                 if mode.hasGuest {
                     if guests[mode] == nil {
@@ -167,12 +171,16 @@ struct BenchmarkRun {
                         progress(
                             "placed \(mode.rawValue) guest agent '\(guest.name)' at \(guest.link.address) "
                                 + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")
+                        for warning in placed.setup?.warnings ?? [] { progress("warning: \(warning)") }
                     }
                     let (guest, placed) = guests[mode]!
                     step.placement.dataPort = placed.guestPorts?.port(for: step.workload)
                     bindHost = placed.guestBindHost
                     portMap = Dictionary(placed.published.map { ($0.guestPort, $0.hostPort) }) { a, _ in a }
                     participants = [(guest, .sut), (sutAgent, .host)] + peers
+                    dataHost = placed.guestHost ?? dataHost
+                    if placed.pinnedByHost { step.placement.sutCPUs = nil }
+                    if let accel = placed.setup?.accel { modeLabels["accel"] = accel }
                 }
                 let left = schedule.remaining
                 let total = "\(done + left.expected)" + (left.atMost > left.expected ? "-\(done + left.atMost)" : "")
@@ -184,7 +192,7 @@ struct BenchmarkRun {
                     RunInfo.Step(id: stepID, status: "running", cell: scheduled.cell, repetition: scheduled.repetition))
                 try store.writeRunInfo(info)
                 let results = try await runner.run(
-                    stepID: stepID, plan: step, participants: participants, dataHost: plan.sutDataHost,
+                    stepID: stepID, plan: step, participants: participants, dataHost: dataHost,
                     bindHost: bindHost, portMap: portMap, clocks: current)
                 var sides: [AgentSide] = []
                 for (agent, role, result, intervals) in results {
@@ -199,7 +207,8 @@ struct BenchmarkRun {
                     current[index] = after
                 }
                 let outcome = StepOutcome(
-                    stepID: stepID, plan: planned, sides: sides, cell: scheduled.cell, repetition: scheduled.repetition)
+                    stepID: stepID, plan: planned, sides: sides, cell: scheduled.cell, repetition: scheduled.repetition,
+                    modeLabels: modeLabels)
                 outcomes.append(outcome)
                 let samples = outcome.samples(runID: runID)
                 try store.append(samples)
@@ -344,7 +353,10 @@ struct BenchmarkRun {
         var problems: [String] = []
         for mode in plannedModes {
             host.link.send(
-                .place(Place(mode: mode, checkOnly: true, image: plan.image, mysqlStorage: plan.mysqlStorage)))
+                .place(
+                    Place(
+                        mode: mode, checkOnly: true, image: plan.image, mysqlStorage: plan.mysqlStorage,
+                        portBase: plan.guestPortBase, vm: plan.vm)))
             problems += try await placed(by: host, session: session, within: 30_000_000_000).problems
         }
         return problems
@@ -358,12 +370,13 @@ struct BenchmarkRun {
             .place(
                 Place(
                     mode: mode, cpus: step.placement.sutCPUs, image: plan.image, mysqlStorage: plan.mysqlStorage,
-                    portBase: plan.guestPortBase)))
+                    portBase: plan.guestPortBase, vm: plan.vm)))
         let placed = try await placed(by: host, session: session, within: 180_000_000_000)
         guard let ports = placed.guestPorts else {
             throw WireError(.unexpectedMessage, "agent \(host.name) placed a \(mode.rawValue) guest without ports")
         }
-        let address = Endpoint(host: host.link.address.host, port: placed.hostPort(for: ports.control))
+        let address = Endpoint(
+            host: placed.guestHost ?? host.link.address.host, port: placed.hostPort(for: ports.control))
         try await session.connect([(.sut, address)])
         return (session.agents[session.agents.count - 1], placed)
     }

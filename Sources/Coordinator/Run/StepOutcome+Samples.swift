@@ -52,6 +52,22 @@ extension StepOutcome {
                     MetricSample(metric: "\(prefix)_cpu_accounted_pct", value: accounted * 100, unit: "%", labels: l))
             }
         }
+        // A kvm guest's host: where its busy time went (vCPU threads, qemu's others, vhost, the rest).
+        for side in sides where side.role == .host {
+            guard let breakdown = side.result.cpu?.breakdown else { continue }
+            var l = labels
+            l["host"] = side.name
+            l["role"] = side.role.rawValue
+            for (name, value) in [
+                ("host_cpu_vcpu_seconds", breakdown.vcpuSeconds),
+                ("host_cpu_qemu_other_seconds", breakdown.qemuOtherSeconds),
+                ("host_cpu_vhost_seconds", breakdown.vhostSeconds),
+                ("host_cpu_rest_seconds", breakdown.restSeconds),
+                ("host_cpu_softirq_seconds", breakdown.softirqSeconds),
+            ] {
+                out.append(MetricSample(metric: name, value: value, unit: "s", labels: l))
+            }
+        }
         // Which NAT path the step's traffic took (netns-nat's rule counters, read by the host agent).
         for side in sides where side.role == .host {
             guard case .hostMeter(let meter) = side.result.outcome, let nat = meter.natPackets else { continue }

@@ -30,6 +30,8 @@ struct StepOutcome {
     /// A plan's cell and repetition of this step; `nil` outside a plan.
     var cell: String? = nil
     var repetition: Int? = nil
+    /// Labels the mode adds to every sample (`accel` of a `kvm` guest).
+    var modeLabels: [String: String] = [:]
 
     var workload: Workload { plan.workload }
     /// The SUT agent's side.
@@ -71,6 +73,7 @@ struct StepOutcome {
         labels["step"] = stepID
         labels["run"] = runID
         labels["mode"] = plan.placement.mode.rawValue
+        labels.merge(modeLabels) { $1 }
         if let cell { labels["cell"] = cell }
         if let repetition { labels["repetition"] = String(repetition) }
         let digests = sides.compactMap { side in side.result.provenanceDigest.map { "\(side.name)=\($0)" } }

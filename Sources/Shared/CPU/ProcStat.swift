@@ -97,6 +97,10 @@ package struct CPUUsage: Codable, Equatable, Sendable {
     /// Busy plus idle ticks over CPUs × wall time: below 1 when the kernel lost ticks (a VM whose
     /// vCPUs were descheduled without steal accounting), and then busy time reads low by up to that gap.
     package var accountedFraction: Double?
+    /// Softirq ticks over the CPUs counted (for a breakdown).
+    package var softirqTicks: UInt64 = 0
+    /// A `kvm` guest's host: where the busy time went (vCPUs, qemu, vhost, the rest).
+    package var breakdown: CPUBreakdown?
 
     package init(
         busySeconds: Double, idleSeconds: Double, utilizationPercent: Double?, perCPUPercent: [Int: Double],
@@ -123,6 +127,7 @@ package struct CPUUsage: Codable, Equatable, Sendable {
     ) -> CPUUsage {
         var busy: UInt64 = 0
         var idle: UInt64 = 0
+        var softirq: UInt64 = 0
         var perCPU: [Int: Double] = [:]
         var notes: [String] = []
         let common = Set(a.perCPU.keys).intersection(b.perCPU.keys)
@@ -140,6 +145,7 @@ package struct CPUUsage: Codable, Equatable, Sendable {
             }
             busy += dBusy
             idle += dIdle
+            softirq += delta(x.softirq, y.softirq) ?? 0
             if dBusy + dIdle > 0 { perCPU[cpu] = Double(dBusy) / Double(dBusy + dIdle) * 100 }
         }
         let all = busy + idle
@@ -159,6 +165,7 @@ package struct CPUUsage: Codable, Equatable, Sendable {
             utilizationPercent: all > 0 ? Double(busy) / Double(all) * 100 : nil, perCPUPercent: perCPU,
             cpus: common.count, wallSeconds: wallSeconds, cycles: nil, cyclesSource: "none", notes: notes)
         usage.accountedFraction = accounted
+        usage.softirqTicks = softirq
         return usage
     }
 

@@ -21,10 +21,12 @@ package struct Place: Codable, Equatable, Sendable {
     /// The first of the five ports the guest binds inside a namespace or container (control, RR,
     /// bulk, Redis, MySQL); `docker-host` takes free host ports instead.
     package var portBase: Int
+    /// How a `kvm` guest is booted.
+    package var vm: VMSettings
 
     package init(
         mode: DeploymentMode, checkOnly: Bool = false, cpus: [Int]? = nil, image: String? = nil,
-        mysqlStorage: MySQLStorage = .volume, portBase: Int = GuestPorts.defaultBase
+        mysqlStorage: MySQLStorage = .volume, portBase: Int = GuestPorts.defaultBase, vm: VMSettings = VMSettings()
     ) {
         self.mode = mode
         self.checkOnly = checkOnly
@@ -32,6 +34,7 @@ package struct Place: Codable, Equatable, Sendable {
         self.image = image
         self.mysqlStorage = mysqlStorage
         self.portBase = portBase
+        self.vm = vm
     }
 }
 
@@ -100,6 +103,14 @@ package struct ModeSetup: Codable, Equatable, Sendable {
     package var mysqlStorage: String?
     /// The host's `net.ipv4.ip_forward` before the mode set it.
     package var ipForwardBefore: String?
+    /// `kvm`: the accelerator the guest really ran under (`kvm` or `tcg`), the exact qemu command
+    /// line, and the guest's settings as applied (vCPUs and their host threads and pins, memory,
+    /// hugepages, disk, vhost-net, kernel and image).
+    package var accel: String?
+    package var qemu: String?
+    package var vm: [String: String]?
+    /// Things the user should know about the placement (a fallback to TCG), one line each.
+    package var warnings: [String]?
 
     package init(
         commands: [String] = [], rules: String? = nil, guestAddress: String? = nil, imageID: String? = nil,
@@ -141,10 +152,16 @@ package struct Placed: Codable, Equatable, Sendable {
     package var guestBindHost: String?
     /// What was set up.
     package var setup: ModeSetup?
+    /// The address the coordinator and the peers reach the guest at, when it has one of its own
+    /// on the network (`kvm`, bridged or routed); `nil`: the SUT's address with the published ports.
+    package var guestHost: String?
+    /// The host pinned the guest to the step's SUT CPUs itself (a `kvm` guest's vCPU threads), so the
+    /// guest's servers are not pinned again: inside the guest those CPU numbers mean nothing.
+    package var pinnedByHost: Bool = false
 
     package init(
         mode: DeploymentMode, problems: [String] = [], guestPorts: GuestPorts? = nil, published: [PortMapping] = [],
-        guestBindHost: String? = nil, setup: ModeSetup? = nil
+        guestBindHost: String? = nil, setup: ModeSetup? = nil, guestHost: String? = nil
     ) {
         self.mode = mode
         self.problems = problems
@@ -152,6 +169,7 @@ package struct Placed: Codable, Equatable, Sendable {
         self.published = published
         self.guestBindHost = guestBindHost
         self.setup = setup
+        self.guestHost = guestHost
     }
 
     /// The host port that reaches `guestPort` (the port itself when it is not published).

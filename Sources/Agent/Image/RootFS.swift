@@ -5,27 +5,47 @@ import Shared
     import Glibc
 #endif
 
-/// Assembles the container modes' image from this host's files, with no registry: the statically
-/// linked agent (a dynamically linked one brings its Swift libraries along: `ldd` lists them), busybox, redis-server and MariaDB's server (the files of their Debian packages, so
-/// `mariadb-install-db` finds what it needs), every shared library `ldd` lists, then `docker import`.
-struct ImageBuilder {
+/// The guest agent's file tree, made from this host's own files with no registry: the agent (a
+/// dynamically linked one brings its Swift libraries along: `ldd` lists them), busybox with a link
+/// per applet, redis-server and MariaDB's server (the files of their Debian packages, so
+/// `mariadb-install-db` finds what it needs) where installed, every shared library `ldd` lists, and
+/// the few files of /etc they expect. The container image (``ImageBuilder``) and the qemu guest's
+/// initramfs (``VMImageBuilder``) are both this tree.
+struct RootFS {
+    /// The agent binary to put in as `/lockstep-agent`.
     let agent: String
-    let tag: String
+    /// Strip the agent's symbols on the way in (`strip`, where installed): the tree is smaller.
+    var strip = false
+    /// Leave MariaDB out (a smaller tree).
+    var withMySQL = true
     /// Lines of progress.
     var progress: (String) -> Void = { print($0) }
 
     /// Debian packages whose files go in when their programs are installed.
     static let mysqlPackages = ["mariadb-server-core", "mariadb-client-core"]
 
-    /// Builds and imports the image; returns its id.
-    func build() throws -> String {
-        let problems = Self.problems(agent: agent)
-        guard problems.isEmpty else { throw WireError(.modePrerequisites, problems.joined(separator: "; ")) }
-        let root = try ServerFolder.make(prefix: "lockstep-image")
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    /// What is missing to assemble the tree, one line each naming the fix.
+    static func problems(agent: String) -> [String] {
+        var out: [String] = []
+        if !FileManager.default.isExecutableFile(atPath: agent) { out.append("no agent binary at \(agent)") }
+        if Executable.find("busybox") == nil { out.append("busybox is missing: apt-get install busybox-static") }
+        if Executable.find("ldd") == nil { out.append("ldd is missing: apt-get install libc-bin") }
+        return out
+    }
+
+    /// Fills `root` (an empty folder) with the tree; returns what it holds, for a manifest.
+    @discardableResult
+    func assemble(into root: String) throws -> Contents {
+        var contents = Contents()
         var files: [String] = []
-        try FileManager.default.copyItem(atPath: agent, toPath: root + "/lockstep-agent")
+        let agentTarget = root + "/lockstep-agent"
+        if strip, Executable.find("strip") != nil {
+            try HostCommand.run("strip", ["-o", agentTarget, agent], timeoutSeconds: 300)
+        } else {
+            try FileManager.default.copyItem(atPath: agent, toPath: agentTarget)
+        }
         files.append(agent)
+        contents.agentBytes = Self.size(agentTarget)
         let busybox = Executable.find("busybox")!
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: busybox, toPath: root + "/bin/busybox")
@@ -36,9 +56,10 @@ struct ImageBuilder {
         if let redis = Executable.find("redis-server") {
             try place(redis, in: root)
             files.append(redis)
+            contents.programs.append("redis-server")
             progress("redis-server: \(redis)")
         }
-        if Executable.find("mariadbd") != nil {
+        if withMySQL, Executable.find("mariadbd") != nil {
             for package in Self.mysqlPackages {
                 let listed = try HostCommand.run("dpkg", ["-L", package]).split(separator: "\n").map(String.init)
                 for path in listed where !path.hasPrefix("/usr/share/doc") && !path.hasPrefix("/usr/share/man") {
@@ -49,11 +70,13 @@ struct ImageBuilder {
                     files.append(path)
                 }
             }
+            contents.programs.append("mariadbd")
             progress("mariadb: \(Self.mysqlPackages.joined(separator: ", "))")
         }
         var libraries = Set<String>()
         for file in files { libraries.formUnion(Self.sharedLibraries(file)) }
         for library in libraries.sorted() { try place(library, in: root) }
+        contents.libraries = libraries.sorted()
         progress("\(libraries.count) shared libraries")
         try FileManager.default.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
         _ = chmod(root + "/tmp", 0o1777)
@@ -61,25 +84,17 @@ struct ImageBuilder {
         try "root:x:0:0:root:/root:/bin/sh\nmysql:x:100:101::/nonexistent:/bin/false\n".write(
             toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
         try "root:x:0:\nmysql:x:101:\n".write(toFile: root + "/etc/group", atomically: true, encoding: .utf8)
-        let tarball = root + ".tar"
-        defer { try? FileManager.default.removeItem(atPath: tarball) }
-        try HostCommand.run("tar", ["-C", root, "-cf", tarball, "."], timeoutSeconds: 300)
-        let id = try Docker.run([
-            "import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "--change", "WORKDIR /", tarball, tag,
-        ]).trimmingCharacters(in: .whitespacesAndNewlines)
-        progress("imported \(tag): \(id)")
-        return id
+        return contents
     }
 
-    /// What is missing to build the image, one line each naming the fix.
-    static func problems(agent: String) -> [String] {
-        var out: [String] = []
-        if !FileManager.default.isExecutableFile(atPath: agent) { out.append("no agent binary at \(agent)") }
-        if Executable.find("busybox") == nil { out.append("busybox is missing: apt-get install busybox-static") }
-        if Executable.find("docker") == nil { out.append("docker is missing: apt-get install docker.io") }
-        if Executable.find("tar") == nil { out.append("tar is missing: apt-get install tar") }
-        return out
+    /// What a tree holds.
+    struct Contents: Codable, Equatable, Sendable {
+        /// Size of `/lockstep-agent`, bytes.
+        var agentBytes: Int64 = 0
+        /// Servers put in besides the agent (`redis-server`, `mariadbd`).
+        var programs: [String] = []
+        /// Shared libraries put in (absolute paths); none but glibc's for a statically linked agent.
+        var libraries: [String] = []
     }
 
     /// The shared libraries `ldd` lists for `file` (with the loader), as absolute paths.
@@ -97,9 +112,18 @@ struct ImageBuilder {
         }
     }
 
+    /// Whether `agent` needs Swift's shared libraries (not built with `--static-swift-stdlib`).
+    static func linksSwiftDynamically(_ agent: String) -> Bool {
+        sharedLibraries(agent).contains { ($0 as NSString).lastPathComponent.hasPrefix("libswiftCore") }
+    }
+
+    static func size(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
     /// Copies `source` to the same path under `root`; a symlink is recreated as a link and its
     /// target copied too.
-    private func place(_ source: String, in root: String) throws {
+    func place(_ source: String, in root: String) throws {
         let fm = FileManager.default
         let target = root + source
         try fm.createDirectory(

@@ -1,0 +1,71 @@
+/// Which accelerator a `kvm` guest runs under.
+package enum Accelerator: String, Codable, Sendable, CaseIterable {
+    /// KVM where /dev/kvm boots the guest, else TCG with a warning line.
+    case auto
+    /// Hardware virtualization (`-accel kvm -cpu host`); a guest that does not boot is an error.
+    case kvm
+    /// qemu's emulator (`-accel tcg -cpu max`): runs anywhere, measures nothing about KVM.
+    case tcg
+}
+
+/// How the host agent boots a `kvm` guest: the image `lockstep-agent vm build` wrote, the guest's
+/// size, its accelerator and the knobs the paper says KVM needs (vCPU pinning, hugepages, a virtio
+/// disk for MySQL's data), and its network (lockstep's own routed bridge, or the user's bridge with
+/// the test-network interface and an address on that network).
+package struct VMSettings: Codable, Equatable, Sendable {
+    /// The folder with `vmlinux` (or a bzImage), `initramfs.cpio` and `manifest.json`; `nil`: the
+    /// host agent's state folder's `vm`.
+    package var image: String?
+    package var cpus: Int
+    package var memoryMiB: Int
+    package var accel: Accelerator
+    /// The file backing the guest's virtio-blk disk (MySQL's data); `nil`: a sparse file in the
+    /// placement's scratch folder, removed with it.
+    package var disk: String?
+    /// Size of a disk lockstep creates, GiB.
+    package var diskGiB: Int
+    /// Back the guest's memory with hugepages (`-mem-path` on hugetlbfs, preallocated).
+    package var hugepages: Bool
+    /// An existing bridge (holding the SUT's test-network interface) for the guest's tap; `nil`:
+    /// a bridge of lockstep's own on a free 198.18.X.0/24, routed by the host.
+    package var bridge: String?
+    /// The guest's address with its prefix on `bridge`'s network (`198.19.0.10/24`).
+    package var address: String?
+    /// The guest's default gateway on `bridge`'s network, if it needs one.
+    package var gateway: String?
+
+    package init(
+        image: String? = nil, cpus: Int = 1, memoryMiB: Int = 2048, accel: Accelerator = .auto, disk: String? = nil,
+        diskGiB: Int = 8, hugepages: Bool = false, bridge: String? = nil, address: String? = nil,
+        gateway: String? = nil
+    ) {
+        self.image = image
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.accel = accel
+        self.disk = disk
+        self.diskGiB = diskGiB
+        self.hugepages = hugepages
+        self.bridge = bridge
+        self.address = address
+        self.gateway = gateway
+    }
+
+    /// One line per problem, empty when valid.
+    package func problems() -> [String] {
+        var out: [String] = []
+        if !(1...256).contains(cpus) { out.append("--vm-cpus must be 1...256, got \(cpus)") }
+        if memoryMiB < 256 { out.append("--vm-memory must be at least 256M, got \(memoryMiB)M") }
+        if !(1...4096).contains(diskGiB) { out.append("--vm-disk-size must be 1...4096 GiB, got \(diskGiB)") }
+        if (bridge == nil) != (address == nil) { out.append("--vm-bridge and --vm-address go together") }
+        if let address {
+            let parts = address.split(separator: "/")
+            if parts.count != 2 || Int(parts[1]).map({ !(1...32).contains($0) }) ?? true
+                || parts[0].split(separator: ".").count != 4
+            {
+                out.append("--vm-address must be an IPv4 address with its prefix, e.g. 198.19.0.10/24, got \(address)")
+            }
+        }
+        return out
+    }
+}
