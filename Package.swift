@@ -88,10 +88,12 @@ let package = Package(
             dependencies: [
                 "Fuzz",
                 "Shared", "Agent", "Coordinator",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
     ]

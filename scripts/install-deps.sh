@@ -15,6 +15,7 @@
 #   xz-utils e2fsprogs `vm build` decompresses Debian's kernel (xz) for a direct boot; the guest's
 #               MySQL disk is made with mkfs.ext4. `vm build` fetches the kernel package itself
 #               (apt-get download linux-image-amd64, unpacked with dpkg-deb, not installed).
+#   kubernetes-validate (PyPI) the Kubernetes manifests in deploy/kubernetes are validated offline
 # (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
 PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static
@@ -28,5 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! python3 -m kubernetes_validate --version >/dev/null 2>&1; then
+  echo "installing: kubernetes-validate (pip)"
+  python3 -m pip install -q kubernetes-validate >/dev/null
 fi
 command -v swift >/dev/null || { echo "swift not found on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }

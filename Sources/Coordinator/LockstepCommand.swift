@@ -11,6 +11,6 @@ struct LockstepCommand: AsyncParsableCommand {
         subcommands: [
             QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, MySQLCommand.self,
             RunCommand.self,
-            AgentsCommand.self,
+            AgentsCommand.self, LabCommand.self,
         ])
 }

@@ -112,6 +112,30 @@ extension Integration {
             await agent.shutdown()
         }
 
+        @Test func aCoordinatorWaitsForASessionThatIsEndingWhenAskedTo() async throws {
+            let scratch = Scratch()
+            let token = try scratch.token().token
+            let agent = try await InProcessAgent(name: "sut", token: token)
+            var holder: RawClient? = try RawClient(agent.endpoint)
+            guard case .message(.authenticated) = try await holder!.authenticate(token: token) else {
+                Issue.record("first session did not authenticate")
+                return
+            }
+            let session = LabSession(token: token, log: RunLog(runID: "t"))
+            let told = LockedValue(0)
+            let release = Task {
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+                holder = nil  // the first session ends: its connection closes
+            }
+            try await session.connect(
+                [(.sut, agent.endpoint)], busyWaitNs: 10_000_000_000, onBusy: { _ in told.withLock { $0 += 1 } })
+            _ = try await release.value
+            #expect(session.agents.count == 1)
+            #expect(told.value == 1, "the wait is announced once")
+            await session.close()
+            await agent.shutdown()
+        }
+
         @Test func unreachableAgentIsOneClearErrorQuickly() async throws {
             let scratch = Scratch()
             let token = try scratch.token().token

@@ -40,13 +40,13 @@ import Testing
         #expect(lab.knownHosts == dir + "/hosts.known")
         #expect(lab.tokenFile == dir + "/lab.token")
         let sut = lab.host(.sut)
-        #expect(sut.ssh.user == "admin" && sut.ssh.host == "192.0.2.10" && sut.ssh.port == 2222)
-        #expect(sut.ssh.identity == dir + "/id_ed25519")
+        #expect(sut.ssh?.user == "admin" && sut.ssh?.host == "192.0.2.10" && sut.ssh?.port == 2222)
+        #expect(sut.ssh?.identity == dir + "/id_ed25519")
         #expect(sut.control == Endpoint(host: "192.0.2.10", port: 7470))
         #expect(sut.data == "198.18.1.2")
         let peer = lab.host(.peer)
-        #expect(peer.ssh.user == "root" && peer.ssh.port == 22 && peer.ssh.identity == nil)
-        #expect(sut.ssh.passphrase == nil)
+        #expect(peer.ssh?.user == "root" && peer.ssh?.port == 22 && peer.ssh?.identity == nil)
+        #expect(sut.ssh?.passphrase == nil)
     }
 
     @Test func aPassphraseComesFromItsFile() throws {
@@ -54,7 +54,7 @@ import Testing
         let path = try write(
             Self.good.replacingOccurrences(
                 of: "    identity: id_ed25519", with: "    identity: id_ed25519\n    passphrase_file: key.pass"))
-        #expect(try LabFile.load(path).host(.sut).ssh.passphrase == "s3cret")
+        #expect(try LabFile.load(path).host(.sut).ssh?.passphrase == "s3cret")
         let missing = try write(
             Self.good.replacingOccurrences(
                 of: "    identity: id_ed25519", with: "    identity: id_ed25519\n    passphrase_file: nope.pass"))

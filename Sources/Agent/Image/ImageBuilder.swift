@@ -1,29 +1,41 @@
 import Foundation
 import Shared
 
-/// Builds the container modes' image: the guest agent's ``RootFS``, tarred and `docker import`ed
-/// (no registry, no Dockerfile build).
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Builds the container image the container modes and the Kubernetes DaemonSets run: the guest
+/// agent's ``RootFS`` with ``ContainerImage/file`` (`FROM scratch`, `COPY . /`) as a build context,
+/// then `docker build` (no registry, no base image). `--context` stops after writing the context,
+/// for another engine (podman, buildah) or another machine.
 struct ImageBuilder {
     let agent: String
     let tag: String
     /// Lines of progress.
     var progress: (String) -> Void = { print($0) }
 
-    /// Builds and imports the image; returns its id.
+    /// Writes the build context (the tree, the Containerfile, a .dockerignore) into `folder`.
+    func writeContext(_ folder: String) throws {
+        let problems = RootFS.problems(agent: agent)
+        guard problems.isEmpty else { throw WireError(.modePrerequisites, problems.joined(separator: "; ")) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try RootFS(agent: agent, progress: progress).assemble(into: folder)
+        try (ContainerImage.file + "\n").write(toFile: folder + "/Containerfile", atomically: true, encoding: .utf8)
+        try ContainerImage.ignore.write(toFile: folder + "/.dockerignore", atomically: true, encoding: .utf8)
+    }
+
+    /// Builds the image from a fresh context; returns its id.
     func build() throws -> String {
         let problems = Self.problems(agent: agent)
         guard problems.isEmpty else { throw WireError(.modePrerequisites, problems.joined(separator: "; ")) }
-        let root = try ServerFolder.make(prefix: "lockstep-image")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try RootFS(agent: agent, progress: progress).assemble(into: root)
-        let tarball = root + ".tar"
-        defer { try? FileManager.default.removeItem(atPath: tarball) }
-        try HostCommand.run("tar", ["-C", root, "-cf", tarball, "."], timeoutSeconds: 300)
-        let id = try Docker.run([
-            "import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "--change", "WORKDIR /", tarball, tag,
-        ]).trimmingCharacters(in: .whitespacesAndNewlines)
-        progress("imported \(tag): \(id)")
+        let context = try ServerFolder.make(prefix: "lockstep-image")
+        defer { try? FileManager.default.removeItem(atPath: context) }
+        try writeContext(context)
+        try Docker.run(["build", "--quiet", "-f", context + "/Containerfile", "-t", tag, context], timeout: 600)
+        let id = try Docker.run(["image", "inspect", "--format", "{{.Id}}", tag])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        progress("built \(tag): \(id)")
         return id
     }
 
@@ -31,7 +43,6 @@ struct ImageBuilder {
     static func problems(agent: String) -> [String] {
         var out = RootFS.problems(agent: agent)
         if Executable.find("docker") == nil { out.append("docker is missing: apt-get install docker.io") }
-        if Executable.find("tar") == nil { out.append("tar is missing: apt-get install tar") }
         return out
     }
 }

@@ -10,7 +10,9 @@ struct ImageCommand: ParsableCommand {
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Assemble the image from this host's files (no registry) and import it into the Docker engine.")
+            abstract:
+                "Assemble the image from this host's files (no registry) and build it with the Docker engine (deploy/container/Containerfile)."
+        )
 
         @Option(help: "The statically linked agent to put in (default: this executable).")
         var agent: String?
@@ -18,10 +20,19 @@ struct ImageCommand: ParsableCommand {
         @Option(help: "The image's tag (default: lockstep-agent:VERSION, the one the container modes use).")
         var tag: String?
 
+        @Option(help: "Only write the build context (the tree and the Containerfile) into this folder.")
+        var context: String?
+
         func run() throws {
             let path = agent ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
             do {
-                _ = try ImageBuilder(agent: path, tag: tag ?? Docker.defaultImage).build()
+                let builder = ImageBuilder(agent: path, tag: tag ?? Docker.defaultImage)
+                if let context {
+                    try builder.writeContext(context)
+                    print("wrote the build context to \(context): docker build -t \(builder.tag) \(context)")
+                    return
+                }
+                _ = try builder.build()
             } catch let error as WireError {
                 FileHandle.standardError.write(Data("lockstep-agent: error: \(error.code): \(error.message)\n".utf8))
                 throw ExitCode(1)

@@ -18,9 +18,9 @@ enum Docker {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], dockerHost: String? = engineHost) throws -> String {
+    static func run(_ arguments: [String], dockerHost: String? = engineHost, timeout: Double = 120) throws -> String {
         try HostCommand.run(
-            "docker", arguments, timeoutSeconds: 120, environment: dockerHost.map { ["DOCKER_HOST": $0] } ?? [:])
+            "docker", arguments, timeoutSeconds: timeout, environment: dockerHost.map { ["DOCKER_HOST": $0] } ?? [:])
     }
 
     static func attempt(_ arguments: [String], dockerHost: String?) -> String? {

@@ -212,8 +212,13 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "The SUT agent's control address, HOST:PORT.")
     var sut: Endpoint?
 
-    @Option(help: "The peer agent's control address, HOST:PORT.")
-    var peer: Endpoint?
+    @Option(
+        help: ArgumentHelp(
+            "The peer agents' control addresses, HOST:PORT, comma-separated.",
+            discussion:
+                "Several peers split each step's load evenly (flows, streams, connections, threads) and start together."
+        ))
+    var peer: CommaList<Endpoint>?
 
     @Option(help: "Address the peer uses to reach the SUT on the test network (default: the SUT's control host).")
     var sutData: String?
@@ -232,12 +237,17 @@ struct AgentOptions: ParsableArguments {
     }
 
     /// The agents' addresses, the SUT's data address and the token file, from the lab file if given.
-    func resolve() throws -> (sut: Endpoint, peer: Endpoint, sutData: String, tokenFile: String) {
+    func resolve() throws -> (sut: Endpoint, peers: [Endpoint], sutData: String, tokenFile: String) {
         if let lab {
             let file = try LabFile.load(lab)
-            return (file.host(.sut).control, file.host(.peer).control, sutData ?? file.host(.sut).data, file.tokenFile)
+            return (
+                file.host(.sut).control, file.hosts(.peer).map(\.control), sutData ?? file.host(.sut).data,
+                file.tokenFile
+            )
         }
-        return (sut!, peer!, sutData ?? sut!.host, tokenFile!)
+        let peers = peer!.values
+        if Set(peers).count != peers.count { throw ValidationError("--peer lists an agent twice") }
+        return (sut!, peers, sutData ?? sut!.host, tokenFile!)
     }
 }
 
@@ -314,7 +324,7 @@ extension CLI {
         let steps = try await reportingErrors { try options.steps() }
         let target = try await reportingErrors { try agents.resolve() }
         var plan = RunPlan(
-            sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
+            sut: target.sut, peers: target.peers, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
             resume: output.resume != nil)
         try plan.use(options.placement)
@@ -323,6 +333,7 @@ extension CLI {
             try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
         }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
+        if let peers = PeerTable.render(outcomes) { print("\n" + peers) }
         if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }
         if plan.resume {
             print("resumed: \(outcomes.count) step(s) run now, \(steps.count - outcomes.count) finished before")

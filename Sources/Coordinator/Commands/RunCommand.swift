@@ -30,7 +30,8 @@ struct RunCommand: AsyncParsableCommand {
         let file = try await CLI.reportingErrors { try PlanFile.load(plan, scale: scale, seed: seed) }
         let target = try await CLI.reportingErrors { try agents.resolve() }
         var runPlan = RunPlan(
-            sut: target.sut, peer: target.peer, sutDataHost: target.sutData, token: try CLI.loadToken(target.tokenFile),
+            sut: target.sut, peers: target.peers, sutDataHost: target.sutData,
+            token: try CLI.loadToken(target.tokenFile),
             steps: file.cells.map(\.step), outDirectory: output.directory,
             command: CommandLine.arguments.joined(separator: " "), resume: output.resume != nil)
         runPlan.repetition = file.rule

@@ -42,8 +42,9 @@ struct AgentDeployer {
         let localArch = Self.localArchitecture()
         let systemd = systemd
         for host in lab.hosts {
-            progress("\(host.name): deploying to \(host.ssh) (\(host.agentDir))")
-            try await SSHSession.run(host.ssh) { ssh in
+            let target = try host.sshTarget()
+            progress("\(host.name): deploying to \(target) (\(host.agentDir))")
+            try await SSHSession.run(target) { ssh in
                 let arch = try ssh.check("uname -m", what: "uname").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard arch == localArch else {
                     throw WireError(
@@ -142,7 +143,8 @@ struct AgentDeployer {
             var parts = ["\(host.name) (\(host.role.rawValue)) at \(host.control)"]
             do {
                 let dir = Self.quote(host.agentDir)
-                let seconds = try await SSHSession.run(host.ssh) { ssh in
+                guard let target = host.ssh else { throw WireError(.labFile, "run by other means (no ssh)") }
+                let seconds = try await SSHSession.run(target) { ssh in
                     try ssh.exec("p=$(cat \(dir)/agent.pid 2>/dev/null) && ps -o etimes= -p $p").stdout
                         .trimmingCharacters(in: .whitespacesAndNewlines)
                 }
@@ -174,7 +176,7 @@ struct AgentDeployer {
     /// Stops every agent the lab file names.
     func stop() async throws {
         for host in lab.hosts {
-            try await SSHSession.run(host.ssh) { ssh in try Self.stopRemote(ssh, host) }
+            try await SSHSession.run(try host.sshTarget()) { ssh in try Self.stopRemote(ssh, host) }
             progress("\(host.name): stopped")
         }
     }
@@ -182,7 +184,7 @@ struct AgentDeployer {
     /// Copies each agent's event log and output into `folder/<name>/`.
     func fetchLogs(into folder: String) async throws {
         for host in lab.hosts {
-            let files = try await SSHSession.run(host.ssh) { ssh -> [String: Data] in
+            let files = try await SSHSession.run(try host.sshTarget()) { ssh -> [String: Data] in
                 var files: [String: Data] = [:]
                 let listing = try ssh.exec("ls \(Self.quote(host.agentDir))/logs")
                 for name in listing.stdout.split(separator: "\n") where name.hasSuffix(".jsonl") {
@@ -198,27 +200,14 @@ struct AgentDeployer {
         }
     }
 
-    /// The systemd unit `--systemd` installs (as `deploy/systemd/lockstep-agent.service`, with this
-    /// host's paths, address and name).
+    /// The systemd unit `--systemd` installs (``SystemdUnit``: as `deploy/systemd/lockstep-agent.service`,
+    /// with this host's paths, address and name).
     static func serviceUnit(_ host: LabFile.Host) -> String {
-        """
-        # Installed by `lockstep agents deploy --systemd` for lab host \(host.name).
-        [Unit]
-        Description=lockstep load-generation agent (\(host.name))
-        After=network-online.target
-        Wants=network-online.target
-
-        [Service]
-        ExecStart=\(host.agentDir)/lockstep-agent serve --listen \(host.control) --token-file \(host.agentDir)/lab.token --name \(host.name) --log-dir \(host.agentDir)/logs
-        KillSignal=SIGTERM
-        TimeoutStopSec=10
-        Restart=on-failure
-        LimitNOFILE=65536
-
-        [Install]
-        WantedBy=multi-user.target
-
-        """
+        SystemdUnit.text(
+            comment: "# Installed by `lockstep agents deploy --systemd` for lab host \(host.name).",
+            description: "lockstep load-generation agent (\(host.name))", binary: "\(host.agentDir)/lockstep-agent",
+            listen: host.control.description, token: "\(host.agentDir)/lab.token", name: host.name,
+            logDir: "\(host.agentDir)/logs", stateDir: "\(host.agentDir)/state", writable: host.agentDir)
     }
 
     static let serviceName = "lockstep-agent.service"

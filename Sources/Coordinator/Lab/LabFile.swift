@@ -11,8 +11,8 @@ import Yams
 /// token_file: lab.token                 # the lab secret; `agents deploy` writes a fresh one
 /// hosts:
 ///   - name: sut
-///     role: sut                         # sut | peer
-///     ssh: root@192.0.2.10:22           # user@host[:port]
+///     role: sut                         # sut (exactly one) | peer (one or more)
+///     ssh: root@192.0.2.10:22           # user@host[:port]; optional (an agent run by other means)
 ///     identity: ~/.ssh/id_ed25519       # optional: else ssh-agent
 ///     passphrase_file: key.pass         # optional: the identity's passphrase
 ///     control: 192.0.2.10:7470          # the agent's control address
@@ -23,18 +23,36 @@ struct LabFile: Sendable {
     struct Host: Sendable {
         var name: String
         var role: Role
-        var ssh: SSHTarget
+        /// How lockstep reaches the machine to deploy its agent; `nil` when something else runs the
+        /// agent (a Kubernetes DaemonSet, a unit installed by hand): workload commands still work,
+        /// `agents deploy|stop|logs` do not.
+        var ssh: SSHTarget?
         var control: Endpoint
         var data: String
+        /// Where the deployed agent lives (with `ssh`).
         var agentDir: String
+
+        /// The SSH target, or the error saying this host's agent is not lockstep's to manage.
+        func sshTarget() throws -> SSHTarget {
+            guard let ssh else {
+                throw WireError(
+                    .labFile,
+                    "lab host \(name) has no ssh: its agent runs by other means (a DaemonSet, a unit); "
+                        + "agents deploy, stop and logs need ssh and agent_dir")
+            }
+            return ssh
+        }
     }
 
     var knownHosts: String
     var tokenFile: String
     var hosts: [Host]
 
-    /// The host playing `role`.
+    /// The (first) host playing `role`.
     func host(_ role: Role) -> Host { hosts.first { $0.role == role }! }
+
+    /// Every host playing `role`, in the file's order (a lab may have several peers).
+    func hosts(_ role: Role) -> [Host] { hosts.filter { $0.role == role } }
 
     /// Reads and checks a lab file; every problem is one line with the file, line and column.
     static func load(_ path: String, acceptNew: Bool = false) throws -> LabFile {
@@ -60,17 +78,21 @@ struct LabFile: Sendable {
                 throw file.error(h["role"]!, "role must be sut or peer, got '\(roleText)'")
             }
             let identity = try h["identity"].map { _ in try file.path(h, "identity", in: item, default: "") }
-            let sshText = try file.string(h, "ssh", in: item)
-            guard var ssh = SSHTarget(sshText, identity: identity, knownHosts: knownHosts) else {
-                throw file.error(h["ssh"]!, "ssh must be user@host[:port], got '\(sshText)'")
-            }
-            ssh.acceptNew = acceptNew
-            if h["passphrase_file"] != nil {
-                let passphraseFile = try file.path(h, "passphrase_file", in: item, default: "")
-                guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
-                    throw WireError(.labFile, "\(path): cannot read passphrase file \(passphraseFile)")
+            var ssh: SSHTarget?
+            if h["ssh"] != nil {
+                let sshText = try file.string(h, "ssh", in: item)
+                guard var target = SSHTarget(sshText, identity: identity, knownHosts: knownHosts) else {
+                    throw file.error(h["ssh"]!, "ssh must be user@host[:port], got '\(sshText)'")
                 }
-                ssh.passphrase = text.trimmingCharacters(in: .newlines)
+                target.acceptNew = acceptNew
+                if h["passphrase_file"] != nil {
+                    let passphraseFile = try file.path(h, "passphrase_file", in: item, default: "")
+                    guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
+                        throw WireError(.labFile, "\(path): cannot read passphrase file \(passphraseFile)")
+                    }
+                    target.passphrase = text.trimmingCharacters(in: .newlines)
+                }
+                ssh = target
             }
             let controlText = try file.string(h, "control", in: item)
             guard let control = Endpoint(parsing: controlText) else {
@@ -79,10 +101,17 @@ struct LabFile: Sendable {
             hosts.append(
                 Host(
                     name: name, role: role, ssh: ssh, control: control, data: try file.string(h, "data", in: item),
-                    agentDir: try file.string(h, "agent_dir", in: item)))
+                    agentDir: ssh == nil && h["agent_dir"] == nil ? "" : try file.string(h, "agent_dir", in: item)))
         }
-        for role in [Role.sut, .peer] where hosts.filter({ $0.role == role }).count != 1 {
-            throw file.error(hostsNode, "the lab needs exactly one host with role \(role.rawValue)")
+        if hosts.filter({ $0.role == .sut }).count != 1 {
+            throw file.error(hostsNode, "the lab needs exactly one host with role sut")
+        }
+        if !hosts.contains(where: { $0.role == .peer }) {
+            throw file.error(hostsNode, "the lab needs at least one host with role peer")
+        }
+        var names = Set<String>()
+        for (host, item) in zip(hosts, list) where !names.insert(host.name).inserted {
+            throw file.error(item, "two hosts are named \(host.name)")
         }
         return LabFile(knownHosts: knownHosts, tokenFile: tokenFile, hosts: hosts)
     }

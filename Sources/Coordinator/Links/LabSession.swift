@@ -32,16 +32,42 @@ final class LabSession {
         mailbox = Mailbox(heartbeatTimeoutNs: heartbeatTimeoutNs)
     }
 
-    /// Connects and authenticates one agent per (role, address), in order.
-    func connect(_ targets: [(Role, Endpoint)]) async throws {
-        for (role, address) in targets {
-            let index = agents.count
-            let link = try await AgentLink.connect(index: index, role: role, address: address, mailbox: mailbox)
-            mailbox.register(index, name: "\(role.rawValue)@\(address)")
-            var handshake = CoordinatorHandshake(token: token, nonce: Data(randomBytes(32)))
-            link.send(handshake.start())
-            let deadline = MonotonicClock.now() + 5_000_000_000
-            var connected: ConnectedAgent?
+    /// Connects and authenticates one agent per (role, address), in order. An agent that answers
+    /// `busy` is asked again every 250 ms for up to `busyWaitNs` (a session that just ended may
+    /// still be stopping its servers: a MariaDB shutdown takes seconds), `onBusy` told once.
+    func connect(
+        _ targets: [(Role, Endpoint)], busyWaitNs: Int64 = 0, onBusy: (String) -> Void = { _ in }
+    ) async throws {
+        for target in targets {
+            let deadline = MonotonicClock.now() + busyWaitNs
+            var told = false
+            while true {
+                do {
+                    try await connectOne(target)
+                    break
+                } catch let error as WireError where error.code == .busy && MonotonicClock.now() < deadline {
+                    if !told { onBusy(error.message) }
+                    told = true
+                    try await Task.sleep(nanoseconds: 250_000_000)
+                }
+            }
+        }
+    }
+
+    /// Link indices are never reused, so that nothing a refused link left in the mailbox reaches its successor.
+    private var nextLinkIndex = 0
+
+    private func connectOne(_ target: (Role, Endpoint)) async throws {
+        let (role, address) = target
+        let index = nextLinkIndex
+        nextLinkIndex += 1
+        let link = try await AgentLink.connect(index: index, role: role, address: address, mailbox: mailbox)
+        mailbox.register(index, name: "\(role.rawValue)@\(address)")
+        var handshake = CoordinatorHandshake(token: token, nonce: Data(randomBytes(32)))
+        link.send(handshake.start())
+        let deadline = MonotonicClock.now() + 5_000_000_000
+        var connected: ConnectedAgent?
+        do {
             while connected == nil {
                 let (message, _) = try await mailbox.next(from: index, deadlineNs: deadline)
                 switch handshake.received(message) {
@@ -52,16 +78,23 @@ final class LabSession {
                         link: link, name: name, version: version, host: host, probe: handshake.probe)
                     mailbox.rename(index, to: name)
                 case .fail(let error):
-                    await link.close()
                     throw WireError(error.code, "the \(role) agent at \(address) refused us: \(error.message)")
                 }
             }
-            agents.append(connected!)
-            links.withLock { $0.append(link) }
-            log.record(
-                "agent.connected", ["role": role.rawValue, "agent": connected!.name, "address": address.description])
-            if ticker == nil { startTicker() }
+        } catch let error as WireError where error.code == .busy {
+            // Refused (the agent reports busy as a failure): the link is no agent of this session.
+            mailbox.forget(index)
+            await link.close()
+            throw error
+        } catch {
+            await link.close()
+            throw error
         }
+        agents.append(connected!)
+        links.withLock { $0.append(link) }
+        log.record(
+            "agent.connected", ["role": role.rawValue, "agent": connected!.name, "address": address.description])
+        if ticker == nil { startTicker() }
     }
 
     /// The agents playing `role`, in the order they were connected.

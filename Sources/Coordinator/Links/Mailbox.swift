@@ -37,6 +37,14 @@ final class Mailbox {
         lastHeard[index] = MonotonicClock.now()
     }
 
+    /// Stops watching a link that never became an agent of the session (refused it as busy).
+    func forget(_ index: Int) {
+        names[index] = nil
+        lastHeard[index] = nil
+        pending[index] = nil
+        dead[index] = nil
+    }
+
     /// Renames a link once its agent told its name.
     func rename(_ index: Int, to name: String) { names[index] = name }
 

@@ -41,6 +41,22 @@ enum StreamMetrics: WorkloadMetrics {
         return out
     }
 
+    /// A peer's rows when several peers stream: a receiving peer's goodput as it counted it; a
+    /// sending peer's bytes as its sockets took them inside the window (`counted_by=sender`: the SUT
+    /// counts only the total it received, not who sent it).
+    static func peerRows(_ o: StepOutcome, peer: AgentSide, labels: [String: String]) -> [MetricSample] {
+        guard case .streamSender(let s) = peer.result.outcome else { return rows(o.only(peer), labels: labels) }
+        let seconds = Double(max(peer.result.windowEndNs - peer.result.windowStartNs, 1)) / 1e9
+        var l = labels
+        l["host"] = peer.name
+        l["counted_by"] = "sender"
+        return [
+            MetricSample(metric: "goodput_gbps", value: Double(s.bytes) * 8 / seconds / 1e9, unit: "Gbit/s", labels: l),
+            MetricSample(metric: "bytes", value: Double(s.bytes), unit: "bytes", labels: l),
+            MetricSample(metric: "retransmits", value: Double(s.retransmits), unit: "segments", labels: l),
+        ]
+    }
+
     static let columns: [SummaryColumn] = [
         .step,
         .text("direction") {

@@ -15,6 +15,15 @@ protocol WorkloadMetrics {
     static func latency(_ outcome: StepOutcome) -> Histogram<UInt64>?
     /// The metrics the mode ratio table compares, most telling first.
     static var headline: [String] { get }
+    /// One peer's rows when several split the step (labelled `peer` by the caller); by default the
+    /// workload's rows of the step as that peer alone saw it.
+    static func peerRows(_ outcome: StepOutcome, peer: AgentSide, labels: [String: String]) -> [MetricSample]
+}
+
+extension WorkloadMetrics {
+    static func peerRows(_ outcome: StepOutcome, peer: AgentSide, labels: [String: String]) -> [MetricSample] {
+        rows(outcome.only(peer), labels: labels)
+    }
 }
 
 extension Workload {

@@ -29,6 +29,9 @@ struct RunPlan: Sendable {
     var guestPortBase = GuestPorts.defaultBase
     /// How a `kvm` guest is booted.
     var vm = VMSettings()
+    /// How long to wait for an agent still busy with another session (one that just ended may be
+    /// stopping its servers); 0: refuse at once.
+    var busyWaitNs: Int64 = 30_000_000_000
     /// A plan's rule: `steps` are its cells, each repeated by the rule; `nil`: each step runs once.
     var repetition: RepetitionRule?
     /// The plan file's text, copied into the results directory as `plan.yaml`.
@@ -38,7 +41,17 @@ struct RunPlan: Sendable {
         sut: Endpoint, peer: Endpoint, sutDataHost: String, token: Token, steps: [PlannedStep], outDirectory: String,
         command: String, heartbeatTimeoutNs: Int64 = 3_000_000_000, resume: Bool = false
     ) {
-        agents = [AgentTarget(role: .sut, address: sut), AgentTarget(role: .peer, address: peer)]
+        self.init(
+            sut: sut, peers: [peer], sutDataHost: sutDataHost, token: token, steps: steps, outDirectory: outDirectory,
+            command: command, heartbeatTimeoutNs: heartbeatTimeoutNs, resume: resume)
+    }
+
+    /// A run with one or more peers, which split each step's load.
+    init(
+        sut: Endpoint, peers: [Endpoint], sutDataHost: String, token: Token, steps: [PlannedStep],
+        outDirectory: String, command: String, heartbeatTimeoutNs: Int64 = 3_000_000_000, resume: Bool = false
+    ) {
+        agents = [AgentTarget(role: .sut, address: sut)] + peers.map { AgentTarget(role: .peer, address: $0) }
         self.sutDataHost = sutDataHost
         self.token = token
         self.steps = steps
@@ -111,7 +124,9 @@ struct BenchmarkRun {
         var tracks: [Int: ClockTrack] = [:]
         var failure: WireError?
         do {
-            try await session.connect(plan.agents.map { ($0.role, $0.address) })
+            try await session.connect(
+                plan.agents.map { ($0.role, $0.address) }, busyWaitNs: plan.busyWaitNs,
+                onBusy: { progress("\($0); waiting up to \(Self.seconds(plan.busyWaitNs)) for its session to end") })
             var current: [Int: ClockEstimate] = [:]
             for agent in session.agents {
                 let estimate = try await session.syncClock(agent)
@@ -132,7 +147,7 @@ struct BenchmarkRun {
             var runner = StepRunner(session: session, log: log)
             if let live { runner.onInterval = { role, sample in if role == .peer { live.interval(sample) } } }
             let sutAgent = session.agents(.sut)[0]
-            let peers = session.agents(.peer).map { (agent: $0, role: Role.peer) }
+            let peerAgents = session.agents(.peer)
             try await checkPrerequisites(on: sutAgent, session: session)
             var guests: [DeploymentMode: (agent: ConnectedAgent, placed: Placed)] = [:]
             var schedule = plan.schedule()
@@ -154,6 +169,12 @@ struct BenchmarkRun {
                 ranBefore = true
                 let planned = scheduled.planned
                 var step = planned
+                // Several peers split the load; a peer whose share would be empty sits the step out.
+                let split = planned.workload.split(among: peerAgents.count)
+                let peers = zip(peerAgents, split).map { (agent: $0.0, role: Role.peer) }
+                let shares =
+                    peerAgents.count > 1
+                    ? Dictionary(zip(peerAgents, split).map { ($0.0.link.index, $0.1) }) { a, _ in a } : [:]
                 var participants = [(agent: sutAgent, role: Role.sut)] + peers
                 var bindHost: String?
                 var portMap: [Int: Int] = [:]
@@ -193,7 +214,7 @@ struct BenchmarkRun {
                 try store.writeRunInfo(info)
                 let results = try await runner.run(
                     stepID: stepID, plan: step, participants: participants, dataHost: dataHost,
-                    bindHost: bindHost, portMap: portMap, clocks: current)
+                    bindHost: bindHost, portMap: portMap, clocks: current, shares: shares)
                 var sides: [AgentSide] = []
                 for (agent, role, result, intervals) in results {
                     let index = agent.link.index
@@ -202,7 +223,7 @@ struct BenchmarkRun {
                         AgentSide(
                             index: index, role: role, name: agent.name, result: result,
                             clock: ClockTrack(before: current[index]!, after: after), intervals: intervals,
-                            realtimeStart: agent.host.realtimeStarts))
+                            realtimeStart: agent.host.realtimeStarts, share: shares[index]))
                     tracks[index] = tracks[index]!.extended(to: after)
                     current[index] = after
                 }

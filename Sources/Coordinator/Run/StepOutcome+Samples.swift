@@ -5,7 +5,17 @@ extension StepOutcome {
     /// Every sample of the step: the workload's rows, then CPU, synchronization and interval rows.
     func samples(runID: String) -> [MetricSample] {
         let labels = baseLabels(runID: runID)
-        return workload.metrics.rows(self, labels: labels) + cpuSamples(labels: labels) + [
+        // With several peers: the totals first, then each peer's own rows labelled `peer`.
+        var perPeer: [MetricSample] = []
+        if peers.count > 1 {
+            for side in peers {
+                var l = labels
+                l["peer"] = side.name
+                if let share = side.share { l["share"] = String(share.loadUnits) }
+                perPeer += workload.metrics.peerRows(self, peer: side, labels: l)
+            }
+        }
+        return workload.metrics.rows(self, labels: labels) + perPeer + cpuSamples(labels: labels) + [
             MetricSample(
                 metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: syncLabels(labels)),
             MetricSample(
@@ -43,6 +53,7 @@ extension StepOutcome {
             l["host"] = side.name
             l["role"] = side.role.rawValue
             l["cycles_source"] = cpu.cyclesSource
+            if side.role == .peer && peers.count > 1 { l["peer"] = side.name }
             if let util = cpu.utilizationPercent {
                 out.append(MetricSample(metric: "\(prefix)_cpu_util_pct", value: util, unit: "%", labels: l))
             }
@@ -107,6 +118,7 @@ extension StepOutcome {
                 l["interval"] = String(interval.index)
                 l["host"] = side.name
                 l["role"] = side.role.rawValue
+                if side.role == .peer && peers.count > 1 { l["peer"] = side.name }
                 l["t_s"] = String(format: "%.3f", Double(interval.tNs - side.result.startedNs) / 1e9)
                 l["warmup"] = interval.tNs <= side.result.windowStartNs ? "true" : "false"
                 let seconds = Double(max(interval.lengthNs, 1)) / 1e9

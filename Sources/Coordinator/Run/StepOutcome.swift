@@ -14,6 +14,8 @@ struct AgentSide {
     let intervals: [IntervalSample]
     /// Whether the agent's starting thread spun into the start at SCHED_FIFO (`nil`: not reported).
     var realtimeStart: Bool? = nil
+    /// A peer's share of the load when several peers split it.
+    var share: Workload? = nil
 
     /// When this agent started, on the coordinator's timeline.
     var startedOnCoordinator: Int64 { clock.toCoordinator(result.startedNs) }
@@ -26,7 +28,7 @@ struct StepOutcome {
     let stepID: String
     let plan: PlannedStep
     /// Every agent of the step, in the session's order.
-    let sides: [AgentSide]
+    var sides: [AgentSide]
     /// A plan's cell and repetition of this step; `nil` outside a plan.
     var cell: String? = nil
     var repetition: Int? = nil
@@ -38,8 +40,27 @@ struct StepOutcome {
     var sut: AgentSide { sides.first { $0.role == .sut }! }
     /// The peers' sides (at least one).
     var peers: [AgentSide] { sides.filter { $0.role == .peer } }
-    /// The first peer's side.
-    var peer: AgentSide { peers[0] }
+    /// The peers as one side: the only peer's, or every peer's results merged (counts added,
+    /// histograms merged exactly, threads and their CPU added) on the first peer's clock, with the
+    /// mean of their window lengths, so rates are the total over the window.
+    var peer: AgentSide {
+        let all = peers
+        guard all.count > 1, let merged = SideOutcome.merged(all.map(\.result.outcome)) else { return all[0] }
+        var result = all[0].result
+        result.outcome = merged
+        result.cpu = nil
+        let lengths = all.map { $0.result.windowEndNs - $0.result.windowStartNs }
+        result.windowEndNs = result.windowStartNs + lengths.reduce(0, +) / Int64(lengths.count)
+        return AgentSide(
+            index: all[0].index, role: .peer, name: "all", result: result, clock: all[0].clock, intervals: [])
+    }
+
+    /// This step as seen by one of its peers alone (the server side and that peer), for per-peer rows.
+    func only(_ peer: AgentSide) -> StepOutcome {
+        var one = self
+        one.sides = sides.filter { $0.role != .peer } + [peer]
+        return one
+    }
 
     /// Start skew across every agent on the coordinator's timeline: the latest start minus the earliest.
     var startSkewNs: Int64 {

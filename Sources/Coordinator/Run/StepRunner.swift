@@ -12,10 +12,12 @@ struct StepRunner {
     var onInterval: ((Role, IntervalSample) -> Void)?
 
     /// Runs the step on `participants` (each agent with its role in this step); each agent's
-    /// result and interval samples. `bindHost` and `portMap` place the SUT's server in a guest.
+    /// result and interval samples. `bindHost` and `portMap` place the SUT's server in a guest;
+    /// `shares` gives peers (by link index) their part of the load when several split it.
     func run(
         stepID: String, plan: PlannedStep, participants: [(agent: ConnectedAgent, role: Role)], dataHost: String,
-        bindHost: String? = nil, portMap: [Int: Int] = [:], clocks: [Int: ClockEstimate]
+        bindHost: String? = nil, portMap: [Int: Int] = [:], clocks: [Int: ClockEstimate],
+        shares: [Int: Workload] = [:]
     ) async throws -> [(agent: ConnectedAgent, role: Role, result: SideResult, intervals: [IntervalSample])] {
         let agents = participants
         var intervals: [Int: [IntervalSample]] = [:]
@@ -32,7 +34,8 @@ struct StepRunner {
             runID: log.runID, stepID: stepID, plan: plan,
             agents: agents.map {
                 StepMachine.Agent(
-                    index: $0.agent.link.index, role: $0.role, name: $0.agent.name, clock: clocks[$0.agent.link.index]!)
+                    index: $0.agent.link.index, role: $0.role, name: $0.agent.name, clock: clocks[$0.agent.link.index]!,
+                    share: shares[$0.agent.link.index])
             },
             dataHost: dataHost, bindHost: bindHost, portMap: portMap, startLeadNs: startLeadNs)
         let involved = Set(agents.map(\.agent.link.index))
@@ -51,7 +54,7 @@ struct StepRunner {
                     guard let result = results[agent.link.index] else {
                         throw WireError(.unexpectedMessage, "agent \(agent.name) sent no result for step \(stepID)")
                     }
-                    guard result.outcome.fits(plan.workload, role: role) else {
+                    guard result.outcome.fits(shares[agent.link.index] ?? plan.workload, role: role) else {
                         throw WireError(
                             .unexpectedMessage,
                             "agent \(agent.name) sent a result of another workload in step \(stepID)")

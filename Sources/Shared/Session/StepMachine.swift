@@ -12,12 +12,16 @@ package struct StepMachine: Sendable {
         package var role: Role
         package var name: String
         package var clock: ClockEstimate
+        /// A peer's share of the load when several peers split it (``Workload/split(among:)``);
+        /// `nil`: the step's whole workload.
+        package var share: Workload?
 
-        package init(index: Int, role: Role, name: String, clock: ClockEstimate) {
+        package init(index: Int, role: Role, name: String, clock: ClockEstimate, share: Workload? = nil) {
             self.index = index
             self.role = role
             self.name = name
             self.clock = clock
+            self.share = share
         }
     }
 
@@ -130,9 +134,11 @@ package struct StepMachine: Sendable {
             var placement = withBind(plan.placement)
             placement.target = endpoint
             let out = peers.map { peer in
-                Outgoing(
+                var part = plan
+                if let share = peer.share { part.workload = share }
+                return Outgoing(
                     agent: peer.index,
-                    .prepare(Prepare(step: plan.spec(runID: runID, stepID: stepID, role: .peer, placement: placement))))
+                    .prepare(Prepare(step: part.spec(runID: runID, stepID: stepID, role: .peer, placement: placement))))
             }
             return enter(.preparingLoad, waitingFor: peers, until: nowNs + Self.peerReadyBudgetNs, out)
 

@@ -39,6 +39,9 @@ package struct RedisSpec: WorkloadSpec {
     package var flush: Bool
     /// The server the SUT runs or points at.
     package var server: RedisServerSpec
+    /// With several peers, this peer's slice of the key space (see ``Workload/split(among:)``);
+    /// `nil` for the only peer, and in the spec the SUT and run.json get.
+    package var partition: KeyPartition?
 
     package init(
         connections: Int, pipeline: Int = 10, threads: Int? = nil, getRatio: Int = 1, setRatio: Int = 1,

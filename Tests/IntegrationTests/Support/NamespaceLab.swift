@@ -18,15 +18,23 @@ final class NamespaceLab {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/lab/netns-lab.sh").path
 
-    /// `startAgents`: start agents in the SUT and peer namespaces directly (else deploy them over SSH).
-    init(prefix: String, startAgents: Bool) throws {
+    /// The peers' namespace suffixes: `peer`, or `peer1` ... `peerN`.
+    let peers: [String]
+
+    /// `startAgents`: start agents in the SUT and peer namespaces directly (else deploy them over
+    /// SSH); `peers`: how many peer machines (`netns-lab.sh up NAME --peers N`).
+    init(prefix: String, startAgents: Bool, peers count: Int = 1) throws {
         name = "\(prefix)\(getpid() % 100_000)"
+        peers = count == 1 ? ["peer"] : (1...count).map { "peer\($0)" }
         tokenPath = try scratch.token().path
-        let up = try ChildProcess(Self.script, ["up", name], scratch: scratch, label: "lab-up")
+        let up = try ChildProcess(
+            Self.script, ["up", name] + (count == 1 ? [] : ["--peers", String(count)]), scratch: scratch,
+            label: "lab-up")
         guard up.wait(seconds: 60) == 0 else { throw LabError(description: "lab up failed: \(up.stderr)") }
         labFile = String(up.stdout.split(separator: "\n").last ?? "")
         guard startAgents else { return }
-        for (role, address) in [("sut", "198.18.0.2:7470"), ("peer", "198.18.0.3:7470")] {
+        for (i, role) in (["sut"] + peers).enumerated() {
+            let address = "198.18.0.\(2 + i):7470"
             agents.append(
                 try ChildProcess(
                     Binaries.agent,

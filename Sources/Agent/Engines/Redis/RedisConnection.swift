@@ -88,7 +88,7 @@ final class RedisConnection {
         let header = isSet ? Self.setHeader : Self.getHeader
         header.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         p += header.count
-        RedisKeySpace.writeKey(key, to: p)
+        RedisKeySpace.writeKey(keys.name(key), to: p)
         p += 10
         p.storeBytes(of: 13, as: UInt8.self)
         p.storeBytes(of: 10, toByteOffset: 1, as: UInt8.self)

@@ -17,9 +17,13 @@ final class RedisKeySpace: Sendable {
     private let pattern: [UInt8]
     private static let patternWindow = 4096
     private let issued = Atomic<Int>(0)
+    /// This peer's slice of the key space when several peers share the point.
+    private let partition: KeyPartition
 
     init(spec: RedisSpec) {
-        cap = spec.keys ?? RedisSpec.maxKeys
+        partition = spec.partition ?? KeyPartition(index: 0, count: 1)
+        // Every key of the slice must fit the 9 digits.
+        cap = min(spec.keys ?? RedisSpec.maxKeys, (RedisSpec.maxKeys - partition.index) / partition.count)
         minSize = spec.valueSizeMin
         spread = UInt64(spec.valueSizeMax - spec.valueSizeMin + 1)
         seed = spec.seed
@@ -55,6 +59,10 @@ final class RedisKeySpace: Sendable {
         let length = valueLength(i)
         return pattern.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)])) }
     }
+
+    /// The key this generator's key `i` names in the server (its slice of the key space).
+    @inline(__always)
+    func name(_ i: Int) -> Int { partition.key(i) }
 
     /// Writes key `i` (10 bytes) at `to`.
     @inline(__always)

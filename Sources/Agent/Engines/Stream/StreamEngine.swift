@@ -87,7 +87,9 @@ final class StreamEngine: Engine, @unchecked Sendable {
                 atNs: atNs, timing: step.timing,
                 result: { [sends] totals in
                     sends
-                        ? .streamSender(StreamSenderResult(retransmits: totals.tally.retransmits, load: totals.load))
+                        ? .streamSender(
+                            StreamSenderResult(
+                                retransmits: totals.tally.retransmits, bytes: totals.tally.bytes, load: totals.load))
                         : .streamReceiver(StreamReceiverResult(bytes: totals.tally.bytes, load: totals.load))
                 },
                 cleanup: { [self] in closeAll() })

@@ -4,7 +4,8 @@ import Shared
     import Glibc
 #endif
 
-/// What bulk streams measure: bytes received inside the window, retransmissions of the senders.
+/// What bulk streams measure: bytes received (or, on a sending side, sent) inside the window,
+/// retransmissions of the senders.
 struct StreamTally: LoadTally {
     var bytes: UInt64 = 0
     var retransmits: UInt64 = 0
@@ -105,6 +106,7 @@ final class StreamWorker: LoadWorker, @unchecked Sendable {
             if n > 0 {
                 sent &+= UInt64(n)
                 moved.publish(sent)
+                if now >= windowStart { windowBytes &+= UInt64(n) }
             } else if n < 0 && errno == EINTR {
                 continue
             } else {
