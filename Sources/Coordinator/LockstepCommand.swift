@@ -11,6 +11,7 @@ struct LockstepCommand: AsyncParsableCommand {
         subcommands: [
             QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, MySQLCommand.self,
             RunCommand.self,
+            ReportCommand.self, CompareCommand.self,
             AgentsCommand.self, LabCommand.self,
         ])
 }

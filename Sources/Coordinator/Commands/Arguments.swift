@@ -329,7 +329,7 @@ extension CLI {
             resume: output.resume != nil)
         try plan.use(options.placement)
         let live = RunProgress.forStandardError(quiet: output.quiet)
-        let outcomes = try await reportingErrors {
+        let outcomes = try await reportingRun(into: output.directory) {
             try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
         }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
@@ -339,6 +339,7 @@ extension CLI {
             print("resumed: \(outcomes.count) step(s) run now, \(steps.count - outcomes.count) finished before")
         }
         print("results: \(output.directory)")
+        writeReport(output.directory)
     }
 }
 

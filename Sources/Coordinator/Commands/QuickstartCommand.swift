@@ -30,7 +30,7 @@ struct QuickstartCommand: AsyncParsableCommand {
 
     func run() async throws {
         let outDirectory = out ?? "lockstep-results/quickstart-\(BenchmarkRun.makeRunID())"
-        let outcomes = try await CLI.reportingErrors {
+        let outcomes = try await CLI.reportingRun(into: outDirectory) {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
             let steps = Self.suite(durationNs: duration.nanoseconds, modes: modes)
@@ -45,6 +45,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         print(SummaryTable.render(outcomes))
         if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }
         print("results: \(outDirectory) (run.json, samples.jsonl, summary.csv, histograms/, merged-log.jsonl)")
+        CLI.writeReport(outDirectory)
     }
 
     /// The suite: RR both protocols, bulk both directions, then Redis and MySQL where installed.

@@ -55,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let live = RunProgress.forStandardError(quiet: output.quiet)
-        let outcomes = try await CLI.reportingErrors {
+        let outcomes = try await CLI.reportingRun(into: output.directory) {
             try await BenchmarkRun(plan: runPlan, progress: live.say, live: live).run()
         }
         let rows = try await CLI.reportingErrors {
@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         print(AggregateTable.render(rows, rule: file.rule))
         if runPlan.resume { print("resumed: \(outcomes.count) step(s) run now") }
         print("results: \(output.directory)")
+        CLI.writeReport(output.directory)
     }
 }
 

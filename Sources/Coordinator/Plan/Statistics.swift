@@ -74,6 +74,22 @@ enum Statistics {
         return Ratio(value: r, low: r - half, high: r + half)
     }
 
+    /// Welch's two-sample t test of `b`'s mean against `a`'s: the statistic, its Welch-Satterthwaite
+    /// degrees of freedom and the two-sided p-value; `nil` below two values on either side.
+    static func welch(_ a: Summary, _ b: Summary) -> (t: Double, df: Double, p: Double)? {
+        guard a.n > 1, b.n > 1 else { return nil }
+        let va = a.standardDeviation * a.standardDeviation / Double(a.n)
+        let vb = b.standardDeviation * b.standardDeviation / Double(b.n)
+        guard va + vb > 0 else {
+            return a.mean == b.mean ? (0, Double(a.n + b.n - 2), 1) : (.infinity, Double(a.n + b.n - 2), 0)
+        }
+        let t = (b.mean - a.mean) / (va + vb).squareRoot()
+        let parts: Double = va * va / Double(a.n - 1) + vb * vb / Double(b.n - 1)
+        let df = (va + vb) * (va + vb) / parts
+        let p = 2 * (1 - tCDF(abs(t), degreesOfFreedom: df))
+        return (t, df, min(max(p, 0), 1))
+    }
+
     /// The `p` quantile (0.5 < p < 1) of Student's t with `df` degrees of freedom, by bisection on
     /// the distribution function.
     static func tQuantile(_ p: Double, degreesOfFreedom df: Double) -> Double {

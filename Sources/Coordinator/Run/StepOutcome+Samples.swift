@@ -135,6 +135,15 @@ extension StepOutcome {
                     out.append(
                         MetricSample(
                             metric: "lost_transactions", value: Double(interval.lost), unit: "transactions", labels: l))
+                    if let sum = interval.latencyNs, interval.transactions > 0 {
+                        out.append(
+                            MetricSample(
+                                metric: "latency_mean_us", value: Double(sum) / Double(interval.transactions) / 1000,
+                                unit: "us", labels: l))
+                    }
+                }
+                if let cpu = interval.cpuPercent {
+                    out.append(MetricSample(metric: "cpu_util_pct", value: cpu, unit: "%", labels: l))
                 }
             }
         }

@@ -39,6 +39,8 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
     private var part = 0
     private let progress = ProgressCounter()
     private let committed = ProgressCounter()
+    /// Every committed transaction's latency so far, added up (for the per-second mean).
+    private let latencySum = ProgressCounter()
     private let stalled = StopFlag()
     /// The current connection's descriptor, for the watchdog.
     private let socket = Atomic<Int32>(-1)
@@ -112,7 +114,9 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
     }
 
     /// Transactions committed so far (for interval samples).
-    var sampleCounters: IntervalSampler.Counters { IntervalSampler.Counters(transactions: committed.current) }
+    var sampleCounters: IntervalSampler.Counters {
+        IntervalSampler.Counters(transactions: committed.current, latencyNs: latencySum.current)
+    }
     var tally: MySQLTally { MySQLTally(histogram: histogram, transactions: transactions, counts: inWindow) }
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
@@ -152,6 +156,7 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
                 inWindow += counts - before
                 histogram.record(UInt64(max(done - begun, 1)))
             }
+            latencySum.add(UInt64(max(done - begun, 1)))
             committed.add(1)
         }
         if let cpuStart { cpuNs = EngineThread.cpuNs() - cpuStart }

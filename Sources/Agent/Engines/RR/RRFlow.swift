@@ -42,6 +42,8 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     private let stalled = StopFlag()
     /// When the flow really started (0 until then).
     private let startedAt = ProgressCounter()
+    /// The round trips of every transaction so far, added up (for the per-second mean).
+    private let latencySum = ProgressCounter()
 
     init(fd: Int32, spec: RRSpec) {
         self.fd = fd
@@ -57,7 +59,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     var progressCount: UInt64 { done.current }
     var tally: RRTally { RRTally(histogram: histogram, transactions: transactions, lost: lost) }
     var sampleCounters: IntervalSampler.Counters {
-        IntervalSampler.Counters(transactions: done.current, lost: lostCounter.current)
+        IntervalSampler.Counters(transactions: done.current, lost: lostCounter.current, latencyNs: latencySum.current)
     }
 
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
@@ -106,6 +108,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
         windowStart: Int64, windowEnd: Int64, stop: StopFlag
     ) {
         var total: UInt64 = 0
+        var latencyTotal: UInt64 = 0
         while true {
             let t0 = MonotonicClock.now()
             if t0 >= windowEnd || stop.isRaised { return }
@@ -123,6 +126,8 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                 transactions &+= 1
             }
             total &+= 1
+            latencyTotal &+= UInt64(t1 - t0)
+            latencySum.publish(latencyTotal)
             done.publish(total)
         }
     }
@@ -132,6 +137,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
         windowStart: Int64, windowEnd: Int64, stop: StopFlag
     ) {
         var total: UInt64 = 0
+        var latencyTotal: UInt64 = 0
         var lostTotal: UInt64 = 0
         var sequence: UInt64 = 0
         var lastAnswerNs = MonotonicClock.now()
@@ -167,6 +173,8 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                     transactions &+= 1
                 }
                 total &+= 1
+                latencyTotal &+= UInt64(t1 - t0)
+                latencySum.publish(latencyTotal)
                 done.publish(total)
             } else {
                 if t0 >= windowStart { lost &+= 1 }

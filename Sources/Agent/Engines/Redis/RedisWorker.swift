@@ -37,6 +37,9 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
     private let target: Endpoint
     private var rng: SplitMix64
     private let progress = ProgressCounter()
+    /// Every reply's latency so far, added up (for the per-second mean), published with `progress`.
+    private let latencySum = ProgressCounter()
+    private var latencyTotal: UInt64 = 0
     private let exited = StopFlag()
     private let stalled = StopFlag()
 
@@ -64,7 +67,9 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
 
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
-    var sampleCounters: IntervalSampler.Counters { IntervalSampler.Counters(transactions: progress.current) }
+    var sampleCounters: IntervalSampler.Counters {
+        IntervalSampler.Counters(transactions: progress.current, latencyNs: latencySum.current)
+    }
     var tally: RedisTally {
         RedisTally(
             histogram: histogram, gets: gets, sets: sets, hits: hits, misses: misses, mismatches: mismatches,
@@ -152,6 +157,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
                     do {
                         try connection.takeReplies(keys: keys) { reply in
                             done &+= 1
+                            latencyTotal &+= UInt64(max(now - reply.sentNs, 1))
                             tally(reply, now: now, inWindow: inWindow)
                         }
                     } catch {
@@ -165,6 +171,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
                     watch(epoll, connection, index: index, write: watching[index])
                 }
             }
+            latencySum.publish(latencyTotal)
             progress.publish(done)
         }
     }

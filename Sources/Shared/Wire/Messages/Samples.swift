@@ -14,6 +14,11 @@ package struct IntervalSample: Codable, Equatable, Sendable {
     package var lost: UInt64
     /// Payload bytes received in the interval (bulk transfer).
     package var bytes: UInt64?
+    /// The latencies of the interval's transactions added up, nanoseconds (their mean is this over
+    /// `transactions`); `nil` where the engine does not time them.
+    package var latencyNs: UInt64?
+    /// The agent's machine's busy CPU over the interval, percent of all its CPUs.
+    package var cpuPercent: Double?
     package init(
         stepID: String, index: Int, tNs: Int64, lengthNs: Int64, transactions: UInt64, lost: UInt64,
         bytes: UInt64? = nil
