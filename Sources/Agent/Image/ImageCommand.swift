@@ -24,7 +24,7 @@ struct ImageCommand: ParsableCommand {
         var context: String?
 
         func run() throws {
-            let path = agent ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+            let path = agent ?? AgentConfig.ownExecutable
             do {
                 let builder = ImageBuilder(agent: path, tag: tag ?? Docker.defaultImage)
                 if let context {

@@ -31,11 +31,15 @@ struct AgentConfig: Sendable {
     /// `lockstep-agent-state` in the temporary directory.
     static var defaultStateDirectory: String { NSTemporaryDirectory() + "lockstep-agent-state" }
 
+    /// This agent's own executable (what guests run, and what `image build` and `vm build` put in by default).
+    static var ownExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
     /// How the host agent starts guest agents.
     var guestLaunch: GuestLaunch {
         GuestLaunch(
-            agentPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0],
+            agentPath: Self.ownExecutable,
             tokenPath: tokenPath, hostName: name, leaseSeconds: Double(leaseNs) / 1e9,
             stateDirectory: URL(fileURLWithPath: stateDirectory).standardizedFileURL.path)
     }

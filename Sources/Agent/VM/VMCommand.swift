@@ -33,7 +33,7 @@ struct VMCommand: ParsableCommand {
         var stateDir: String?
 
         func run() throws {
-            let path = agent ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+            let path = agent ?? AgentConfig.ownExecutable
             let folder = out ?? VMImage.defaultFolder(state: stateDir ?? AgentConfig.defaultStateDirectory)
             do {
                 _ = try VMImageBuilder(agent: path, kernel: kernel, modules: modules, out: folder).build()

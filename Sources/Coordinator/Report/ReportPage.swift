@@ -125,18 +125,14 @@ struct ReportPage {
     private func rrFigures() -> [Figure] {
         let list = cells("rr")
         guard !list.isEmpty else { return [] }
-        func group(_ cell: PlanFile.Cell) -> String {
+        let layout = Layout(list, series: series(list), name: seriesName) { cell in
             guard case .rr(let s) = cell.step.workload else { return "" }
             return "\(s.proto.rawValue.uppercased())_RR \(s.requestSize)/\(s.responseSize), \(s.flows) flow(s)"
         }
-        var groups: [String] = []
-        for (_, cell) in list where !groups.contains(group(cell)) { groups.append(group(cell)) }
-        let names = series(list)
+        let (groups, names) = (layout.groups, layout.names)
         let bars = groups.map { g in
             names.map { name in
-                bar(
-                    list.first { seriesName($0.run, $0.cell.step.placement.mode) == name && group($0.cell) == g }
-                        .flatMap { $0.run.aggregate($0.cell.id, "latency_mean_us") }, unit: "us")
+                bar(layout.entry(name, g).flatMap { $0.run.aggregate($0.cell.id, "latency_mean_us") }, unit: "us")
             }
         }
         let latency = Figure(
@@ -155,11 +151,8 @@ struct ReportPage {
             var lines: [LineChart.Series] = []
             var highest = 99.0
             for name in names {
-                guard
-                    let entry = list.first(where: {
-                        seriesName($0.run, $0.cell.step.placement.mode) == name && group($0.cell) == g
-                    }),
-                    let step = entry.run.steps(of: entry.cell.id).first, let points = entry.run.histograms[step]
+                guard let entry = layout.entry(name, g), let step = entry.run.steps(of: entry.cell.id).first,
+                    let points = entry.run.histograms[step]
                 else { continue }
                 let kept = points.filter { $0.percentile <= 99.999 }
                 highest = max(highest, kept.last?.percentile ?? 99)
@@ -190,16 +183,11 @@ struct ReportPage {
     private func bulkFigures() -> [Figure] {
         let list = cells("stream")
         guard !list.isEmpty else { return [] }
-        func group(_ cell: PlanFile.Cell) -> String {
+        let layout = Layout(list, series: series(list), name: seriesName) { cell in
             guard case .stream(let s) = cell.step.workload else { return "" }
             return "\(s.direction.rawValue), \(s.streams) stream(s)"
         }
-        var groups: [String] = []
-        for (_, cell) in list where !groups.contains(group(cell)) { groups.append(group(cell)) }
-        let names = series(list)
-        func entry(_ name: String, _ g: String) -> (run: ReportRun, cell: PlanFile.Cell)? {
-            list.first { seriesName($0.run, $0.cell.step.placement.mode) == name && group($0.cell) == g }
-        }
+        let (groups, names, entry) = (layout.groups, layout.names, layout.entry)
         let goodput = groups.map { g in
             names.map { name in
                 bar(entry(name, g).flatMap { $0.run.aggregate($0.cell.id, "goodput_gbps") }, unit: "Gbit/s")
@@ -231,6 +219,25 @@ struct ReportPage {
                 ],
                 table: table(list, metrics: ["goodput_gbps", "sut_cycles_per_byte", "host_cycles_per_byte"]))
         ]
+    }
+
+    /// A workload's cells laid out for a grouped figure: its points in first-seen order, its series
+    /// (run and mode), and the cell of a series at a point.
+    private struct Layout {
+        var groups: [String] = []
+        var names: [String]
+        var entry: (String, String) -> (run: ReportRun, cell: PlanFile.Cell)?
+
+        init(
+            _ list: [(run: ReportRun, cell: PlanFile.Cell)], series: [String],
+            name: @escaping (ReportRun, DeploymentMode) -> String, group: @escaping (PlanFile.Cell) -> String
+        ) {
+            for (_, cell) in list where !groups.contains(group(cell)) { groups.append(group(cell)) }
+            names = series
+            entry = { wanted, point in
+                list.first { name($0.run, $0.cell.step.placement.mode) == wanted && group($0.cell) == point }
+            }
+        }
     }
 
     /// Redis (throughput and latency against connections) or MySQL (against threads).
