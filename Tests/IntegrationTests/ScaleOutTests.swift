@@ -65,6 +65,9 @@ extension Integration {
                     try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
                     as! [String: Any]
                 #expect((info["agents"] as? [[String: Any]])?.count == 4)
+                #expect(
+                    (info["parameters"] as? [String: String])?["peer"]
+                        == "198.18.0.3:7470,198.18.0.4:7470,198.18.0.5:7470")
             }
             // Three peers sending to one SUT: it counts the total it received; each peer's row is what
             // its sockets took inside its window, which adds up to about the same.

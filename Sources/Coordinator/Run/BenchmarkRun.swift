@@ -437,10 +437,12 @@ struct BenchmarkRun {
         return (store, info)
     }
 
+    /// The agents' addresses by role (several peers comma-separated) and the SUT's data address.
     private var parameters: [String: String] {
         var p = ["sut_data": plan.sutDataHost]
-        for target in plan.agents where p[target.role.rawValue] == nil {
-            p[target.role.rawValue] = target.address.description
+        for target in plan.agents {
+            let key = target.role.rawValue
+            p[key] = p[key].map { $0 + "," + target.address.description } ?? target.address.description
         }
         return p
     }
