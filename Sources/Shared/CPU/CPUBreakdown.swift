@@ -4,11 +4,15 @@
 /// stack's work), which the kernel also charges to whatever task it interrupted, so it overlaps the
 /// others and is not part of their sum.
 package struct CPUBreakdown: Codable, Equatable, Sendable {
+    /// The guest's vCPU threads (the guest's own work, as the host sees it).
     package var vcpuSeconds: Double
+    /// qemu's other threads: its main loop, I/O and device emulation.
     package var qemuOtherSeconds: Double
+    /// vhost-net's kernel threads (the guest's network path outside qemu).
     package var vhostSeconds: Double
     /// The machine's busy time not in the three above (peers on this host, the host agent, the kernel).
     package var restSeconds: Double
+    /// The machine's softirq time (overlaps the others; not part of their sum).
     package var softirqSeconds: Double
     /// Threads read: vCPUs, other qemu threads, vhost threads.
     package var threads: [String: Int]

@@ -1,8 +1,11 @@
 /// One usable exchange of a sync, reduced to what a drift fit needs: when (coordinator clock,
 /// middle of the exchange), the offset it measured, and its round trip (its error bound is half).
 package struct ClockPoint: Codable, Equatable, Sendable {
+    /// The exchange's middle on the coordinator's clock.
     package var atNs: Int64
+    /// Agent clock minus coordinator clock, as this exchange measured it.
     package var offsetNs: Int64
+    /// The exchange's round trip (its error bound is half of it).
     package var roundTripNs: Int64
 
     package init(atNs: Int64, offsetNs: Int64, roundTripNs: Int64) {
@@ -33,8 +36,9 @@ package struct DriftFit: Equatable, Sendable {
     package var ppm: Double
     /// The slope's standard error, ppm (from the weighted residuals).
     package var standardErrorPPM: Double
-    /// The offset the line gives at its weighted mean time, and that time.
+    /// The offset the line gives at its weighted mean time.
     package var offsetNs: Double
+    /// That weighted mean time, on the coordinator's clock.
     package var atNs: Double
     /// Points fitted.
     package var points: Int
