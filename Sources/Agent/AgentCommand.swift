@@ -14,6 +14,18 @@ struct AgentCommand: AsyncParsableCommand {
         subcommands: [Serve.self, MeterCommand.self, ImageCommand.self, VMCommand.self])
 }
 
+extension AgentCommand {
+    /// Runs a one-shot subcommand's `body`; its failure is one line `lockstep-agent: error: CODE: ...` and exit 1.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as WireError {
+            FileHandle.standardError.write(Data("lockstep-agent: error: \(error.code): \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
 /// `lockstep-agent serve`.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve coordinator sessions until SIGTERM or SIGINT.")

@@ -210,6 +210,19 @@ extension Integration {
             #expect(partial.wait(seconds: 30) == 0)
             let text = try String(contentsOfFile: lab.scratch.path + "/empty.html", encoding: .utf8)
             #expect(text.contains("What is missing") && text.contains("no run.json"))
+            // A run that fails still leaves its report, saying what is missing.
+            let failed = lab.scratch.path + "/failed"
+            let unreachable = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", "127.0.0.1:\(try freePort())", "--peer", lab.peer.endpoint.description,
+                    "--token-file",
+                    lab.tokenPath, "--out", failed,
+                ], scratch: lab.scratch, label: "failed")
+            #expect(unreachable.wait(seconds: 30) == 1)
+            #expect(unreachable.stdout.contains("report: \(failed)/report.html"), "\(unreachable.stdout)")
+            let failedPage = try String(contentsOfFile: failed + "/report.html", encoding: .utf8)
+            #expect(failedPage.contains("What is missing") && failedPage.contains("the run is failed"))
             // compare refuses what it cannot compare, in one line.
             let bad = try ChildProcess(
                 Binaries.coordinator, ["compare", dirs[0], empty], scratch: lab.scratch, label: "bad")

@@ -69,6 +69,17 @@ extension Integration {
             let recorded = try #require(sutClock["offset_ns"] as? Int)
             #expect(abs(Int64(recorded) - trueOffset) <= Int64(sutClock["offset_error_ns"] as! Int))
             #expect(sutClock["drift_method"] as? String == "fit")
+            // Each agent says what its interface offers for timestamps (loopback: software only).
+            let timestamping = (run["agents"] as? [[String: Any]])?.compactMap {
+                ($0["host"] as? [String: Any])?["timestamping"] as? [String: Any]
+            }
+            #expect(timestamping?.count == 2)
+            #expect(
+                timestamping?.allSatisfy { $0["interface"] as? String == "lo" && $0["hardware"] as? Bool == false }
+                    == true)
+            // The skew row says how each agent spun into the start (root here: SCHED_FIFO).
+            let skew = try jsonLines(out + "/samples.jsonl").first { $0["metric"] as? String == "start_skew_us" }
+            #expect((skew?["labels"] as? [String: String])?["realtime_starts"] == "peer=fifo sut=fifo")
             #expect((sutClock["stamps"] as? [String: String])?["t2"] == "kernel-software-tx")
 
             let log = try jsonLines(out + "/merged-log.jsonl")

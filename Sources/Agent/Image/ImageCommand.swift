@@ -25,7 +25,7 @@ struct ImageCommand: ParsableCommand {
 
         func run() throws {
             let path = agent ?? AgentConfig.ownExecutable
-            do {
+            try AgentCommand.reportingErrors {
                 let builder = ImageBuilder(agent: path, tag: tag ?? Docker.defaultImage)
                 if let context {
                     try builder.writeContext(context)
@@ -33,9 +33,6 @@ struct ImageCommand: ParsableCommand {
                     return
                 }
                 _ = try builder.build()
-            } catch let error as WireError {
-                FileHandle.standardError.write(Data("lockstep-agent: error: \(error.code): \(error.message)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }

@@ -35,11 +35,8 @@ struct VMCommand: ParsableCommand {
         func run() throws {
             let path = agent ?? AgentConfig.ownExecutable
             let folder = out ?? VMImage.defaultFolder(state: stateDir ?? AgentConfig.defaultStateDirectory)
-            do {
+            try AgentCommand.reportingErrors {
                 _ = try VMImageBuilder(agent: path, kernel: kernel, modules: modules, out: folder).build()
-            } catch let error as WireError {
-                FileHandle.standardError.write(Data("lockstep-agent: error: \(error.code): \(error.message)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }
