@@ -33,6 +33,8 @@ struct PlacedGuest: Sendable {
     var readyTimeoutNs: Int64 = 15_000_000_000
     /// A `kvm` guest's qemu threads (the host CPU's breakdown).
     var qemu: QemuThreads? = nil
+    /// Host ports held for the guest's published ports (netns-nat), released with it.
+    var reserved: PortReservation? = nil
 }
 
 /// One deployment mode: what it needs (prerequisites) and how it places a guest agent. Everything a

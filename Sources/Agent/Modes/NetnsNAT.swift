@@ -53,10 +53,10 @@ enum NetnsNAT: ModeLauncher {
         setup.ipForwardBefore = try journal.enableForwarding()
         setup.commands.append("sysctl -qw net.ipv4.ip_forward=1")
 
-        var published: [PortMapping] = []
-        for port in ports.all {
-            published.append(PortMapping(guestPort: port, hostPort: try ServerFolder.freePort("0.0.0.0")))
-        }
+        // Held for the guest's life, so no other socket here gets one of these ports meanwhile.
+        let reserved = try PortReservation(
+            count: ports.all.count, udp: Set(ports.all.indices.filter { ports.all[$0] == ports.rr }))
+        let published = zip(ports.all, reserved.ports).map { PortMapping(guestPort: $0, hostPort: $1) }
         let rules = ruleset(
             table: n.table, bridge: n.bridge, subnet: subnet, guest: guest, published: published, udp: [ports.rr])
         _ = try setup.run("nft", ["-f", "-"], input: rules)
@@ -75,7 +75,7 @@ enum NetnsNAT: ModeLauncher {
         return PlacedGuest(
             placed: Placed(
                 mode: mode, guestPorts: ports, published: published, guestBindHost: guest, setup: setup),
-            process: process, controlFromHost: Endpoint(host: guest, port: ports.control))
+            process: process, controlFromHost: Endpoint(host: guest, port: ports.control), reserved: reserved)
     }
 
     /// Docker's published-port data path in one table: DNAT (prerouting for traffic from other hosts,

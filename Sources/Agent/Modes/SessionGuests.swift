@@ -15,6 +15,8 @@ final class SessionGuests: Sendable {
         var placed: Placed
         var process: ServerProcess?
         var qemu: QemuThreads?
+        /// Released (closed) when the guest is dropped.
+        var reserved: PortReservation?
     }
 
     private let guests = Mutex<[DeploymentMode: Guest]>([:])
@@ -50,7 +52,8 @@ final class SessionGuests: Sendable {
                 let guest = try launcher.place(place, launch: launch, journal: journal, record: &record, setup: &setup)
                 try waitForGuest(guest, record: record)
                 current[place.mode] = Guest(
-                    record: record, placed: guest.placed, process: guest.process, qemu: guest.qemu)
+                    record: record, placed: guest.placed, process: guest.process, qemu: guest.qemu,
+                    reserved: guest.reserved)
                 return guest.placed
             } catch {
                 let trouble = journal.remove(record)

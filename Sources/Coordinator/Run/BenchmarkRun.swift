@@ -392,7 +392,9 @@ struct BenchmarkRun {
                 Place(
                     mode: mode, cpus: step.placement.sutCPUs, image: plan.image, mysqlStorage: plan.mysqlStorage,
                     portBase: plan.guestPortBase, vm: plan.vm)))
-        let placed = try await placed(by: host, session: session, within: 180_000_000_000)
+        // The longest placement: a kvm guest that fails under KVM (20 s), boots under TCG (up to
+        // 180 s) and whose agent then starts listening (up to 60 s).
+        let placed = try await placed(by: host, session: session, within: 300_000_000_000)
         guard let ports = placed.guestPorts else {
             throw WireError(.unexpectedMessage, "agent \(host.name) placed a \(mode.rawValue) guest without ports")
         }
