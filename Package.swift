@@ -83,10 +83,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Scratch folders and result readers both test targets use.
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport", swiftSettings: strict),
+        // The coordinator's and agent's unit tests: no root, Docker, qemu or Chromium; seconds to run.
+        .testTarget(
+            name: "UnitTests",
+            dependencies: [
+                "Shared", "Agent", "Coordinator", "TestSupport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // Against real processes, servers, namespaces, containers and guests (serialized).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Fuzz",
+                "Fuzz", "TestSupport",
                 "Shared", "Agent", "Coordinator",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

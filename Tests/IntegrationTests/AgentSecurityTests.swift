@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Coordinator
@@ -65,7 +66,7 @@ extension Integration {
             let agent = try await InProcessAgent(name: "sut", token: token)
             let client = try RawClient(agent.endpoint)
             try client.send(
-                .prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .sut, workload: .rr(RRSpec())))))
+                .prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .sut, workload: Workload(RRSpec())))))
             expectFailure(try await client.receive(), .notAuthenticated)
             #expect(try await client.receive() == .closed)
             // A clock probe right after hello is refused too: nothing is answered before the proof.
@@ -122,7 +123,7 @@ extension Integration {
             }
             let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [step(.rr(RRSpec(proto: .tcp)), warmupNs: 100_000_000)],
+                steps: [step(Workload(RRSpec(proto: .tcp)), warmupNs: 100_000_000)],
                 outDirectory: scratch.path + "/run", command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
             attack.cancel()

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Shared
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Agent

@@ -15,7 +15,7 @@ extension Integration {
         @Test func silentResponderIsAStallWithinTheTimeout() async throws {
             try await expectStall { target, sink in
                 try RRClient(
-                    RRSpec(proto: .tcp), step: stallStep(.rr(RRSpec(proto: .tcp)), target: target), events: sink)
+                    RRSpec(proto: .tcp), step: stallStep(Workload(RRSpec(proto: .tcp)), target: target), events: sink)
             }
         }
 
@@ -24,7 +24,7 @@ extension Integration {
             try await expectStall { target, sink in
                 try StreamEngine(
                     StreamSpec(direction: .sutTx),
-                    step: stallStep(.stream(StreamSpec(direction: .sutTx)), target: target),
+                    step: stallStep(Workload(StreamSpec(direction: .sutTx)), target: target),
                     events: sink)
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Coordinator
@@ -16,8 +17,8 @@ extension Integration {
             let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
-                    step(.rr(RRSpec(proto: .tcp))),
-                    step(.rr(RRSpec(proto: .udp, requestSize: 64, responseSize: 1024, flows: 2))),
+                    step(Workload(RRSpec(proto: .tcp))),
+                    step(Workload(RRSpec(proto: .udp, requestSize: 64, responseSize: 1024, flows: 2))),
                 ],
                 outDirectory: out, command: "test")
             let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
@@ -36,7 +37,7 @@ extension Integration {
                 // One interval sample per second of warm-up + window, give or take the last partial one.
                 #expect((1...3).contains(outcome.peer.intervals.count))
                 // The responder reports what it served (warm-up included), the flows what was inside the window.
-                guard case .rrServer(let served) = outcome.sut.result.outcome else {
+                guard let served = outcome.sut.result.outcome.as(RRServerResult.self) else {
                     Issue.record("the SUT sent no responder result")
                     continue
                 }

@@ -18,7 +18,7 @@ extension Integration {
                 .prepare(
                     Prepare(
                         step: StepSpec(
-                            runID: "r", stepID: "s", role: .sut, workload: .rr(RRSpec())))))
+                            runID: "r", stepID: "s", role: .sut, workload: Workload(RRSpec())))))
             guard case .message(.ready(let ready)) = try await client.receive(), let endpoint = ready.endpoint else {
                 Issue.record("no ready with an endpoint")
                 return

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Agent
@@ -23,7 +24,7 @@ extension Integration {
             let out = lab.scratch.path + "/run"
             var textPoint = Self.point(2, mode: .readOnly)
             textPoint.preparedStatements = false
-            let outcomes = try await lab.run([Self.point(1), Self.point(4), textPoint].map { .mysql($0) }, out: out)
+            let outcomes = try await lab.run([Self.point(1), Self.point(4), textPoint].map { Workload($0) }, out: out)
             await lab.shutdown()
 
             #expect(outcomes.map(\.stepID) == ["mysql-t1-1", "mysql-t4-2", "mysql-t2-3"])
@@ -81,7 +82,7 @@ extension Integration {
             var spec = Self.point(8)
             spec.tableSize = MySQLSpec.rangeSize
             let outcome = try #require(
-                try await lab.run([.mysql(spec)], durationNs: 2_000_000_000, out: lab.scratch.path + "/run").first)
+                try await lab.run([Workload(spec)], durationNs: 2_000_000_000, out: lab.scratch.path + "/run").first)
             await lab.shutdown()
             // Eight threads updating, deleting and re-inserting among 100 rows collide; InnoDB breaks
             // the deadlocks, the transactions run again, and nothing is lost or counted twice.
@@ -102,7 +103,7 @@ extension Integration {
             spec.server.binary = "/nonexistent/mariadbd"
             let out = lab.scratch.path + "/run"
             await #expect {
-                _ = try await lab.run([.mysql(spec)], out: out)
+                _ = try await lab.run([Workload(spec)], out: out)
             } throws: { error in
                 let e = error as? WireError
                 return e?.code == .serverFailed && e?.message.contains("/nonexistent/mariadbd not found") == true
@@ -126,14 +127,14 @@ extension Integration {
             spec.user = "bench"
             spec.password = "wrong"
             await #expect {
-                _ = try await lab.run([.mysql(spec)], out: lab.scratch.path + "/refused")
+                _ = try await lab.run([Workload(spec)], out: lab.scratch.path + "/refused")
             } throws: { error in
                 let e = error as? WireError
                 return e?.code == .serverProtocol && e?.message.contains("refused user bench") == true
                     && e?.message.contains("1045") == true
             }
             spec.password = "external-pw"
-            let outcomes = try await lab.run([.mysql(spec)], out: lab.scratch.path + "/run")
+            let outcomes = try await lab.run([Workload(spec)], out: lab.scratch.path + "/run")
             await lab.shutdown()
             #expect(try #require(outcomes.first).mysql().transactions > 10)
             #expect(server.failure() == nil, "an external server must be left alone")
@@ -157,7 +158,7 @@ extension Integration {
                 return Date.distantFuture
             }
             await #expect {
-                _ = try await lab.run([.mysql(Self.point(4))], durationNs: 30_000_000_000, out: out)
+                _ = try await lab.run([Workload(Self.point(4))], durationNs: 30_000_000_000, out: out)
             } throws: { error in
                 let message = (error as? WireError)?.message ?? ""
                 return message.contains("mariadbd") && message.contains("killed by signal 9")

@@ -49,7 +49,7 @@ extension Integration {
                 return (server, workers)
             }
             let outcomes = try await lab.run(
-                [.redis(RedisSpec(connections: 2))], durationNs: 1_500_000_000,
+                [Workload(RedisSpec(connections: 2))], durationNs: 1_500_000_000,
                 placement: Placement(sutCPUs: [1], peerCPUs: [0]), out: lab.scratch.path + "/run")
             await lab.shutdown()
             let (server, workers) = try await seen.value
@@ -68,7 +68,7 @@ extension Integration {
             let lab = try await InProcessPair()
             await #expect {
                 _ = try await lab.run(
-                    [.rr(RRSpec())], placement: Placement(sutCPUs: [1000]), out: lab.scratch.path + "/run")
+                    [Workload(RRSpec())], placement: Placement(sutCPUs: [1000]), out: lab.scratch.path + "/run")
             } throws: { error in
                 let e = error as? WireError
                 return e?.code == .badStep && e?.message.contains("cannot pin to CPU 1000") == true

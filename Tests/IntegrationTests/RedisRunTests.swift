@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Agent
@@ -19,7 +20,7 @@ extension Integration {
         @Test func sweepMeasuresEveryPointAndTheDatabaseHoldsTheKeysTheGeneratorCreated() async throws {
             let lab = try await InProcessPair()
             let out = lab.scratch.path + "/run"
-            let outcomes = try await lab.run([Self.point(1), Self.point(4)].map { .redis($0) }, out: out)
+            let outcomes = try await lab.run([Self.point(1), Self.point(4)].map { Workload($0) }, out: out)
             await lab.shutdown()
 
             #expect(outcomes.map(\.stepID) == ["redis-c1-1", "redis-c4-2"])
@@ -62,7 +63,7 @@ extension Integration {
 
         @Test func aKeyCapStopsTheDataSetGrowingAndGetsThenHit() async throws {
             let lab = try await InProcessPair()
-            let outcomes = try await lab.run([.redis(Self.point(2, keys: 500))], out: lab.scratch.path + "/run")
+            let outcomes = try await lab.run([Workload(Self.point(2, keys: 500))], out: lab.scratch.path + "/run")
             await lab.shutdown()
             let outcome = try #require(outcomes.first)
             #expect(try outcome.redis().keys == 500)
@@ -77,7 +78,7 @@ extension Integration {
             spec.server.binary = "/nonexistent/redis-server"
             let out = lab.scratch.path + "/run"
             await #expect {
-                _ = try await lab.run([.redis(spec)], out: out)
+                _ = try await lab.run([Workload(spec)], out: out)
             } throws: { error in
                 let e = error as? WireError
                 return e?.code == .serverFailed && e?.message.contains("/nonexistent/redis-server not found") == true
@@ -94,7 +95,7 @@ extension Integration {
             var spec = Self.point(1)
             spec.server.port = Socket.localPort(taken)
             await #expect {
-                _ = try await lab.run([.redis(spec)], out: lab.scratch.path + "/run")
+                _ = try await lab.run([Workload(spec)], out: lab.scratch.path + "/run")
             } throws: { error in
                 let message = (error as? WireError)?.message ?? ""
                 return message.contains("redis-server") && message.contains("exited with status")
@@ -120,7 +121,7 @@ extension Integration {
                 return Date.distantFuture
             }
             await #expect {
-                _ = try await lab.run([.redis(Self.point(4))], durationNs: 20_000_000_000, out: out)
+                _ = try await lab.run([Workload(Self.point(4))], durationNs: 20_000_000_000, out: out)
             } throws: { error in
                 // The cause as the SUT saw it, not only the peer's lost connections.
                 let message = (error as? WireError)?.message ?? ""
@@ -143,7 +144,7 @@ extension Integration {
             try waitUntilListening(Endpoint(host: "127.0.0.1", port: port))
             var spec = Self.point(2, keys: 100)
             spec.server = RedisServerSpec(external: Endpoint(host: "127.0.0.1", port: port))
-            let outcomes = try await lab.run([.redis(spec)], out: lab.scratch.path + "/run")
+            let outcomes = try await lab.run([Workload(spec)], out: lab.scratch.path + "/run")
             await lab.shutdown()
             #expect(try #require(outcomes.first).redisServer().keys == 100)
             #expect(isListening(Endpoint(host: "127.0.0.1", port: port)), "an external server must be left alone")

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Agent
@@ -17,9 +18,9 @@ extension Integration {
             let plan = RunPlan(
                 sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
                 steps: [
-                    step(.stream(StreamSpec(direction: .sutTx)), durationNs: 1_500_000_000),
+                    step(Workload(StreamSpec(direction: .sutTx)), durationNs: 1_500_000_000),
                     step(
-                        .stream(StreamSpec(direction: .sutRx, streams: 2, bufferSize: 131_072)),
+                        Workload(StreamSpec(direction: .sutRx, streams: 2, bufferSize: 131_072)),
                         durationNs: 1_500_000_000),
                 ],
                 outDirectory: out, command: "test")
@@ -40,10 +41,10 @@ extension Integration {
                 #expect(outcome.peer.result.cpu != nil)
             }
             // sut-tx: the peer received; sut-rx: the SUT received.
-            guard case .streamReceiver(let received) = outcomes[0].peer.result.outcome,
-                case .streamSender = outcomes[0].sut.result.outcome,
-                case .streamReceiver(let receivedBack) = outcomes[1].sut.result.outcome,
-                case .streamSender(let sent) = outcomes[1].peer.result.outcome
+            guard let received = outcomes[0].peer.result.outcome.as(StreamReceiverResult.self),
+                outcomes[0].sut.result.outcome.as(StreamSenderResult.self) != nil,
+                let receivedBack = outcomes[1].sut.result.outcome.as(StreamReceiverResult.self),
+                let sent = outcomes[1].peer.result.outcome.as(StreamSenderResult.self)
             else {
                 Issue.record("sender and receiver results on the wrong sides")
                 return

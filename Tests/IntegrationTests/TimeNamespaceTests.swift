@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Coordinator
@@ -25,7 +26,7 @@ extension Integration {
             let out = scratch.path + "/run"
             let plan = RunPlan(
                 sut: shifted.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [step(.rr(RRSpec(proto: .tcp)))],
+                steps: [step(Workload(RRSpec(proto: .tcp)))],
                 outDirectory: out, command: "test")
             let outcome = try #require(try await BenchmarkRun(plan: plan, progress: { _ in }).run().first)
 

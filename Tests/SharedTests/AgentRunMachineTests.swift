@@ -3,9 +3,9 @@ import Testing
 @testable import Shared
 
 @Suite struct AgentRunMachineTests {
-    let spec = StepSpec(runID: "r", stepID: "s1", role: .sut, workload: .rr(RRSpec()))
+    let spec = StepSpec(runID: "r", stepID: "s1", role: .sut, workload: Workload(RRSpec()))
     let result = SideResult(
-        startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2, outcome: .rrServer(RRServerResult(served: 5)))
+        startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2, outcome: SideOutcome(RRServerResult(served: 5)))
 
     @Test func wholeStep() {
         var machine = AgentRunMachine()

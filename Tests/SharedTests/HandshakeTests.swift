@@ -66,7 +66,7 @@ import Testing
         var agent = AgentHandshake(token: token, name: "sut", host: host, nonce: Data(randomBytes(32)))
         guard
             case .reject(let failure) = agent.received(
-                .prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .sut, workload: .rr(RRSpec())))))
+                .prepare(Prepare(step: StepSpec(runID: "r", stepID: "s", role: .sut, workload: Workload(RRSpec())))))
         else {
             Issue.record("prepare accepted before hello")
             return

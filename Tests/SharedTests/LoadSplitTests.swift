@@ -5,18 +5,18 @@ import Testing
 /// How several peers share a step's load: evenly, the first ones one more, no empty shares.
 @Suite struct LoadSplitTests {
     @Test func unitsSpreadEvenlyWithTheFirstPeersTakingTheRemainder() {
-        let rr = Workload.rr(RRSpec(proto: .tcp, flows: 7))
+        let rr = Workload(RRSpec(proto: .tcp, flows: 7))
         #expect(rr.split(among: 3).map(\.loadUnits) == [3, 2, 2])
         #expect(rr.split(among: 1) == [rr])
         // One flow over three peers: one share; the others sit the step out.
-        #expect(Workload.rr(RRSpec(proto: .udp, flows: 1)).split(among: 3).map(\.loadUnits) == [1])
-        #expect(Workload.mysql(MySQLSpec(threads: 10)).split(among: 4).map(\.loadUnits) == [3, 3, 2, 2])
-        #expect(Workload.stream(StreamSpec(streams: 2)).split(among: 2).map(\.loadUnits) == [1, 1])
+        #expect(Workload(RRSpec(proto: .udp, flows: 1)).split(among: 3).map(\.loadUnits) == [1])
+        #expect(Workload(MySQLSpec(threads: 10)).split(among: 4).map(\.loadUnits) == [3, 3, 2, 2])
+        #expect(Workload(StreamSpec(streams: 2)).split(among: 2).map(\.loadUnits) == [1, 1])
     }
 
     @Test func redisPeersGetDisjointKeySlicesAndTheirPartOfTheCapAndThreads() {
-        let whole = Workload.redis(RedisSpec(connections: 7, threads: 2, keys: 1000))
-        let shares = whole.split(among: 3).compactMap { if case .redis(let s) = $0 { s } else { nil } }
+        let whole = Workload(RedisSpec(connections: 7, threads: 2, keys: 1000))
+        let shares = whole.split(among: 3).compactMap { if let s = $0.spec(RedisSpec.self) { s } else { nil } }
         #expect(shares.map(\.connections) == [3, 2, 2])
         #expect(shares.map(\.keys) == [334, 333, 333])
         #expect(shares.map(\.threads) == [1, 1, 1])
@@ -25,6 +25,6 @@ import Testing
         let names = shares.flatMap { s in (0..<334).map { s.partition!.key($0) } }
         #expect(Set(names).count == names.count)
         // The whole spec (the SUT's, run.json's) has no slice.
-        if case .redis(let s) = whole { #expect(s.partition == nil) }
+        if let s = whole.spec(RedisSpec.self) { #expect(s.partition == nil) }
     }
 }

@@ -34,7 +34,7 @@ import Testing
         #expect(Placement(peerCPUs: [0, 4096]).problems().first?.contains("CPU 4096") == true)
         let step = StepSpec(
             runID: "r", stepID: "s", role: .sut, timing: StepTiming(durationNs: 0), placement: Placement(bindHost: ""),
-            workload: .rr(RRSpec(flows: 0)))
+            workload: Workload(RRSpec(flows: 0)))
         #expect(step.problems().count == 3)
         #expect(Placement().bindHost == Placement.defaultBindHost)
     }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct StepMachineTests {
     static let clock = ClockEstimate(offsetNs: 0, errorNs: 10, roundTripNs: 20, atNs: 0, probes: 1)
     static let plan = PlannedStep(
-        .rr(RRSpec()), timing: StepTiming(warmupNs: 1_000, durationNs: 5_000),
+        Workload(RRSpec()), timing: StepTiming(warmupNs: 1_000, durationNs: 5_000),
         placement: Placement(sutCPUs: [1], peerCPUs: [0]))
     static let agents = [
         StepMachine.Agent(index: 0, role: .sut, name: "sut", clock: clock),
@@ -151,15 +151,15 @@ import Testing
 
         var result: SideResult {
             switch role {
-            case .sut: StepMachineTests.result(.rrServer(RRServerResult(served: 10)))
+            case .sut: StepMachineTests.result(SideOutcome(RRServerResult(served: 10)))
             case .peer:
                 StepMachineTests.result(
-                    .rrClient(
+                    SideOutcome(
                         RRClientResult(
                             transactions: 7, lost: 0,
                             latency: HistogramSnapshot(HistogramSnapshot.makeLatencyHistogram()),
                             load: LoadThreads(threads: 1, cpuSeconds: 0.1))))
-            case .host: StepMachineTests.result(.hostMeter(HostMeterResult()))
+            case .host: StepMachineTests.result(SideOutcome(HostMeterResult()))
             }
         }
     }
@@ -206,7 +206,7 @@ import Testing
         #expect(results.count == 4)
         #expect(results[1]?.outcome.fits(Self.plan.workload, role: .peer) == true)
         #expect(results[0]?.outcome.fits(Self.plan.workload, role: .sut) == true)
-        #expect(results[3]?.outcome == .hostMeter(HostMeterResult()))
+        #expect(results[3]?.outcome == SideOutcome(HostMeterResult()))
         #expect(agents.allSatisfy { !$0.machine.hasEngine })
         #expect(agents[1].prepared?.placement.target == Endpoint(host: "198.18.0.1", port: 7000))
         #expect(agents[0].prepared?.placement.bindHost == "198.18.0.1")

@@ -18,7 +18,7 @@ let everyMessage: [WireMessage] = [
             step: StepSpec(
                 runID: "r", stepID: "s", role: .peer, timing: StepTiming(warmupNs: 0, durationNs: 5),
                 placement: Placement(peerCPUs: [1, 3], target: Endpoint(host: "198.18.0.2", port: 5001)),
-                workload: .rr(RRSpec(proto: .udp))))),
+                workload: Workload(RRSpec(proto: .udp))))),
     .ready(Ready(stepID: "s", endpoint: Endpoint(host: "::1", port: 9))),
     .start(Start(stepID: "s", atNs: -5)),
     .started(Started(stepID: "s", actualNs: 99)),
@@ -29,7 +29,7 @@ let everyMessage: [WireMessage] = [
             stepID: "s",
             result: SideResult(
                 startedNs: 1, stoppedNs: 2, windowStartNs: 1, windowEndNs: 2,
-                outcome: .redisServer(RedisServerResult(keys: 3, usedMemoryBytes: nil))))),
+                outcome: SideOutcome(RedisServerResult(keys: 3, usedMemoryBytes: nil))))),
     .heartbeat(Heartbeat(tNs: 1)),
     .fetchLog(FetchLog(from: 10)),
     .logBatch(

@@ -25,7 +25,7 @@ final class HostMeter: Engine, @unchecked Sendable {
     func requestStop() {
         watch.requestStop { [counters, atStart] in
             let packets = counters().flatMap { now in atStart.value.map { now.since($0) } }
-            return .hostMeter(HostMeterResult(natPackets: packets))
+            return SideOutcome(HostMeterResult(natPackets: packets))
         }
     }
 }

@@ -85,21 +85,26 @@ enum Docker {
     }
 }
 
-/// `docker-host`: the guest agent in a container with `--network host`; its ports are free ports
-/// of the host, nothing is published.
-enum DockerHost: ModeLauncher {
-    static let mode = DeploymentMode.dockerHost
+/// A container mode: its prerequisites are Docker's and its image's.
+protocol DockerMode: ModeLauncher {}
 
+extension DockerMode {
     static func problems(_ place: Place, launch: GuestLaunch) -> [String] {
         Docker.problems(image: place.image ?? Docker.defaultImage, mode: mode)
     }
+}
+
+/// `docker-host`: the guest agent in a container with `--network host`; its ports are free ports
+/// of the host, nothing is published.
+enum DockerHost: DockerMode {
+    static let mode = DeploymentMode.dockerHost
 
     static func place(
         _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
         setup: inout ModeSetup
     ) throws -> PlacedGuest {
-        let free = try (0..<5).map { _ in try ServerFolder.freePort("0.0.0.0") }
-        let ports = GuestPorts(control: free[0], rr: free[1], stream: free[2], redis: free[3], mysql: free[4])
+        let free = try (0...GuestPorts.slots).map { _ in try ServerFolder.freePort("0.0.0.0") }
+        let ports = GuestPorts(control: free[0], data: Array(free.dropFirst()))
         _ = try Docker.startGuest(
             place, launch: launch, journal: journal, record: &record, setup: &setup, network: ["--network", "host"],
             listen: "0.0.0.0:\(ports.control)")
@@ -111,12 +116,8 @@ enum DockerHost: ModeLauncher {
 
 /// `docker-nat`: the guest agent in a container on Docker's default bridge, its control port and
 /// every data port published (TCP, and UDP for RR), as `docker run -p` does.
-enum DockerNAT: ModeLauncher {
+enum DockerNAT: DockerMode {
     static let mode = DeploymentMode.dockerNAT
-
-    static func problems(_ place: Place, launch: GuestLaunch) -> [String] {
-        Docker.problems(image: place.image ?? Docker.defaultImage, mode: mode)
-    }
 
     static func place(
         _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
@@ -129,7 +130,7 @@ enum DockerNAT: ModeLauncher {
             let host = try ServerFolder.freePort("0.0.0.0")
             published.append(PortMapping(guestPort: port, hostPort: host))
             flags += ["-p", "\(host):\(port)/tcp"]
-            if port == ports.rr { flags += ["-p", "\(host):\(port)/udp"] }
+            if ports.udp.contains(port) { flags += ["-p", "\(host):\(port)/udp"] }
         }
         let id = try Docker.startGuest(
             place, launch: launch, journal: journal, record: &record, setup: &setup, network: flags,

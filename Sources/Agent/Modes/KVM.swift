@@ -106,16 +106,15 @@ enum KVMGuest: ModeLauncher {
         _ = try setup.run("ip", ["link", "set", n.tap, "master", bridge, "up"])
         setup.guestAddress = address
 
-        var settings: [String: String] = [
-            "image": folder, "kernel": "\(image.kernel) \(image.kernelRelease) (\(image.kernelSource))",
-            "vcpus": String(vm.cpus), "memory_mib": String(vm.memoryMiB),
-            "network": vm.bridge == nil
+        var settings = VMApplied(
+            image: folder, kernel: "\(image.kernel) \(image.kernelRelease) (\(image.kernelSource))",
+            vcpus: String(vm.cpus), memory_mib: String(vm.memoryMiB),
+            network: vm.bridge == nil
                 ? "tap \(n.tap) on lockstep's bridge \(bridge) (\(gateway ?? "")/24, routed by the host)"
                 : "tap \(n.tap) on \(bridge), bridged",
-            "guest_address": cidr, "hugepages": vm.hugepages ? "on (/dev/hugepages, preallocated)" : "off",
-        ]
+            guest_address: cidr, hugepages: vm.hugepages ? "on (/dev/hugepages, preallocated)" : "off")
         let disk = try prepareDisk(vm, scratch: scratch, setup: &setup)
-        settings["disk"] = disk.map { "\($0.path) (virtio-blk, cache=\($0.cache))" } ?? "none (no mkfs.ext4 here)"
+        settings.disk = disk.map { "\($0.path) (virtio-blk, cache=\($0.cache))" } ?? "none (no mkfs.ext4 here)"
 
         // The boot's own archive after the image's: the kernel unpacks both, so the token and the
         // address never enter the image folder.
@@ -139,7 +138,7 @@ enum KVMGuest: ModeLauncher {
         while let accel = attempts.first {
             attempts.removeFirst()
             let useVhost = vhost && accel == .kvm
-            settings["vhost_net"] =
+            settings.vhost_net =
                 useVhost ? "on" : (vhost ? "off (TCG cannot use vhost-net)" : "off (no /dev/vhost-net on this host)")
             let command = qemuArguments(
                 vm: vm, accel: accel, record: record, kernel: folder + "/" + image.kernel, initrd: initrd,
@@ -166,7 +165,7 @@ enum KVMGuest: ModeLauncher {
             setup.qemu = HostCommand.describe(qemu, command)
             setup.accel = accel.rawValue
             let vcpus = try pinVCPUs(scratch: scratch, cpus: place.cpus, setup: &setup)
-            settings["vcpu_threads"] = vcpus.map(String.init).joined(separator: ",")
+            settings.vcpu_threads = vcpus.map(String.init).joined(separator: ",")
             setup.vm = settings
             var placed = Placed(mode: mode, guestPorts: ports, guestBindHost: address, setup: setup, guestHost: address)
             placed.pinnedByHost = true

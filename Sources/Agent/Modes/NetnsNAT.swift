@@ -55,10 +55,11 @@ enum NetnsNAT: ModeLauncher {
 
         // Held for the guest's life, so no other socket here gets one of these ports meanwhile.
         let reserved = try PortReservation(
-            count: ports.all.count, udp: Set(ports.all.indices.filter { ports.all[$0] == ports.rr }))
+            count: ports.all.count, udp: Set(ports.all.indices.filter { ports.udp.contains(ports.all[$0]) }))
         let published = zip(ports.all, reserved.ports).map { PortMapping(guestPort: $0, hostPort: $1) }
         let rules = ruleset(
-            table: n.table, bridge: n.bridge, subnet: subnet, guest: guest, published: published, udp: [ports.rr])
+            table: n.table, bridge: n.bridge, subnet: subnet, guest: guest, published: published,
+            udp: Array(ports.udp).sorted())
         _ = try setup.run("nft", ["-f", "-"], input: rules)
         setup.rules = rules
         setup.guestAddress = guest

@@ -210,25 +210,3 @@ final class AgentSession: Sendable {
         log.record(event, level: level, run: run, step: step, fields, at: t)
     }
 }
-
-/// Builds the engine a step asks for: one line per workload and side (see ARCHITECTURE, "Adding a workload").
-enum EngineFactory {
-    static func make(
-        _ spec: StepSpec, servers: SessionServers, guests: SessionGuests, events: @escaping EngineEventSink
-    ) throws -> any Engine {
-        if let problem = spec.problems().first { throw WireError(.badStep, problem) }
-        switch (spec.workload, spec.role) {
-        case (_, .host):
-            return HostMeter(counters: { [mode = spec.placement.mode] in guests.natPackets(mode) }, events: events)
-        case (.rr(let rr), .sut): return try RRResponder(rr, step: spec, events: events)
-        case (.rr(let rr), .peer): return try RRClient(rr, step: spec, events: events)
-        case (.stream(let stream), _): return try StreamEngine(stream, step: spec, events: events)
-        case (.redis(let redis), .sut):
-            return try RedisServerEngine(redis, step: spec, servers: servers, events: events)
-        case (.redis(let redis), .peer): return try RedisLoadGenerator(redis, step: spec, events: events)
-        case (.mysql(let mysql), .sut):
-            return try MySQLServerEngine(mysql, step: spec, servers: servers, events: events)
-        case (.mysql(let mysql), .peer): return try MySQLLoadGenerator(mysql, step: spec, events: events)
-        }
-    }
-}

@@ -214,7 +214,7 @@ struct AgentOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "The peer agents' control addresses, HOST:PORT, comma-separated.",
+            "The peer agents' control addresses, HOST:PORT, comma-separated (workloads that run on the SUT alone need none).",
             discussion:
                 "Several peers split each step's load evenly (flows, streams, connections, threads) and start together."
         ))
@@ -228,8 +228,10 @@ struct AgentOptions: ParsableArguments {
 
     func validate() throws {
         if lab == nil {
-            guard sut != nil, peer != nil, tokenFile != nil else {
-                throw ValidationError("give --lab FILE, or --sut, --peer and --token-file")
+            guard sut != nil, tokenFile != nil else {
+                throw ValidationError(
+                    "give --lab FILE, or --sut, --peer and --token-file (--peer: where a workload has a load generator)"
+                )
             }
         } else if sut != nil || peer != nil || tokenFile != nil {
             throw ValidationError("--lab names the agents and the token: --sut, --peer and --token-file do not apply")
@@ -245,7 +247,7 @@ struct AgentOptions: ParsableArguments {
                 file.tokenFile
             )
         }
-        let peers = peer!.values
+        let peers = peer?.values ?? []
         if Set(peers).count != peers.count { throw ValidationError("--peer lists an agent twice") }
         return (sut!, peers, sutData ?? sut!.host, tokenFile!)
     }

@@ -7,7 +7,7 @@ enum CLI {
     static func loadToken(_ path: String) throws -> Token {
         do {
             return try Token.load(path: path)
-        } catch let error as WireError {
+        } catch let error as any LockstepError {
             fail(error)
         }
     }
@@ -16,7 +16,7 @@ enum CLI {
     static func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as WireError {
+        } catch let error as any LockstepError {
             fail(error)
         }
     }
@@ -26,7 +26,7 @@ enum CLI {
     static func reportingRun<T>(into directory: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as WireError {
+        } catch let error as any LockstepError {
             writeReport(directory)
             fail(error)
         }
@@ -43,8 +43,9 @@ enum CLI {
         }
     }
 
-    static func fail(_ error: WireError) -> Never {
-        FileHandle.standardError.write(Data("lockstep: error: \(error.code): \(error.message)\n".utf8))
+    /// Prints `lockstep: error: <code>: <message>` (whatever layer the error is from) and exits 1.
+    static func fail(_ error: any LockstepError) -> Never {
+        FileHandle.standardError.write(Data("lockstep: error: \(error.codeText): \(error.message)\n".utf8))
         exit(1)
     }
 }

@@ -30,7 +30,7 @@ struct LabCommand: ParsableCommand {
         func run() throws {
             do {
                 guard let data = FileManager.default.contents(atPath: pods) else {
-                    throw WireError(.labFile, "cannot read \(pods)")
+                    throw FileError(.labFile, "cannot read \(pods)")
                 }
                 let (agents, skipped) = try KubernetesPods.agents(from: data)
                 for line in skipped { FileHandle.standardError.write(Data("skipped \(line)\n".utf8)) }
@@ -39,7 +39,7 @@ struct LabCommand: ParsableCommand {
                 print(
                     "wrote \(out): \(agents.map { "\($0.name) (\($0.role.rawValue)) at \($0.control)" }.joined(separator: ", "))"
                 )
-            } catch let error as WireError {
+            } catch let error as any LockstepError {
                 CLI.fail(error)
             }
         }

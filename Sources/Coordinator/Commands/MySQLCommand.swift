@@ -127,7 +127,7 @@ struct MySQLOptions: WorkloadOptions {
     }
 
     /// One workload per thread count; the password is read (or made up) here.
-    func workloads() throws -> [Workload] { try makeSpecs(password: try password()).map { .mysql($0) } }
+    func workloads() throws -> [Workload] { try makeSpecs(password: try password()).map { Workload($0) } }
 
     func placements() throws -> [Placement] {
         try placement.placements(serverCPU: mysqlCpu, spelled: "--mysql-cpu")

@@ -51,13 +51,13 @@ struct QuickstartCommand: AsyncParsableCommand {
     /// The suite: RR both protocols, bulk both directions, then Redis and MySQL where installed.
     static func suite(durationNs: Int64, modes: [DeploymentMode] = [.native]) -> [PlannedStep] {
         var workloads = [RRProtocol.tcp, .udp].map {
-            Workload.rr(RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1))
+            Workload(RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1))
         }
-        workloads += [StreamDirection.sutTx, .sutRx].map { .stream(StreamSpec(direction: $0)) }
-        if installed("redis-server") { workloads.append(.redis(RedisSpec(connections: 8))) }
+        workloads += [StreamDirection.sutTx, .sutRx].map { Workload(StreamSpec(direction: $0)) }
+        if installed("redis-server") { workloads.append(Workload(RedisSpec(connections: 8))) }
         if installed("mariadbd") || installed("mysqld") {
             workloads.append(
-                .mysql(
+                Workload(
                     MySQLSpec(
                         threads: 4, tableSize: 10_000, password: randomPassword(),
                         server: MySQLServerSpec(bufferPoolMiB: 128))))

@@ -54,5 +54,5 @@ struct RROptions: WorkloadOptions {
         }
     }
 
-    func workloads() throws -> [Workload] { specs().map { .rr($0) } }
+    func workloads() throws -> [Workload] { specs().map { Workload($0) } }
 }

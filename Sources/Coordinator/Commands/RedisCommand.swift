@@ -94,7 +94,7 @@ struct RedisOptions: WorkloadOptions {
         }
     }
 
-    func workloads() throws -> [Workload] { try makeSpecs().map { .redis($0) } }
+    func workloads() throws -> [Workload] { try makeSpecs().map { Workload($0) } }
 
     func placements() throws -> [Placement] {
         try placement.placements(serverCPU: redisCpu, spelled: "--redis-cpu")

@@ -23,7 +23,7 @@ struct ReportCommand: ParsableCommand {
         do {
             let path = try Self.write(directories, to: out)
             print("report: \(path)")
-        } catch let error as WireError {
+        } catch let error as any LockstepError {
             CLI.fail(error)
         }
     }
@@ -37,7 +37,7 @@ struct ReportCommand: ParsableCommand {
         do {
             try html.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw WireError(.results, "cannot write \(path): \(error.localizedDescription)")
+            throw ResultsError("cannot write \(path): \(error.localizedDescription)")
         }
         return path
     }
@@ -76,11 +76,11 @@ struct CompareCommand: ParsableCommand {
         let runA = ReportRun.load(a, name: names[0])
         let runB = ReportRun.load(b, name: names[1])
         for run in [runA, runB] where run.info == nil {
-            CLI.fail(WireError(.results, run.missing.first ?? "\(run.directory): no run"))
+            CLI.fail(ResultsError(run.missing.first ?? "\(run.directory): no run"))
         }
         let comparison = Comparison.compare(runA, runB, alpha: alpha)
         if comparison.rows.isEmpty {
-            CLI.fail(WireError(.results, "\(a) and \(b) share no finished cell to compare"))
+            CLI.fail(ResultsError("\(a) and \(b) share no finished cell to compare"))
         }
         if json {
             let encoder = JSONEncoder()

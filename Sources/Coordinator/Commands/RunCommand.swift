@@ -118,7 +118,7 @@ struct PlanSchedulePreview {
         }
         var loads: Set<String> = []
         for cell in file.cells {
-            guard case .mysql(let spec) = cell.step.workload else { continue }
+            guard let spec = cell.step.workload.spec(MySQLSpec.self) else { continue }
             let key = "\(cell.step.placement.mode.rawValue) \(spec.tables)x\(spec.tableSize)"
             if loads.insert(key).inserted { total += Int64(spec.tables * spec.tableSize) / 50_000 * 1_000_000_000 }
         }

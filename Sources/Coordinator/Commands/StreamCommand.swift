@@ -53,7 +53,7 @@ struct StreamOptions: WorkloadOptions {
         }
     }
 
-    func workloads() throws -> [Workload] { specs().map { .stream($0) } }
+    func workloads() throws -> [Workload] { specs().map { Workload($0) } }
 }
 
 /// `--direction`.

@@ -34,7 +34,7 @@ struct AgentDeployer {
         }
         guard FileManager.default.isExecutableFile(atPath: agentBinary),
             let binary = FileManager.default.contents(atPath: agentBinary)
-        else { throw WireError(.results, "agent binary not found at \(agentBinary)") }
+        else { throw ResultsError("agent binary not found at \(agentBinary)") }
         let token = try Token.generate(at: lab.tokenFile)
         guard let tokenData = FileManager.default.contents(atPath: lab.tokenFile) else {
             throw WireError(.tokenFile, "cannot read back \(lab.tokenFile)")
@@ -47,7 +47,7 @@ struct AgentDeployer {
             try await SSHSession.run(target) { ssh in
                 let arch = try ssh.check("uname -m", what: "uname").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard arch == localArch else {
-                    throw WireError(
+                    throw SSHError(
                         .remoteCommand,
                         "\(host.name) is \(arch) but this agent binary is \(localArch): build one for \(arch)")
                 }
@@ -60,7 +60,7 @@ struct AgentDeployer {
                 let version = try ssh.exec("\(dir)/lockstep-agent --version")
                 guard version.status == 0 else {
                     let missing = Self.missingLibraries(version.stderr)
-                    throw WireError(
+                    throw SSHError(
                         .remoteCommand,
                         missing.isEmpty
                             ? "the agent does not run on \(host.name): \(version.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
@@ -143,7 +143,7 @@ struct AgentDeployer {
             var parts = ["\(host.name) (\(host.role.rawValue)) at \(host.control)"]
             do {
                 let dir = Self.quote(host.agentDir)
-                guard let target = host.ssh else { throw WireError(.labFile, "run by other means (no ssh)") }
+                guard let target = host.ssh else { throw FileError(.labFile, "run by other means (no ssh)") }
                 let seconds = try await SSHSession.run(target) { ssh in
                     try ssh.exec("p=$(cat \(dir)/agent.pid 2>/dev/null) && ps -o etimes= -p $p").stdout
                         .trimmingCharacters(in: .whitespacesAndNewlines)

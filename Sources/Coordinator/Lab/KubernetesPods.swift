@@ -19,7 +19,7 @@ enum KubernetesPods {
     /// not running or without an IP are left out, each with a line in `skipped`.
     static func agents(from json: Data) throws -> (agents: [Agent], skipped: [String]) {
         guard let top = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-            throw WireError(.labFile, "not JSON from `kubectl get pods -o json`")
+            throw FileError(.labFile, "not JSON from `kubectl get pods -o json`")
         }
         let pods = (top["items"] as? [[String: Any]]) ?? (top["kind"] as? String == "Pod" ? [top] : [])
         var agents: [Agent] = []
@@ -66,13 +66,13 @@ enum KubernetesPods {
     static func labFile(_ agents: [Agent], tokenFile: String, source: String) throws -> String {
         let suts = agents.filter { $0.role == .sut }
         guard suts.count == 1 else {
-            throw WireError(
+            throw FileError(
                 .labFile,
                 "\(source) has \(suts.count) running SUT agent(s) (label lockstep.io/role=sut): a lab needs exactly one"
             )
         }
         guard agents.contains(where: { $0.role == .peer }) else {
-            throw WireError(.labFile, "\(source) has no running peer agent (label lockstep.io/role=peer)")
+            throw FileError(.labFile, "\(source) has no running peer agent (label lockstep.io/role=peer)")
         }
         var text = """
             # lockstep lab made by `lockstep lab from-kubernetes` from \(source): agents run by Kubernetes (no ssh).

@@ -11,7 +11,7 @@ import Yams
 /// token_file: lab.token                 # the lab secret; `agents deploy` writes a fresh one
 /// hosts:
 ///   - name: sut
-///     role: sut                         # sut (exactly one) | peer (one or more)
+///     role: sut                         # sut (exactly one) | peer (any number: the workloads with a load generator need one)
 ///     ssh: root@192.0.2.10:22           # user@host[:port]; optional (an agent run by other means)
 ///     identity: ~/.ssh/id_ed25519       # optional: else ssh-agent
 ///     passphrase_file: key.pass         # optional: the identity's passphrase
@@ -35,7 +35,7 @@ struct LabFile: Sendable {
         /// The SSH target, or the error saying this host's agent is not lockstep's to manage.
         func sshTarget() throws -> SSHTarget {
             guard let ssh else {
-                throw WireError(
+                throw FileError(
                     .labFile,
                     "lab host \(name) has no ssh: its agent runs by other means (a DaemonSet, a unit); "
                         + "agents deploy, stop and logs need ssh and agent_dir")
@@ -57,7 +57,7 @@ struct LabFile: Sendable {
     /// Reads and checks a lab file; every problem is one line with the file, line and column.
     static func load(_ path: String, acceptNew: Bool = false) throws -> LabFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw WireError(.labFile, "cannot read lab file \(path)")
+            throw FileError(.labFile, "cannot read lab file \(path)")
         }
         let file = YAMLReader(path: path, code: .labFile)
         let node = try file.root(text)
@@ -88,7 +88,7 @@ struct LabFile: Sendable {
                 if h["passphrase_file"] != nil {
                     let passphraseFile = try file.path(h, "passphrase_file", in: item, default: "")
                     guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
-                        throw WireError(.labFile, "\(path): cannot read passphrase file \(passphraseFile)")
+                        throw FileError(.labFile, "\(path): cannot read passphrase file \(passphraseFile)")
                     }
                     target.passphrase = text.trimmingCharacters(in: .newlines)
                 }
@@ -105,9 +105,6 @@ struct LabFile: Sendable {
         }
         if hosts.filter({ $0.role == .sut }).count != 1 {
             throw file.error(hostsNode, "the lab needs exactly one host with role sut")
-        }
-        if !hosts.contains(where: { $0.role == .peer }) {
-            throw file.error(hostsNode, "the lab needs at least one host with role peer")
         }
         var names = Set<String>()
         for (host, item) in zip(hosts, list) where !names.insert(host.name).inserted {

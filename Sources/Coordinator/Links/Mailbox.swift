@@ -55,64 +55,30 @@ final class Mailbox {
     /// Throws when it does not come before `deadlineNs`, when any watched link fails, dies or goes
     /// silent, or when an agent reports a failure. With `onlyThis`, trouble on other links is noted, not thrown.
     func next(from index: Int, deadlineNs: Int64, onlyThis: Bool = false) async throws -> (WireMessage, Int64) {
-        if let error = dead[index] { throw error }
-        if var queue = pending[index], !queue.isEmpty {
-            let first = queue.removeFirst()
-            pending[index] = queue
-            return first
-        }
-        while let event = await iterator.next() {
-            switch event {
-            case .message(let from, let message, let arrived):
-                lastHeard[from] = arrived
-                switch message {
-                case .heartbeat:
-                    continue
-                case .sample(let sample):
-                    onSample(from, sample)
-                    continue
-                case .failure(let failure):
-                    let error = WireError(failure.code, "\(label(from)): \(failure.message)")
-                    if from == index || !onlyThis {
-                        lastFailureOrigin = from
-                        throw error
-                    }
-                case _ where from == index:
-                    return (message, arrived)
-                default:
-                    pending[from, default: []].append((message, arrived))
-                }
-            case .lost(let from, let error):
-                guard dead[from] == nil, names[from] != nil else { continue }
-                let named = WireError(error.code, "\(label(from)): \(error.message)")
-                dead[from] = named
-                if from == index || !onlyThis { throw named }
-            case .tick:
-                let now = MonotonicClock.now()
-                for (link, heard) in lastHeard where dead[link] == nil && now - heard > heartbeatTimeoutNs {
-                    let error = WireError(
-                        .timeout,
-                        "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)"
-                    )
-                    dead[link] = error
-                    if link == index || !onlyThis { throw error }
-                }
-                if now > deadlineNs {
-                    throw WireError(.timeout, "\(label(index)): no answer in time")
-                }
-            }
-        }
-        throw WireError(.connectionLost, "mailbox closed")
+        let concerns: (Int) -> Bool = { $0 == index || !onlyThis }
+        guard let (_, message, arrived) = try await receive(from: [index], deadlineNs: deadlineNs, concerns: concerns)
+        else { throw WireError(.timeout, "\(label(index)): no answer in time") }
+        return (message, arrived)
     }
 
     /// The next message from any link in `indices` (other than heartbeats and samples), with the
     /// link and its arrival time; `nil` when none comes before `deadlineNs`. Throws like
     /// ``next(from:deadlineNs:onlyThis:)`` when a watched link fails, dies or goes silent.
     func next(fromAny indices: Set<Int>, deadlineNs: Int64) async throws -> (Int, WireMessage, Int64)? {
-        for index in indices.sorted() {
+        try await receive(from: indices, deadlineNs: deadlineNs, concerns: { _ in true })
+    }
+
+    /// The one event loop: the earliest queued message from `wanted`, else events until one comes
+    /// (`nil` at the deadline). Heartbeats and samples are consumed on the way; messages for other
+    /// links are queued; a failure report, a lost link or a silent agent throws when `concerns` says
+    /// that link's trouble is the caller's, and is noted (a lost or silent link stays dead) otherwise.
+    private func receive(from wanted: Set<Int>, deadlineNs: Int64, concerns: (Int) -> Bool) async throws
+        -> (Int, WireMessage, Int64)?
+    {
+        for index in wanted.sorted() {
             if let error = dead[index] { throw error }
         }
-        if let (index, queue) = pending.filter({ indices.contains($0.key) && !$0.value.isEmpty }).min(by: {
+        if let (index, queue) = pending.filter({ wanted.contains($0.key) && !$0.value.isEmpty }).min(by: {
             $0.value[0].1 < $1.value[0].1
         }) {
             pending[index] = Array(queue.dropFirst())
@@ -129,9 +95,10 @@ final class Mailbox {
                     onSample(from, sample)
                     continue
                 case .failure(let failure):
+                    guard concerns(from) else { continue }
                     lastFailureOrigin = from
                     throw WireError(failure.code, "\(label(from)): \(failure.message)")
-                case _ where indices.contains(from):
+                case _ where wanted.contains(from):
                     return (from, message, arrived)
                 default:
                     pending[from, default: []].append((message, arrived))
@@ -140,7 +107,7 @@ final class Mailbox {
                 guard dead[from] == nil, names[from] != nil else { continue }
                 let named = WireError(error.code, "\(label(from)): \(error.message)")
                 dead[from] = named
-                throw named
+                if concerns(from) { throw named }
             case .tick:
                 let now = MonotonicClock.now()
                 for (link, heard) in lastHeard where dead[link] == nil && now - heard > heartbeatTimeoutNs {
@@ -149,7 +116,7 @@ final class Mailbox {
                         "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)"
                     )
                     dead[link] = error
-                    throw error
+                    if concerns(link) { throw error }
                 }
                 if now > deadlineNs { return nil }
             }

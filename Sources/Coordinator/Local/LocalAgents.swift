@@ -17,7 +17,7 @@ final class LocalAgents {
     /// Starts both agents and waits until each accepts connections.
     init(agentBinary: String) throws {
         var template = Array("/tmp/lockstep-quickstart-XXXXXX".utf8CString)
-        guard let dir = mkdtemp(&template) else { throw WireError(.results, "cannot create a temporary folder") }
+        guard let dir = mkdtemp(&template) else { throw ResultsError("cannot create a temporary folder") }
         directory = String(cString: dir)
         tokenPath = "\(directory)/token"
         try Token.generate(at: tokenPath)

@@ -2,39 +2,70 @@ import Foundation
 import Histogram
 import Shared
 
-/// The one seam between a workload's typed results and everything that shows them: the metric
-/// rows of a step. samples.jsonl, summary.csv and the terminal tables render from these rows (and
-/// so will the HTML report), so no metric is computed in two places.
-protocol WorkloadMetrics {
+/// The coordinator's side of a workload type: the one seam between its typed results and everything
+/// that shows them. samples.jsonl, summary.csv, the terminal tables, the aggregates and the report
+/// render from the rows and the ``WorkloadType/catalog``, so no metric is computed or named in two
+/// places. The built-in workloads conform in `Metrics/<Workload>+Metrics.swift`; a workload
+/// registered elsewhere conforms where it is declared.
+protocol WorkloadMetrics: WorkloadType {
     /// The workload's summary rows for a step; CPU, synchronization and interval rows are added for
     /// every workload by `StepOutcome.samples`.
     static func rows(_ outcome: StepOutcome, labels: [String: String]) -> [MetricSample]
     /// The terminal table's columns, each read from the rows (or the step's parameters).
     static var columns: [SummaryColumn] { get }
-    /// The peer's latency histogram in nanoseconds, for `histograms/<step>.hgrm`; `nil` without one.
+    /// The latency histogram in nanoseconds, for `histograms/<step>.hgrm`; `nil` without one.
     static func latency(_ outcome: StepOutcome) -> Histogram<UInt64>?
-    /// The metrics the mode ratio table compares, most telling first.
-    static var headline: [String] { get }
     /// One peer's rows when several split the step (labelled `peer` by the caller); by default the
     /// workload's rows of the step as that peer alone saw it.
     static func peerRows(_ outcome: StepOutcome, peer: AgentSide, labels: [String: String]) -> [MetricSample]
+    /// The report's section for the workload, as data.
+    static var figures: [FigureSpec] { get }
+    /// The options a plan's experiment of this workload is parsed with (`nil`: plans cannot name it).
+    static var options: (any WorkloadOptions.Type)? { get }
 }
 
 extension WorkloadMetrics {
+    static func latency(_ outcome: StepOutcome) -> Histogram<UInt64>? { nil }
+
     static func peerRows(_ outcome: StepOutcome, peer: AgentSide, labels: [String: String]) -> [MetricSample] {
         rows(outcome.only(peer), labels: labels)
     }
+
+    static var figures: [FigureSpec] { [] }
+    static var options: (any WorkloadOptions.Type)? { nil }
+
+    /// The headline metrics' names, most telling first (the first is the stopping rule's).
+    static var headline: [String] { catalog.headline.map(\.name) }
+
+    /// The step's spec as this workload's, for table columns (`nil` for another workload's step).
+    static func spec(_ outcome: StepOutcome) -> Spec? { outcome.workload.spec(Spec.self) }
+
+    /// A text column from the step's spec (`-` for another workload's step).
+    static func column(_ header: String, _ text: @escaping @Sendable (Spec) -> String) -> SummaryColumn {
+        .text(header) { spec($0).map(text) ?? "-" }
+    }
+}
+
+/// A workload whose peers run a load generator that times each operation: its client result (the
+/// peers' merged) and that result's latency histogram come from here.
+protocol GeneratorMetrics: WorkloadMetrics {
+    associatedtype Client: WorkloadResult & LatencyRecording
+}
+
+extension GeneratorMetrics {
+    /// The peers' merged generator result.
+    static func client(_ o: StepOutcome) -> Client? { o.peer.result.outcome.as(Client.self) }
+
+    static func latency(_ o: StepOutcome) -> Histogram<UInt64>? { client(o)?.latency.histogram() }
 }
 
 extension Workload {
-    /// The workload's metrics: the registry's one line per workload.
+    /// The coordinator's side of the workload's type.
     var metrics: any WorkloadMetrics.Type {
-        switch self {
-        case .rr: RRMetrics.self
-        case .stream: StreamMetrics.self
-        case .redis: RedisMetrics.self
-        case .mysql: MySQLMetrics.self
+        guard let metrics = type as? any WorkloadMetrics.Type else {
+            preconditionFailure("workload \(name) has no WorkloadMetrics conformance in the coordinator")
         }
+        return metrics
     }
 }
 
@@ -50,10 +81,10 @@ struct SummaryColumn: Sendable {
     let header: String
     let source: Source
 
-    static func metric(_ header: String, _ metric: String, _ format: String = "%.1f", scale: Double = 1)
+    static func metric(_ header: String, _ metric: Metric, _ format: String = "%.1f", scale: Double = 1)
         -> SummaryColumn
     {
-        SummaryColumn(header: header, source: .metric(metric, format: format, scale: scale))
+        SummaryColumn(header: header, source: .metric(metric.name, format: format, scale: scale))
     }
 
     static func text(_ header: String, _ text: @escaping @Sendable (StepOutcome) -> String) -> SummaryColumn {
@@ -62,21 +93,17 @@ struct SummaryColumn: Sendable {
 
     /// The step id, first in every table.
     static let step = text("step") { $0.stepID }
+    /// The SUT host's CPU utilization.
+    static let sutCPU = metric("SUT cpu%", CommonMetrics.cpuUtil(.sut))
+    /// The start skew across the step's agents.
+    static let skew = metric("skew us", CommonMetrics.startSkew, "%.0f")
 }
 
-/// Latency rows from a histogram in nanoseconds, for the workloads that have one.
-enum LatencyRows {
-    /// The mean, each percentile and the maximum, scaled to `unit` (`us` or `ms`).
-    static func rows(
-        _ histogram: Histogram<UInt64>, unit: String, percentiles: [(name: String, value: Double)],
-        labels: [String: String]
-    ) -> [MetricSample] {
-        let scale = unit == "ms" ? 1e6 : 1e3
-        func row(_ name: String, _ ns: Double) -> MetricSample {
-            MetricSample(metric: "latency_\(name)_\(unit)", value: ns / scale, unit: unit, labels: labels)
-        }
-        return [row("mean", histogram.totalCount > 0 ? histogram.mean : 0)]
-            + percentiles.map { row($0.name, Double(histogram.valueAtPercentile($0.value))) }
-            + [row("max", Double(histogram.max))]
+extension LatencyMetrics {
+    /// The mean, each percentile and the maximum of a histogram in nanoseconds, in this unit.
+    func rows(_ histogram: Histogram<UInt64>, labels: [String: String]) -> [MetricSample] {
+        [mean.sample((histogram.totalCount > 0 ? histogram.mean : 0) / scale, labels)]
+            + percentiles.map { $0.metric.sample(Double(histogram.valueAtPercentile($0.percentile)) / scale, labels) }
+            + [max.sample(Double(histogram.max) / scale, labels)]
     }
 }

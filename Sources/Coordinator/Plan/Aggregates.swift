@@ -43,9 +43,12 @@ struct AggregateRow: Codable, Equatable, Sendable {
 enum Aggregates {
     /// The rows for `cells` (in plan order) from the step samples of `samples`.
     static func rows(samples: [MetricSample], cells: [PlanFile.Cell], rule: RepetitionRule) -> [AggregateRow] {
-        // cell -> metric -> values in repetition order, with the unit; metrics in first-seen order.
+        // cell -> metric -> values in repetition order; the unit per cell and metric (a unit belongs to
+        // a workload's metric, not to a name: RR's and MySQL's transactions_per_sec differ); metrics
+        // in first-seen order.
         var values: [String: [String: [Double]]] = [:]
-        var units: [String: String] = [:]
+        var units: [String: [String: String]] = [:]
+        var seen = Set<String>()
         var order: [String: [String]] = [:]
         // cell -> host -> the provenance fingerprints its repetitions carried.
         var fingerprints: [String: [String: Set<String>]] = [:]
@@ -53,15 +56,13 @@ enum Aggregates {
         for sample in samples where sample.labels["kind"] != "interval" {
             guard let cell = sample.labels["cell"], let step = sample.labels["step"] else { continue }
             if let accel = sample.labels["accel"] { accels[cell, default: []].insert(accel) }
-            for pair in (sample.labels["provenance"] ?? "").split(separator: " ") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                if parts.count == 2 { fingerprints[cell, default: [:]][parts[0], default: []].insert(parts[1]) }
+            for (host, digest) in ProvenanceLabel(label: sample.labels[ProvenanceLabel.key]).digests {
+                fingerprints[cell, default: [:]][host, default: []].insert(digest)
             }
             // One value per step and metric: the first (a metric reported per host comes once per role).
             let key = "\(step)\u{1}\(sample.metric)"
-            if units[key] != nil { continue }
-            units[key] = sample.unit
-            units[sample.metric] = sample.unit
+            guard seen.insert(key).inserted else { continue }
+            if units[cell]?[sample.metric] == nil { units[cell, default: [:]][sample.metric] = sample.unit }
             if values[cell]?[sample.metric] == nil { order[cell, default: []].append(sample.metric) }
             values[cell, default: [:]][sample.metric, default: []].append(sample.value)
         }
@@ -74,7 +75,7 @@ enum Aggregates {
                 guard let summary = Statistics.summary(metrics[metric]!, level: rule.level) else { continue }
                 var row = AggregateRow(
                     cell: cell.id, workload: cell.step.workload.name, mode: cell.step.placement.mode.rawValue,
-                    metric: metric, unit: units[metric] ?? "", headline: metric == headline, n: summary.n,
+                    metric: metric, unit: units[cell.id]?[metric] ?? "", headline: metric == headline, n: summary.n,
                     mean: summary.mean, stddev: summary.standardDeviation, median: summary.median,
                     min: summary.minimum, max: summary.maximum, ci_level: rule.level, ci_half_width: summary.halfWidth,
                     ci_width_pct: summary.widthPercent, confidence_met: summary.meets(widthPercent: rule.widthPercent),

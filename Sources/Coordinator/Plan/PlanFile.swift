@@ -37,10 +37,11 @@ struct PlanFile: Sendable {
     var guestPorts = GuestPorts.defaultBase
     var vm = VMSettings()
 
-    /// The workloads an experiment may name: the registry's one line per workload command.
-    static let workloads: [ExperimentParser] = [
-        .of(RROptions.self), .of(StreamOptions.self), .of(RedisOptions.self), .of(MySQLOptions.self),
-    ]
+    /// The workloads an experiment may name: every registered workload whose coordinator side
+    /// gives its command's options (`WorkloadMetrics.options`).
+    static var workloads: [ExperimentParser] {
+        WorkloadRegistry.all.compactMap { ($0 as? any WorkloadMetrics.Type)?.options.map(ExperimentParser.of) }
+    }
 
     /// One workload's experiment parser: its name and its options' parser.
     struct ExperimentParser: Sendable {
@@ -48,7 +49,9 @@ struct PlanFile: Sendable {
         let steps: @Sendable ([String]) throws -> [PlannedStep]
         let message: @Sendable (Error) -> String
 
-        static func of<T: WorkloadOptions>(_ type: T.Type) -> ExperimentParser {
+        static func of(_ type: any WorkloadOptions.Type) -> ExperimentParser { make(type) }
+
+        private static func make<T: WorkloadOptions>(_ type: T.Type) -> ExperimentParser {
             ExperimentParser(name: T.name, steps: { try T.parse($0).steps() }, message: { T.message(for: $0) })
         }
     }
@@ -59,137 +62,43 @@ struct PlanFile: Sendable {
         "vm-address", "vm-gateway",
     ]
 
-    /// Run-wide keys: an experiment may not set them.
-    private static let runWide: Set<String> = Set(["image", "mysql-storage", "guest-ports"] + vmKeys)
+    /// Run-wide placement keys, parsed by the workload commands' own ``PlacementOptions``; an
+    /// experiment may not set them.
+    static let runWide = ["image", "mysql-storage", "guest-ports"] + vmKeys
+
+    /// The rule's and the order's keys.
+    private static let ruleKeys = ["repetitions", "confidence", "order", "seed", "cooldown"]
 
     /// Reads and checks a plan: every problem is one line with the file, line and column.
     /// `scale` multiplies windows and table sizes; `seed` replaces the plan's.
     static func load(_ path: String, scale: Double? = nil, seed: UInt64? = nil) throws -> PlanFile {
         let file = YAMLReader(path: path, code: .planFile)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw WireError(.planFile, "cannot read plan \(path)")
+            throw FileError.plan("cannot read plan \(path)")
         }
         let root = try file.root(text)
-        let top = try file.mapping(
-            root, "the plan",
-            keys: Set(
-                [
-                    "modes", "repetitions", "confidence", "order", "seed", "cooldown", "experiments", "image",
-                    "mysql-storage", "guest-ports",
-                ] + vmKeys))
+        let top = try file.mapping(root, "the plan", keys: Set(["modes", "experiments"] + ruleKeys + runWide))
         let reader = Reader(file: file)
-
-        var modes: [DeploymentMode] = [.native]
-        if let node = top["modes"] {
-            modes = try reader.list(node, "modes").map { item in
-                guard let text = item.string, let mode = DeploymentMode(rawValue: text) else {
-                    throw file.error(
-                        item,
-                        "unknown mode '\(item.string ?? "?")' (known: \(DeploymentMode.allCases.map(\.rawValue).joined(separator: ", ")))"
-                    )
-                }
-                return mode
-            }
-            if modes.isEmpty { throw file.error(node, "`modes` lists no mode") }
-            if Set(modes).count != modes.count { throw file.error(node, "`modes` lists a mode twice") }
-        }
-
-        var rule = RepetitionRule(
-            minimum: 1, maximum: 1, level: 0.95, widthPercent: 5, shuffle: true, seed: 1, cooldownNs: 0)
-        if let node = top["repetitions"] {
-            let r = try file.mapping(node, "`repetitions`", keys: ["min", "max"])
-            rule.minimum = try reader.integer(r, "min", in: node, range: 1...1000) ?? 1
-            rule.maximum = try reader.integer(r, "max", in: node, range: 1...1000) ?? rule.minimum
-            if rule.maximum < rule.minimum {
-                throw file.error(node, "repetitions: max (\(rule.maximum)) is below min (\(rule.minimum))")
-            }
-        }
-        if let node = top["confidence"] {
-            let c = try file.mapping(node, "`confidence`", keys: ["level", "width"])
-            if let level = try reader.integer(c, "level", in: node, range: 0...100) {
-                guard level == 95 || level == 99 else {
-                    throw file.error(c["level"]!, "level must be 95 or 99, got \(level)")
-                }
-                rule.level = Double(level) / 100
-            }
-            if let widthNode = c["width"] {
-                guard let width = widthNode.float ?? widthNode.int.map(Double.init), width > 0, width <= 100 else {
-                    throw file.error(widthNode, "width must be a percentage above 0 and at most 100")
-                }
-                rule.widthPercent = width
-            }
-        }
-        if let node = top["order"] {
-            switch node.string {
-            case "shuffle": rule.shuffle = true
-            case "sequential": rule.shuffle = false
-            default: throw file.error(node, "order must be shuffle or sequential, got '\(node.string ?? "?")'")
-            }
-        }
-        if let node = top["seed"] {
-            guard let text = node.string, let value = UInt64(text) else {
-                throw file.error(node, "seed must be a non-negative integer")
-            }
-            rule.seed = value
-        }
+        var rule = try reader.rule(top)
         if let seed { rule.seed = seed }
-        if let node = top["cooldown"] {
-            guard let text = node.string, let d = DurationArgument(argument: text), d.nanoseconds >= 0 else {
-                throw file.error(node, "cooldown must be a duration (2s, 500ms)")
-            }
-            rule.cooldownNs = d.nanoseconds
-        }
-
+        let placement = try reader.placement(top, root: root)
         var plan = PlanFile(path: path, text: text, rule: rule, cells: [])
-        if let node = top["image"] { plan.image = try reader.scalar(node, "image") }
-        if let node = top["mysql-storage"] {
-            guard let value = MySQLStorage(rawValue: try reader.scalar(node, "mysql-storage")) else {
-                throw file.error(node, "mysql-storage must be volume or layered")
-            }
-            plan.mysqlStorage = value
-        }
-        if let node = top["guest-ports"] {
-            guard let value = node.int, (1...65_531).contains(value) else {
-                throw file.error(node, "guest-ports must be 1...65531")
-            }
-            plan.guestPorts = value
-        }
-
-        // The kvm keys are parsed by the workload commands' own placement options.
-        var vmArguments: [String] = []
-        for key in vmKeys {
-            guard let node = top[key] else { continue }
-            if key == "vm-hugepages" {
-                guard let on = node.bool else { throw file.error(node, "vm-hugepages must be true or false") }
-                if on { vmArguments.append("--vm-hugepages") }
-                continue
-            }
-            let value = try reader.scalar(node, key)
-            do {
-                _ = try PlacementOptions.parse(["--\(key)=\(value)"]).vmSettings()
-            } catch {
-                throw file.error(node, "\(key): \(PlacementOptions.message(for: error))")
-            }
-            vmArguments.append("--\(key)=\(value)")
-        }
-        do {
-            plan.vm = try PlacementOptions.parse(vmArguments).vmSettings()
-        } catch {
-            throw file.error(root, PlacementOptions.message(for: error))
-        }
+        plan.image = placement.image
+        plan.mysqlStorage = placement.mysqlStorage
+        plan.guestPorts = placement.guestPorts
+        plan.vm = try placement.vmSettings()
 
         guard let experiments = top["experiments"] else { throw file.error(root, "missing `experiments`") }
         var steps: [PlannedStep] = []
         for experiment in try reader.list(experiments, "experiments") {
-            steps += try reader.experiment(experiment, modes: modes)
+            steps += try reader.experiment(experiment, modes: placement.mode.values)
         }
         if steps.isEmpty { throw file.error(experiments, "`experiments` lists nothing to run") }
         if let scale {
-            guard scale > 0, scale <= 100 else { throw WireError(.planFile, "--scale must be above 0, got \(scale)") }
+            guard scale > 0, scale <= 100 else { throw FileError.plan("--scale must be above 0, got \(scale)") }
             steps = steps.map { $0.scaled(by: scale) }
         }
-        steps = Self.sharingOnePassword(steps)
-        plan.cells = Self.cells(steps)
+        plan.cells = Self.cells(Self.sharingOnePassword(steps))
         for (i, cell) in plan.cells.enumerated() {
             if let earlier = plan.cells[..<i].first(where: { $0.step == cell.step }) {
                 throw file.error(experiments, "cells \(earlier.id) and \(cell.id) run the same step")
@@ -213,11 +122,11 @@ struct PlanFile: Sendable {
     private static func sharingOnePassword(_ steps: [PlannedStep]) -> [PlannedStep] {
         var password: String?
         return steps.map { step in
-            guard case .mysql(var spec) = step.workload, spec.server.external == nil else { return step }
+            guard var spec = step.workload.spec(MySQLSpec.self), spec.server.external == nil else { return step }
             password = password ?? spec.password
             spec.password = password!
             var copy = step
-            copy.workload = .mysql(spec)
+            copy.workload = Workload(spec)
             return copy
         }
     }
@@ -225,6 +134,104 @@ struct PlanFile: Sendable {
     /// The plan-specific readers.
     private struct Reader {
         let file: YAMLReader
+
+        /// The repetition and confidence rule and the order (`repetitions`, `confidence`, `order`,
+        /// `seed`, `cooldown`).
+        func rule(_ top: [String: Node]) throws -> RepetitionRule {
+            var rule = RepetitionRule(
+                minimum: 1, maximum: 1, level: 0.95, widthPercent: 5, shuffle: true, seed: 1, cooldownNs: 0)
+            if let node = top["repetitions"] {
+                let r = try file.mapping(node, "`repetitions`", keys: ["min", "max"])
+                rule.minimum = try integer(r, "min", in: node, range: 1...1000) ?? 1
+                rule.maximum = try integer(r, "max", in: node, range: 1...1000) ?? rule.minimum
+                if rule.maximum < rule.minimum {
+                    throw file.error(node, "repetitions: max (\(rule.maximum)) is below min (\(rule.minimum))")
+                }
+            }
+            if let node = top["confidence"] {
+                let c = try file.mapping(node, "`confidence`", keys: ["level", "width"])
+                if let level = try integer(c, "level", in: node, range: 0...100) {
+                    guard level == 95 || level == 99 else {
+                        throw file.error(c["level"]!, "level must be 95 or 99, got \(level)")
+                    }
+                    rule.level = Double(level) / 100
+                }
+                if let widthNode = c["width"] {
+                    guard let width = widthNode.float ?? widthNode.int.map(Double.init), width > 0, width <= 100 else {
+                        throw file.error(widthNode, "width must be a percentage above 0 and at most 100")
+                    }
+                    rule.widthPercent = width
+                }
+            }
+            try order(top, into: &rule)
+            return rule
+        }
+
+        private func order(_ top: [String: Node], into rule: inout RepetitionRule) throws {
+            if let node = top["order"] {
+                switch node.string {
+                case "shuffle": rule.shuffle = true
+                case "sequential": rule.shuffle = false
+                default: throw file.error(node, "order must be shuffle or sequential, got '\(node.string ?? "?")'")
+                }
+            }
+            if let node = top["seed"] {
+                guard let text = node.string, let value = UInt64(text) else {
+                    throw file.error(node, "seed must be a non-negative integer")
+                }
+                rule.seed = value
+            }
+            if let node = top["cooldown"] {
+                guard let text = node.string, let d = DurationArgument(argument: text), d.nanoseconds >= 0 else {
+                    throw file.error(node, "cooldown must be a duration (2s, 500ms)")
+                }
+                rule.cooldownNs = d.nanoseconds
+            }
+        }
+
+        /// `modes` and the run-wide placement keys, parsed by the workload commands' own
+        /// ``PlacementOptions`` (one key at a time first, so an error points at its line).
+        func placement(_ top: [String: Node], root: Node) throws -> PlacementOptions {
+            var arguments: [String] = []
+            if let node = top["modes"] {
+                let modes = try list(node, "modes")
+                if modes.isEmpty { throw file.error(node, "`modes` lists no mode") }
+                for item in modes where item.string.flatMap(DeploymentMode.init(rawValue:)) == nil {
+                    throw file.error(
+                        item,
+                        "unknown mode '\(item.string ?? "?")' (known: \(DeploymentMode.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
+                }
+                arguments += try checked(node, ["--mode=" + modes.compactMap(\.string).joined(separator: ",")])
+            }
+            for key in PlanFile.runWide {
+                guard let node = top[key] else { continue }
+                if key == "vm-hugepages" {
+                    guard let on = node.bool else { throw file.error(node, "vm-hugepages must be true or false") }
+                    arguments += on ? ["--vm-hugepages"] : []
+                    continue
+                }
+                arguments += try checked(node, ["--\(key)=\(try scalar(node, key))"])
+            }
+            let options = try PlacementOptions.parse(arguments)
+            do {
+                _ = try options.placement()
+            } catch {
+                throw file.error(root, PlanFile.Reader.planSpelling(PlacementOptions.message(for: error)))
+            }
+            return options
+        }
+
+        /// `arguments` once they parse and check as placement options; else the error at `node`.
+        private func checked(_ node: Node, _ arguments: [String]) throws -> [String] {
+            do {
+                _ = try PlacementOptions.parse(arguments).placement()
+                return arguments
+            } catch {
+                let message = PlacementOptions.message(for: error).replacingOccurrences(of: "--mode", with: "`modes`")
+                throw file.error(node, PlanFile.Reader.planSpelling(message))
+            }
+        }
 
         func list(_ node: Node, _ what: String) throws -> [Node] {
             if let sequence = node.sequence { return Array(sequence) }
@@ -293,7 +300,7 @@ struct PlanFile: Sendable {
                 }
                 do {
                     steps += try type.steps(arguments)
-                } catch let error as WireError {
+                } catch let error as any LockstepError {
                     throw file.error(nameNode, "\(name): \(error.message)")
                 } catch {
                     let message = type.message(error)
@@ -328,9 +335,9 @@ extension PlannedStep {
         var copy = self
         copy.timing.durationNs = max(Int64(Double(timing.durationNs) * factor), 1_000_000_000)
         copy.timing.warmupNs = max(Int64(Double(timing.warmupNs) * factor), min(timing.warmupNs, 200_000_000))
-        if case .mysql(var spec) = workload {
+        if var spec = workload.spec(MySQLSpec.self) {
             spec.tableSize = max(Int(Double(spec.tableSize) * factor), min(spec.tableSize, 1000))
-            copy.workload = .mysql(spec)
+            copy.workload = Workload(spec)
         }
         return copy
     }

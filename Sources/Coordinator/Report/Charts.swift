@@ -38,9 +38,13 @@ enum ChartParts {
 
     /// The y axis: gridlines and labels at the scale's ticks, and the axis's name.
     static func yAxis(_ y: LinearScale, _ frame: ChartFrame, label: String) -> SVGNode {
+        yAxis(ticks: y.ticks(5).map { (y($0), $0) }, frame, label: label)
+    }
+
+    /// The y axis at ticks given as (pixel, value).
+    static func yAxis(ticks: [(pixel: Double, value: Double)], _ frame: ChartFrame, label: String) -> SVGNode {
         var parts: [SVGNode] = []
-        for tick in y.ticks(5) {
-            let py = y(tick)
+        for (py, tick) in ticks {
             parts.append(
                 .element(
                     "line",
@@ -235,6 +239,8 @@ struct LineChart: Sendable {
     /// Custom x ticks (position in data units, label); `nil`: nice ticks of the x domain.
     var xTicks: [(Double, String)]? = nil
     var frame = ChartFrame()
+    /// A logarithmic y axis (latency by percentile); confidence bands are not drawn on it.
+    var logY = false
 
     var xScale: LinearScale {
         let xs = series.flatMap { $0.points.map(\.x) } + (xTicks?.map(\.0) ?? [])
@@ -248,14 +254,21 @@ struct LineChart: Sendable {
         return LinearScale(domain: LinearScale.fromZero(to: top * 1.05), range: (frame.plotBottom, frame.plotTop))
     }
 
+    /// The log y axis over every point's value.
+    var logYScale: LogScale {
+        LogScale(values: series.flatMap { $0.points.map(\.y) }, range: (frame.plotBottom, frame.plotTop))
+    }
+
     func svg() -> SVGNode {
         let x = xScale
-        let y = yScale
+        let linear = yScale
+        let log = logYScale
+        let y: (Double) -> Double = logY ? { log($0) } : { linear($0) }
         var marks: [SVGNode] = []
         for (s, line) in series.enumerated() {
             let color = seriesColors[s % seriesColors.count]
             let banded = line.points.filter { $0.low != nil && $0.high != nil }
-            if banded.count >= 2 {
+            if banded.count >= 2 && !logY {
                 let upper = banded.map { "\(svgNumber(x($0.x))),\(svgNumber(y($0.high!)))" }
                 let lower = banded.reversed().map { "\(svgNumber(x($0.x))),\(svgNumber(y($0.low!)))" }
                 marks.append(
@@ -289,7 +302,10 @@ struct LineChart: Sendable {
         return ChartParts.root(
             frame, title: title,
             [
-                ChartParts.yAxis(y, frame, label: yLabel), .element("g", [("class", "marks")], marks),
+                logY
+                    ? ChartParts.yAxis(ticks: log.ticks().map { (log($0), $0) }, frame, label: yLabel)
+                    : ChartParts.yAxis(linear, frame, label: yLabel),
+                .element("g", [("class", "marks")], marks),
                 ChartParts.xAxis(frame, label: xLabel, ticks: ticks), ChartParts.legend(series.map(\.name), frame),
             ])
     }

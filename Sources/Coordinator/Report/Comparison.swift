@@ -93,9 +93,8 @@ struct Comparison {
         func digests(_ run: ReportRun) -> [String: Set<String>] {
             var out: [String: Set<String>] = [:]
             for s in run.samples where s.labels["cell"] == cell {
-                for pair in (s.labels["provenance"] ?? "").split(separator: " ") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    if parts.count == 2 { out[parts[0], default: []].insert(parts[1]) }
+                for (host, digest) in ProvenanceLabel(label: s.labels[ProvenanceLabel.key]).digests {
+                    out[host, default: []].insert(digest)
                 }
             }
             return out

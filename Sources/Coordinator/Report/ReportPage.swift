@@ -10,18 +10,9 @@ struct ReportPage {
     /// When the page was made (shown, not computed from).
     var madeAt = ISO8601DateFormatter().string(from: Date())
 
-    /// A figure: its title, its caption, the chart, and the table of its numbers.
-    struct Figure {
-        var id: String
-        var title: String
-        var caption: String
-        var charts: [SVGNode]
-        var table: SVGNode?
-    }
-
     func html() -> String {
         var body: [SVGNode] = [.element("h1", [], [.text("lockstep report")]), overview()]
-        let figures = rrFigures() + bulkFigures() + sweepFigures(workload: "redis") + sweepFigures(workload: "mysql")
+        let figures = ReportFigures(runs: runs).all()
         if figures.isEmpty {
             body.append(.element("p", [("class", "missing")], [.text("No workload results in these directories yet.")]))
         }
@@ -51,12 +42,12 @@ struct ReportPage {
         var missing: [SVGNode] = []
         for run in runs {
             let steps = run.info.map { info in
-                "\(info.steps.filter { $0.status == "complete" }.count) of \(info.plan?.count ?? info.steps.count)"
+                "\(info.steps.filter { $0.status == .complete }.count) of \(info.plan?.count ?? info.steps.count)"
                     + (info.repetition != nil ? " cells (plan)" : "")
             }
             rows.append(
                 row([
-                    run.name, run.directory, run.info?.command ?? "-", run.info?.status ?? "-", steps ?? "-",
+                    run.name, run.directory, run.info?.command ?? "-", run.info?.status.rawValue ?? "-", steps ?? "-",
                     run.info?.started_at ?? "-",
                 ]))
             missing += run.missing.map { .element("li", [], [.text("\(run.name): \($0)")]) }
@@ -89,241 +80,7 @@ struct ReportPage {
 
     // MARK: - Figures
 
-    /// A workload's cells across runs: (run, cell, mode, spec labels), in plan order.
-    private func cells(_ workload: String) -> [(run: ReportRun, cell: PlanFile.Cell)] {
-        runs.flatMap { run in
-            let present = Set(run.aggregates.map(\.cell))
-            return run.cells.filter { $0.step.workload.name == workload && present.contains($0.id) }.map { (run, $0) }
-        }
-    }
-
-    private func seriesName(_ run: ReportRun, _ mode: DeploymentMode) -> String {
-        runs.count > 1 ? "\(run.name): \(mode.rawValue)" : mode.rawValue
-    }
-
-    /// The series (run and mode) of `list`, native first.
-    private func series(_ list: [(run: ReportRun, cell: PlanFile.Cell)]) -> [String] {
-        var out: [String] = []
-        for run in runs {
-            for mode in DeploymentMode.allCases
-            where list.contains(where: { $0.run.name == run.name && $0.cell.step.placement.mode == mode }) {
-                out.append(seriesName(run, mode))
-            }
-        }
-        return out
-    }
-
-    private func bar(_ row: AggregateRow?, unit: String) -> BarChart.Bar? {
-        guard let row else { return nil }
-        let half = row.ci_half_width
-        return BarChart.Bar(
-            value: row.mean, low: half.map { row.mean - $0 }, high: half.map { row.mean + $0 },
-            note: "\(row.cell): \(format(row.mean)) \(unit)" + (half.map { " ± \(format($0))" } ?? "") + " (n=\(row.n))"
-        )
-    }
-
-    private func rrFigures() -> [Figure] {
-        let list = cells("rr")
-        guard !list.isEmpty else { return [] }
-        let layout = Layout(list, series: series(list), name: seriesName) { cell in
-            guard case .rr(let s) = cell.step.workload else { return "" }
-            return "\(s.proto.rawValue.uppercased())_RR \(s.requestSize)/\(s.responseSize), \(s.flows) flow(s)"
-        }
-        let (groups, names) = (layout.groups, layout.names)
-        let bars = groups.map { g in
-            names.map { name in
-                bar(layout.entry(name, g).flatMap { $0.run.aggregate($0.cell.id, "latency_mean_us") }, unit: "us")
-            }
-        }
-        let latency = Figure(
-            id: "rr-latency", title: "Request/response: mean round-trip latency",
-            caption:
-                "Mean round-trip time per mode (netperf TCP_RR/UDP_RR; the paper's Fig. 3). Whiskers: the mean's confidence interval over repetitions.",
-            charts: [
-                BarChart(
-                    title: "Mean round-trip latency", yLabel: "latency (us)", groups: groups, series: names, bars: bars
-                ).svg()
-            ],
-            table: table(list, metrics: ["latency_mean_us", "latency_p99_us", "transactions_per_sec"]))
-        // The percentile distribution of each mode (its first repetition's histogram).
-        var charts: [SVGNode] = []
-        for g in groups {
-            var lines: [LineChart.Series] = []
-            var highest = 99.0
-            for name in names {
-                guard let entry = layout.entry(name, g), let step = entry.run.steps(of: entry.cell.id).first,
-                    let points = entry.run.histograms[step]
-                else { continue }
-                let kept = points.filter { $0.percentile <= 99.999 }
-                highest = max(highest, kept.last?.percentile ?? 99)
-                lines.append(
-                    LineChart.Series(
-                        name: name,
-                        points: Self.thin(kept).map {
-                            LineChart.Point(
-                                x: PercentileAxis.position($0.percentile), y: $0.value, low: nil, high: nil,
-                                note: String(format: "%@: p%.4g = %.1f us", name, $0.percentile, $0.value))
-                        }))
-            }
-            guard !lines.isEmpty else { continue }
-            charts.append(
-                LineChart(
-                    title: "\(g): latency by percentile", xLabel: "percentile (log scale of 1/(1-p))",
-                    yLabel: "latency (us)", series: lines, xTicks: PercentileAxis.ticks(upTo: highest)
-                ).svg())
-        }
-        let distribution = Figure(
-            id: "rr-percentiles", title: "Request/response: latency distribution",
-            caption:
-                "Each mode's round-trip latency by percentile, HdrHistogram style (the first repetition's histogram of each cell).",
-            charts: charts, table: nil)
-        return [latency] + (charts.isEmpty ? [] : [distribution])
-    }
-
-    private func bulkFigures() -> [Figure] {
-        let list = cells("stream")
-        guard !list.isEmpty else { return [] }
-        let layout = Layout(list, series: series(list), name: seriesName) { cell in
-            guard case .stream(let s) = cell.step.workload else { return "" }
-            return "\(s.direction.rawValue), \(s.streams) stream(s)"
-        }
-        let (groups, names, entry) = (layout.groups, layout.names, layout.entry)
-        let goodput = groups.map { g in
-            names.map { name in
-                bar(entry(name, g).flatMap { $0.run.aggregate($0.cell.id, "goodput_gbps") }, unit: "Gbit/s")
-            }
-        }
-        var cpuGroups: [String] = []
-        var cpuBars: [[BarChart.Bar?]] = []
-        for g in groups {
-            for (metric, who) in [("sut_cycles_per_byte", "SUT"), ("host_cycles_per_byte", "host")] {
-                cpuGroups.append("\(g.replacingOccurrences(of: ", 1 stream(s)", with: "")) \(who)")
-                cpuBars.append(
-                    names.map { name in
-                        bar(entry(name, g).flatMap { $0.run.aggregate($0.cell.id, metric) }, unit: "cycles/byte")
-                    })
-            }
-        }
-        return [
-            Figure(
-                id: "bulk", title: "Bulk transfer: goodput and CPU cost",
-                caption:
-                    "One TCP stream each way (nuttcp-style; the paper's Figs. 1-2): goodput counted by the receiver, and CPU cycles per byte moved on the SUT (its own view) and on the machine under it (the host agent's meter).",
-                charts: [
-                    BarChart(title: "Goodput", yLabel: "Gbit/s", groups: groups, series: names, bars: goodput).svg(),
-                    BarChart(
-                        title: "CPU cycles per byte", yLabel: "cycles/byte", groups: cpuGroups, series: names,
-                        bars: cpuBars
-                    )
-                    .svg(),
-                ],
-                table: table(list, metrics: ["goodput_gbps", "sut_cycles_per_byte", "host_cycles_per_byte"]))
-        ]
-    }
-
-    /// A workload's cells laid out for a grouped figure: its points in first-seen order, its series
-    /// (run and mode), and the cell of a series at a point.
-    private struct Layout {
-        var groups: [String] = []
-        var names: [String]
-        var entry: (String, String) -> (run: ReportRun, cell: PlanFile.Cell)?
-
-        init(
-            _ list: [(run: ReportRun, cell: PlanFile.Cell)], series: [String],
-            name: @escaping (ReportRun, DeploymentMode) -> String, group: @escaping (PlanFile.Cell) -> String
-        ) {
-            for (_, cell) in list where !groups.contains(group(cell)) { groups.append(group(cell)) }
-            names = series
-            entry = { wanted, point in
-                list.first { name($0.run, $0.cell.step.placement.mode) == wanted && group($0.cell) == point }
-            }
-        }
-    }
-
-    /// Redis (throughput and latency against connections) or MySQL (against threads).
-    private func sweepFigures(workload: String) -> [Figure] {
-        let list = cells(workload)
-        guard !list.isEmpty else { return [] }
-        let (xKey, xLabel, rate, rateLabel, latency, latencyUnit, title, caption) =
-            workload == "redis"
-            ? (
-                "connections", "connections", "ops_per_sec", "operations/s", "latency_mean_us", "us",
-                "Redis: throughput and latency against connections",
-                "redis-server on the SUT, GET/SET from the peers (the paper's Figs. 8-9); bands: the confidence interval over repetitions."
-            )
-            : (
-                "threads", "threads", "transactions_per_sec", "transactions/s", "latency_mean_ms", "ms",
-                "MySQL: transactions and latency against threads",
-                "sysbench-style OLTP against MariaDB on the SUT (the paper's Figs. 10-12); bands: the confidence interval over repetitions."
-            )
-        let names = series(list)
-        func lines(_ metric: String, unit: String) -> [LineChart.Series] {
-            names.map { name in
-                let points = list.filter { seriesName($0.run, $0.cell.step.placement.mode) == name }.compactMap {
-                    entry -> LineChart.Point? in
-                    guard let row = entry.run.aggregate(entry.cell.id, metric), let x = Double(row.labels[xKey] ?? "")
-                    else { return nil }
-                    return LineChart.Point(
-                        x: x, y: row.mean, low: row.ci_half_width.map { row.mean - $0 },
-                        high: row.ci_half_width.map { row.mean + $0 },
-                        note: "\(row.cell): \(format(row.mean)) \(unit)"
-                            + (row.ci_half_width.map { " ± \(format($0))" } ?? ""))
-                }.sorted { $0.x < $1.x }
-                return LineChart.Series(name: name, points: points)
-            }
-        }
-        return [
-            Figure(
-                id: workload, title: title, caption: caption,
-                charts: [
-                    LineChart(title: rateLabel, xLabel: xLabel, yLabel: rateLabel, series: lines(rate, unit: rateLabel))
-                        .svg(),
-                    LineChart(
-                        title: "mean latency", xLabel: xLabel, yLabel: "latency (\(latencyUnit))",
-                        series: lines(latency, unit: latencyUnit)
-                    ).svg(),
-                ],
-                table: table(list, metrics: [rate, latency, "sut_cpu_us_per_op"]))
-        ]
-    }
-
-    /// The numbers of a figure: per cell, each metric's mean ± interval (n), and its ratio to native.
-    private func table(_ list: [(run: ReportRun, cell: PlanFile.Cell)], metrics: [String]) -> SVGNode {
-        var header = ["run", "cell", "mode"]
-        for metric in metrics { header += [metric, "vs native"] }
-        var rows: [SVGNode] = [row(header, header: true)]
-        for (run, cell) in list {
-            var cells: [SVGNode] = [
-                .element("td", [], [.text(run.name)]), .element("td", [], [.text(cell.id)]),
-                .element("td", [], [.text(cell.step.placement.mode.rawValue)]),
-            ]
-            for metric in metrics {
-                guard let a = run.aggregate(cell.id, metric) else {
-                    cells += [.element("td", [], [.text("-")]), .element("td", [], [.text("-")])]
-                    continue
-                }
-                let text = format(a.mean) + (a.ci_half_width.map { " ± " + format($0) } ?? "") + " (n=\(a.n))"
-                cells.append(
-                    .element(
-                        "td",
-                        [
-                            ("data-run", run.name), ("data-cell", a.cell), ("data-metric", metric),
-                            ("data-value", String(a.mean)), ("class", a.confidence_met || a.n < 2 ? "" : "unmet"),
-                        ], [.text(text)]))
-                let ratio =
-                    a.ratio_to_native.map { value in
-                        String(format: "%.3f", value)
-                            + (a.ratio_ci_low.map { String(format: " [%.3f, %.3f]", $0, a.ratio_ci_high ?? $0) } ?? "")
-                    } ?? "-"
-                cells.append(
-                    .element("td", a.ratio_to_native.map { [("data-ratio", String($0))] } ?? [], [.text(ratio)]))
-            }
-            rows.append(.element("tr", [], cells))
-        }
-        return .element("table", [("class", "numbers")], rows)
-    }
-
-    private func render(_ figure: Figure) -> SVGNode {
+    private func render(_ figure: ReportFigures.Figure) -> SVGNode {
         var parts: [SVGNode] = [
             .element("h2", [], [.text(figure.title)]),
             .element("figure", [("class", "figure"), ("id", "figure-" + figure.id)], figure.charts),
@@ -353,10 +110,7 @@ struct ReportPage {
             }
             for step in steps {
                 var charts: [SVGNode] = []
-                for (metrics, title) in [
-                    (["transactions_per_sec", "goodput_gbps"], "rate"), (["latency_mean_us"], "mean latency"),
-                    (["cpu_util_pct"], "machine CPU"),
-                ] {
+                for (metrics, title) in Self.intervalCharts {
                     let rows = run.intervals.filter { $0.labels["step"] == step && metrics.contains($0.metric) }
                     guard !rows.isEmpty else { continue }
                     var hosts: [String] = []
@@ -390,6 +144,18 @@ struct ReportPage {
         return .element("section", [("id", "time-series")], parts)
     }
 
+    /// The per-second charts of a step: every workload's rate metric, mean latency, machine CPU.
+    private static var intervalCharts: [(metrics: Set<String>, title: String)] {
+        let rates =
+            WorkloadRegistry.all.compactMap { $0.intervalRate?.name } + [
+                CommonMetrics.Interval.transactionsPerSec.name, CommonMetrics.Interval.goodput.name,
+            ]
+        return [
+            (Set(rates), "rate"), ([CommonMetrics.Interval.latencyMean.name], "mean latency"),
+            ([CommonMetrics.Interval.cpuUtil.name], "machine CPU"),
+        ]
+    }
+
     private func runSection() -> SVGNode {
         var parts: [SVGNode] = [.element("h2", [], [.text("The run: clocks, starts and confidence")])]
         for run in runs {
@@ -404,7 +170,8 @@ struct ReportPage {
                 guard let c = agent.clock else { continue }
                 clocks.append(
                     row([
-                        agent.name, agent.role, c.method ?? "-", Self.ns(c.offset_ns), Self.ns(c.offset_error_ns),
+                        agent.name, agent.role.rawValue, c.method ?? "-", Self.ns(c.offset_ns),
+                        Self.ns(c.offset_error_ns),
                         c.offset_after_ns.map(Self.ns) ?? "-", c.offset_after_error_ns.map(Self.ns) ?? "-",
                         c.drift_ppm.map {
                             String(format: "%.4f", $0) + (c.drift_ppm_error.map { String(format: " ± %.4f", $0) } ?? "")
@@ -444,7 +211,7 @@ struct ReportPage {
                     let window = (s.window_end_ns ?? 0) - (s.window_start_ns ?? 0)
                     table.append(
                         row([
-                            s.id, s.status,
+                            s.id, s.status.rawValue,
                             s.window_start_ns == nil ? "-" : String(format: "%.3f", Double(window) / 1e9),
                             s.start_skew_ns.map { String(format: "%.3f", Double($0) / 1000) } ?? "-",
                             s.clock_offset_error_ns.map { String(format: "%.3f", Double($0) / 1000) } ?? "-",
@@ -514,22 +281,13 @@ struct ReportPage {
 
     // MARK: - Helpers
 
-    private func row(_ cells: [String], header: Bool = false) -> SVGNode {
-        .element("tr", [], cells.map { .element(header ? "th" : "td", [], [.text($0)]) })
-    }
+    private func row(_ cells: [String], header: Bool = false) -> SVGNode { ReportFigures.row(cells, header: header) }
 
-    private func format(_ v: Double) -> String { String(format: abs(v) >= 100 ? "%.1f" : "%.4g", v) }
+    private func format(_ v: Double) -> String { ReportFigures.format(v) }
 
     private static func ns(_ v: Int64) -> String {
         abs(v) >= 1_000_000_000
             ? String(format: "%.6f s", Double(v) / 1e9) : String(format: "%.3f us", Double(v) / 1000)
-    }
-
-    /// At most about 200 points, keeping the tail (the distribution's interesting end).
-    private static func thin(_ points: [(percentile: Double, value: Double)]) -> [(percentile: Double, value: Double)] {
-        guard points.count > 200 else { return points }
-        let stride = points.count / 200 + 1
-        return points.enumerated().filter { $0.offset % stride == 0 || $0.offset >= points.count - 20 }.map(\.element)
     }
 
     /// An encodable value as `path.to.field -> value` lines.

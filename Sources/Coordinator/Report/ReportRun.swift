@@ -50,11 +50,11 @@ struct ReportRun {
         run.samples = all.filter { $0.labels["kind"] != "interval" }
         run.intervals = all.filter { $0.labels["kind"] == "interval" }
         if all.isEmpty { run.missing.append("no samples yet: no step finished") }
-        let unfinished = info.steps.filter { $0.status != "complete" }
+        let unfinished = info.steps.filter { $0.status != .complete }
         for step in unfinished {
             run.missing.append("step \(step.id): \(step.status)" + (step.error.map { " (\($0))" } ?? ""))
         }
-        if info.status != "complete" {
+        if info.status != .complete {
             run.missing.append("the run is \(info.status)" + (info.error.map { ": \($0)" } ?? ""))
         }
         // A plan's aggregates as the run wrote them; any other run's made by the same code now.

@@ -48,6 +48,47 @@ struct LinearScale: Equatable, Sendable {
     }
 }
 
+/// A logarithmic map from positive data values to pixels, with ticks at 1, 2 and 5 times the powers
+/// of ten inside the domain (only the powers of ten when those would be more than `maxTicks`). A
+/// latency distribution's median and its tail differ by orders of magnitude: on a linear axis the
+/// median disappears under the tail.
+struct LogScale: Sendable {
+    var domain: (low: Double, high: Double)
+    var range: (low: Double, high: Double)
+
+    /// A domain from the power of ten at or below the lowest value to the one at or above the highest.
+    init(values: [Double], range: (Double, Double)) {
+        let positive = values.filter { $0 > 0 && $0.isFinite }
+        let low = pow(10, floor(log10(positive.min() ?? 1)))
+        var high = pow(10, ceil(log10(positive.max() ?? 10)))
+        if high <= low { high = low * 10 }
+        domain = (low, high)
+        self.range = range
+    }
+
+    /// The pixel position of `value` (values at or below 0 sit at the bottom).
+    func callAsFunction(_ value: Double) -> Double {
+        let v = max(value, domain.low)
+        return range.low + (log10(v) - log10(domain.low)) / (log10(domain.high) - log10(domain.low))
+            * (range.high - range.low)
+    }
+
+    /// 1, 2, 5 x 10^k inside the domain; only 10^k when there would be more than `maxTicks`.
+    func ticks(maxTicks: Int = 10) -> [Double] {
+        let first = Int(floor(log10(domain.low)))
+        let last = Int(ceil(log10(domain.high)))
+        let (low, high) = (domain.low * (1 - 1e-9), domain.high * (1 + 1e-9))
+        var all: [Double] = []
+        for k in first...last {
+            let power = pow(10, Double(k))
+            for factor in [1.0, 2, 5] where factor * power >= low && factor * power <= high {
+                all.append(factor * power)
+            }
+        }
+        return all.count <= maxTicks ? all : (first...last).map { pow(10, Double($0)) }
+    }
+}
+
 /// The HdrHistogram plotter's axis: percentiles spread as log10(1 / (1 - p)), so 90%, 99%, 99.9%
 /// and 99.99% are equally apart.
 enum PercentileAxis {

@@ -1,7 +1,5 @@
-/// One line of `samples.jsonl`: the shape PerfKitBenchmarker users know.
-struct MetricSample: Codable, Sendable {
-    var metric: String
-    var value: Double
-    var unit: String
-    var labels: [String: String]
-}
+import Shared
+
+/// One line of `samples.jsonl`: the shape PerfKitBenchmarker users know (metric, value, unit,
+/// labels). Made from a catalog's ``Metric`` with `metric.sample(value, labels)`.
+typealias MetricSample = MetricValue

@@ -15,13 +15,13 @@ final class ResultStore {
         self.directory = directory
         let fm = FileManager.default
         if fm.fileExists(atPath: "\(directory)/run.json") {
-            throw WireError(
-                .results, "\(directory) already holds a run (run.json exists); choose another --out or --resume it")
+            throw ResultsError(
+                "\(directory) already holds a run (run.json exists); choose another --out or --resume it")
         }
         do {
             try fm.createDirectory(atPath: "\(directory)/histograms", withIntermediateDirectories: true)
         } catch {
-            throw WireError(.results, "cannot create results directory \(directory): \(error.localizedDescription)")
+            throw ResultsError("cannot create results directory \(directory): \(error.localizedDescription)")
         }
     }
 
@@ -31,14 +31,14 @@ final class ResultStore {
         self.directory = directory
         let path = "\(directory)/run.json"
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw WireError(.results, "\(directory) holds no run to resume (no run.json)")
+            throw ResultsError("\(directory) holds no run to resume (no run.json)")
         }
         do {
             info = try JSONDecoder().decode(RunInfo.self, from: data)
         } catch {
-            throw WireError(.results, "cannot read \(path): \(error)")
+            throw ResultsError("cannot read \(path): \(error)")
         }
-        let finished = Set(info!.steps.filter { $0.status == "complete" }.map(\.id))
+        let finished = Set(info!.steps.filter { $0.status == .complete }.map(\.id))
         try keepSamples(ofSteps: finished)
         let histograms = "\(directory)/histograms"
         try? FileManager.default.createDirectory(atPath: histograms, withIntermediateDirectories: true)
@@ -52,7 +52,7 @@ final class ResultStore {
     init(reading directory: String) throws {
         self.directory = directory
         guard FileManager.default.fileExists(atPath: "\(directory)/run.json") else {
-            throw WireError(.results, "\(directory) holds no run (no run.json)")
+            throw ResultsError("\(directory) holds no run (no run.json)")
         }
     }
 
@@ -100,10 +100,10 @@ final class ResultStore {
         }
         let path = "\(directory)/samples.jsonl"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WireError(.results, "cannot open \(path)") }
+        guard fd >= 0 else { throw ResultsError("cannot open \(path)") }
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw WireError(.results, "short write to \(path)") }
+        guard written == data.count else { throw ResultsError("short write to \(path)") }
         fsync(fd)
     }
 
@@ -171,11 +171,11 @@ final class ResultStore {
         let temp = "\(path).tmp"
         do {
             try data.write(to: URL(fileURLWithPath: temp))
-            guard rename(temp, path) == 0 else { throw WireError(.results, "cannot rename \(temp)") }
-        } catch let error as WireError {
+            guard rename(temp, path) == 0 else { throw ResultsError("cannot rename \(temp)") }
+        } catch let error as ResultsError {
             throw error
         } catch {
-            throw WireError(.results, "cannot write \(path): \(error.localizedDescription)")
+            throw ResultsError("cannot write \(path): \(error.localizedDescription)")
         }
     }
 

@@ -1,9 +1,16 @@
 import Shared
 
+/// How a run or a step stands in `run.json`.
+enum RunStatus: String, Codable, Sendable {
+    case running
+    case complete
+    case failed
+}
+
 /// `run.json`: what was run, on which agents, with which clocks, and how it ended.
 struct RunInfo: Codable {
     struct Agent: Codable {
-        var role: String
+        var role: Role
         var name: String
         var address: String
         var version: String
@@ -32,7 +39,7 @@ struct RunInfo: Codable {
 
     struct Step: Codable {
         var id: String
-        var status: String
+        var status: RunStatus
         var window_start_ns: Int64?
         var window_end_ns: Int64?
         var start_skew_ns: Int64?
@@ -56,7 +63,7 @@ struct RunInfo: Codable {
     var lockstep_version = LockstepVersion.current
     var started_at: String
     var finished_at: String?
-    var status: String
+    var status: RunStatus
     var error: String?
     var parameters: [String: String]
     var coordinator: HostFacts

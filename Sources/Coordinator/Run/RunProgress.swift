@@ -21,6 +21,8 @@ final class RunProgress: @unchecked Sendable {
     private let begun = MonotonicClock.now()
     private var step = ""
     private var rate = ""
+    /// The unit of the current step's per-second rate (its workload's interval metric).
+    private var rateUnit = "transactions/s"
     private var done = 0
     private var total = ""
     private var remainingNs: Int64 = 0
@@ -47,10 +49,11 @@ final class RunProgress: @unchecked Sendable {
 
     /// A step begins: `done` steps are finished, `total` says how many there are (`12` or `12-40`),
     /// `remainingNs` estimates the time the rest of the run takes after this step.
-    func began(step id: String, done: Int, total: String, lengthNs: Int64, remainingNs: Int64) {
+    func began(step id: String, done: Int, total: String, lengthNs: Int64, remainingNs: Int64, rateUnit: String) {
         lock.withLock {
             step = id
             rate = ""
+            self.rateUnit = rateUnit
             self.done = done
             self.total = total
             stepBegunNs = MonotonicClock.now()
@@ -67,7 +70,7 @@ final class RunProgress: @unchecked Sendable {
             if let bytes = sample.bytes {
                 rate = String(format: "%.2f Gbit/s", Double(bytes) * 8 / seconds / 1e9)
             } else {
-                rate = String(format: "%.0f tx/s", Double(sample.transactions) / seconds)
+                rate = String(format: "%.0f ", Double(sample.transactions) / seconds) + rateUnit
             }
             redraw()
         }

@@ -16,10 +16,8 @@ extension StepOutcome {
             }
         }
         return workload.metrics.rows(self, labels: labels) + perPeer + cpuSamples(labels: labels) + [
-            MetricSample(
-                metric: "start_skew_us", value: Double(startSkewNs) / 1000, unit: "us", labels: syncLabels(labels)),
-            MetricSample(
-                metric: "clock_offset_error_us", value: Double(clockErrorNs) / 1000, unit: "us", labels: labels),
+            CommonMetrics.startSkew.sample(Double(startSkewNs) / 1000, syncLabels(labels)),
+            CommonMetrics.clockError.sample(Double(clockErrorNs) / 1000, labels),
         ] + intervalSamples(labels: labels)
     }
 
@@ -48,19 +46,15 @@ extension StepOutcome {
         var out: [MetricSample] = []
         for side in sides {
             guard let cpu = side.result.cpu else { continue }
-            let prefix = side.role.rawValue
             var l = labels
             l["host"] = side.name
             l["role"] = side.role.rawValue
             l["cycles_source"] = cpu.cyclesSource
             if side.role == .peer && peers.count > 1 { l["peer"] = side.name }
-            if let util = cpu.utilizationPercent {
-                out.append(MetricSample(metric: "\(prefix)_cpu_util_pct", value: util, unit: "%", labels: l))
-            }
-            out.append(MetricSample(metric: "\(prefix)_cpu_seconds", value: cpu.busySeconds, unit: "s", labels: l))
+            if let util = cpu.utilizationPercent { out.append(CommonMetrics.cpuUtil(side.role).sample(util, l)) }
+            out.append(CommonMetrics.cpuSeconds(side.role).sample(cpu.busySeconds, l))
             if let accounted = cpu.accountedFraction {
-                out.append(
-                    MetricSample(metric: "\(prefix)_cpu_accounted_pct", value: accounted * 100, unit: "%", labels: l))
+                out.append(CommonMetrics.cpuAccounted(side.role).sample(accounted * 100, l))
             }
         }
         // A kvm guest's host: where its busy time went (vCPU threads, qemu's others, vhost, the rest).
@@ -69,38 +63,31 @@ extension StepOutcome {
             var l = labels
             l["host"] = side.name
             l["role"] = side.role.rawValue
-            for (name, value) in [
-                ("host_cpu_vcpu_seconds", breakdown.vcpuSeconds),
-                ("host_cpu_qemu_other_seconds", breakdown.qemuOtherSeconds),
-                ("host_cpu_vhost_seconds", breakdown.vhostSeconds),
-                ("host_cpu_rest_seconds", breakdown.restSeconds),
-                ("host_cpu_softirq_seconds", breakdown.softirqSeconds),
-            ] {
-                out.append(MetricSample(metric: name, value: value, unit: "s", labels: l))
-            }
+            let values = [
+                breakdown.vcpuSeconds, breakdown.qemuOtherSeconds, breakdown.vhostSeconds, breakdown.restSeconds,
+                breakdown.softirqSeconds,
+            ]
+            out += zip(CommonMetrics.hostBreakdown, values).map { $0.sample($1, l) }
         }
         // Which NAT path the step's traffic took (netns-nat's rule counters, read by the host agent).
         for side in sides where side.role == .host {
-            guard case .hostMeter(let meter) = side.result.outcome, let nat = meter.natPackets else { continue }
+            guard let meter = side.result.outcome.as(HostMeterResult.self), let nat = meter.natPackets else { continue }
             var l = labels
             l["host"] = side.name
-            out.append(
-                MetricSample(
-                    metric: "nat_prerouting_packets", value: Double(nat.prerouting), unit: "packets", labels: l))
-            out.append(
-                MetricSample(metric: "nat_output_packets", value: Double(nat.output), unit: "packets", labels: l))
+            out.append(CommonMetrics.natPrerouting.sample(Double(nat.prerouting), l))
+            out.append(CommonMetrics.natOutput.sample(Double(nat.output), l))
         }
-        // CPU per operation of the SUT and of the machine under it (in native the SUT agent is the host).
-        let operations = peers.compactMap(\.result.completions).reduce(0, +)
+        // CPU per operation of the SUT and of the machine under it (in native the SUT agent is the host),
+        // over what the sides that ended the window completed.
+        let operations = enders.compactMap(\.result.completions).reduce(0, +)
         let host = sides.first { $0.role == .host } ?? sut
-        for (metric, side) in [("sut_cpu_us_per_op", sut), ("host_cpu_us_per_op", host)] where operations > 0 {
+        for (metric, side) in [(CommonMetrics.sutCPUPerOp, sut), (CommonMetrics.hostCPUPerOp, host)]
+        where operations > 0 {
             guard let cpu = side.result.cpu else { continue }
             var l = labels
             l["host"] = side.name
             l["role"] = side.role.rawValue
-            out.append(
-                MetricSample(
-                    metric: metric, value: cpu.busySeconds * 1e6 / Double(operations), unit: "us/op", labels: l))
+            out.append(metric.sample(cpu.busySeconds * 1e6 / Double(operations), l))
         }
         return out
     }
@@ -109,9 +96,8 @@ extension StepOutcome {
     private func intervalSamples(labels: [String: String]) -> [MetricSample] {
         var out: [MetricSample] = []
         let ordered = peers + sides.filter { $0.role != .peer }
-        for side in ordered {
-            // Bulk goodput is what arrived: only the receiving side's intervals count.
-            if case .stream(let s) = workload, side.role != (s.sutSends ? .peer : .sut) { continue }
+        let rate = workload.type.intervalRate ?? CommonMetrics.Interval.transactionsPerSec
+        for side in ordered where workload.type.reportsIntervals(workload.spec, role: side.role) {
             for interval in side.intervals {
                 var l = labels
                 l["kind"] = "interval"
@@ -123,28 +109,17 @@ extension StepOutcome {
                 l["warmup"] = interval.tNs <= side.result.windowStartNs ? "true" : "false"
                 let seconds = Double(max(interval.lengthNs, 1)) / 1e9
                 if let bytes = interval.bytes {
-                    out.append(
-                        MetricSample(
-                            metric: "goodput_gbps", value: Double(bytes) * 8 / seconds / 1e9, unit: "Gbit/s", labels: l)
-                    )
+                    out.append(CommonMetrics.Interval.goodput.sample(Double(bytes) * 8 / seconds / 1e9, l))
                 } else {
-                    out.append(
-                        MetricSample(
-                            metric: "transactions_per_sec", value: Double(interval.transactions) / seconds,
-                            unit: "transactions/s", labels: l))
-                    out.append(
-                        MetricSample(
-                            metric: "lost_transactions", value: Double(interval.lost), unit: "transactions", labels: l))
+                    out.append(rate.sample(Double(interval.transactions) / seconds, l))
+                    out.append(CommonMetrics.Interval.lost.sample(Double(interval.lost), l))
                     if let sum = interval.latencyNs, interval.transactions > 0 {
                         out.append(
-                            MetricSample(
-                                metric: "latency_mean_us", value: Double(sum) / Double(interval.transactions) / 1000,
-                                unit: "us", labels: l))
+                            CommonMetrics.Interval.latencyMean.sample(
+                                Double(sum) / Double(interval.transactions) / 1000, l))
                     }
                 }
-                if let cpu = interval.cpuPercent {
-                    out.append(MetricSample(metric: "cpu_util_pct", value: cpu, unit: "%", labels: l))
-                }
+                if let cpu = interval.cpuPercent { out.append(CommonMetrics.Interval.cpuUtil.sample(cpu, l)) }
             }
         }
         return out

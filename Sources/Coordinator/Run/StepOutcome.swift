@@ -38,13 +38,19 @@ struct StepOutcome {
     var workload: Workload { plan.workload }
     /// The SUT agent's side.
     var sut: AgentSide { sides.first { $0.role == .sut }! }
-    /// The peers' sides (at least one).
+    /// The peers' sides (none for a workload the SUT runs alone).
     var peers: [AgentSide] { sides.filter { $0.role == .peer } }
+    /// The sides that ended the window by themselves (the workload's shape says which role).
+    var enders: [AgentSide] { sides.filter { $0.role == workload.shape.windowEndedBy } }
+    /// The side whose window the step's rates use: the peers as one, or the SUT running alone.
+    var ender: AgentSide { workload.shape.windowEndedBy == .peer ? peer : sut }
     /// The peers as one side: the only peer's, or every peer's results merged (counts added,
     /// histograms merged exactly, threads and their CPU added) on the first peer's clock, with the
-    /// mean of their window lengths, so rates are the total over the window.
+    /// mean of their window lengths, so rates are the total over the window. Only for workloads
+    /// whose shape has peers.
     var peer: AgentSide {
         let all = peers
+        precondition(!all.isEmpty, "step \(stepID) (\(workload.name)) has no peer")
         guard all.count > 1, let merged = SideOutcome.merged(all.map(\.result.outcome)) else { return all[0] }
         var result = all[0].result
         result.outcome = merged
@@ -72,20 +78,21 @@ struct StepOutcome {
     var clockErrorNs: Int64 { sides.map(\.clock.errorNs).sorted(by: >).prefix(2).reduce(0, +) }
 
     /// The measurement window on the coordinator's timeline: the latest start to the earliest stop,
-    /// within the peers' windows after warm-up.
+    /// within the windows (after warm-up) of the sides that end it.
     var window: (start: Int64, end: Int64) {
-        let servers = sides.filter { $0.role != .peer }
+        let role = workload.shape.windowEndedBy
+        let others = sides.filter { $0.role != role }
         let start = max(
-            peers.map { $0.clock.toCoordinator($0.result.windowStartNs) }.max() ?? 0,
-            servers.map(\.startedOnCoordinator).max() ?? 0)
+            enders.map { $0.clock.toCoordinator($0.result.windowStartNs) }.max() ?? 0,
+            others.map(\.startedOnCoordinator).max() ?? 0)
         let end = min(
-            peers.map { $0.clock.toCoordinator($0.result.windowEndNs) }.min() ?? start,
-            servers.map { $0.clock.toCoordinator($0.result.stoppedNs) }.min() ?? .max)
+            enders.map { $0.clock.toCoordinator($0.result.windowEndNs) }.min() ?? start,
+            others.map { $0.clock.toCoordinator($0.result.stoppedNs) }.min() ?? .max)
         return (start, max(start, end))
     }
 
-    /// Length of the first peer's measurement window, on its own clock (no cross-host error).
-    var windowSeconds: Double { Double(max(peer.result.windowEndNs - peer.result.windowStartNs, 1)) / 1e9 }
+    /// Length of the measurement window of the side that ends it, on its own clock (no cross-host error).
+    var windowSeconds: Double { Double(max(ender.result.windowEndNs - ender.result.windowStartNs, 1)) / 1e9 }
 
     /// Labels every sample of this step carries.
     func baseLabels(runID: String) -> [String: String] {
@@ -97,8 +104,8 @@ struct StepOutcome {
         labels.merge(modeLabels) { $1 }
         if let cell { labels["cell"] = cell }
         if let repetition { labels["repetition"] = String(repetition) }
-        let digests = sides.compactMap { side in side.result.provenanceDigest.map { "\(side.name)=\($0)" } }
-        if !digests.isEmpty { labels["provenance"] = digests.sorted().joined(separator: " ") }
+        let digests = sides.compactMap { side in side.result.provenanceDigest.map { (side.name, $0) } }
+        labels[ProvenanceLabel.key] = ProvenanceLabel(digests: Dictionary(digests) { a, _ in a }).label
         return labels
     }
 

@@ -8,7 +8,8 @@ struct StepRunner {
     let log: RunLog
     /// How far in the future the start instant lies (covers the start messages' flight).
     var startLeadNs: Int64 = 300_000_000
-    /// Called with every interval sample of the step and the role of the agent that sent it.
+    /// Called with every interval sample of the agents that end the step's window (the peers, or a
+    /// SUT that runs alone) and the role of the agent that sent it.
     var onInterval: ((Role, IntervalSample) -> Void)?
 
     /// Runs the step on `participants` (each agent with its role in this step); each agent's
@@ -24,10 +25,11 @@ struct StepRunner {
         let mailbox = session.mailbox
         let roles = Dictionary(participants.map { ($0.agent.link.index, $0.role) }) { a, _ in a }
         let onInterval = self.onInterval
+        let live = plan.workload.shape.windowEndedBy
         mailbox.onSample = { index, sample in
             guard sample.stepID == stepID else { return }
             intervals[index, default: []].append(sample)
-            if let role = roles[index] { onInterval?(role, sample) }
+            if let role = roles[index], role == live { onInterval?(role, sample) }
         }
         defer { mailbox.onSample = { _, _ in } }
         var machine = StepMachine(

@@ -139,8 +139,8 @@ final class SSHSession {
             return
         case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
             let recorded = entry.map { String(cString: $0.pointee.key) } ?? "?"
-            throw WireError(
-                .sshHostKey,
+            throw SSHError(
+                .hostKey,
                 "HOST KEY MISMATCH for \(target.host):\(target.port): it presents \(fingerprint), known_hosts "
                     + "(\(target.knownHosts)) records another key (\(Self.fingerprint(base64Key: recorded))); "
                     + "if the host was reinstalled, remove its line from known_hosts")
@@ -150,8 +150,8 @@ final class SSHSession {
                 lockstep_knownhost_write(known, target.knownHosts) == 0
             else { throw Self.error("cannot record the host key of \(target) in \(target.knownHosts)") }
         case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
-            throw WireError(
-                .sshHostKey,
+            throw SSHError(
+                .hostKey,
                 "unknown host key for \(target.host):\(target.port) (\(fingerprint)): not in \(target.knownHosts); "
                     + "add it, or pass --accept-new to record it on first use")
         default:
@@ -179,17 +179,17 @@ final class SSHSession {
             ?? ""
         if libssh2_userauth_authenticated(session) == 1 { return }
         guard offered.split(separator: ",").contains("publickey") else {
-            throw WireError(
-                .sshAuth, "\(target) does not offer public-key login (it offers: \(offered.isEmpty ? "none" : offered))"
+            throw SSHError(
+                .auth, "\(target) does not offer public-key login (it offers: \(offered.isEmpty ? "none" : offered))"
             )
         }
         if let identity = target.identity {
             guard FileManager.default.isReadableFile(atPath: identity) else {
-                throw WireError(.sshAuth, "identity file \(identity) is missing or unreadable")
+                throw SSHError(.auth, "identity file \(identity) is missing or unreadable")
             }
             if lockstep_ssh_auth_key(session, target.user, identity, target.passphrase) == 0 { return }
-            throw WireError(
-                .sshAuth,
+            throw SSHError(
+                .auth,
                 "\(target) refused the key \(identity) for \(target.user): \(lastError()) (server offers: \(offered))")
         }
         try authenticateWithAgent(offered: offered)
@@ -199,7 +199,7 @@ final class SSHSession {
         guard let agent = libssh2_agent_init(session) else { throw Self.error("cannot use ssh-agent") }
         defer { libssh2_agent_free(agent) }
         guard libssh2_agent_connect(agent) == 0 else {
-            throw WireError(.sshAuth, "no identity file given and no ssh-agent reachable (SSH_AUTH_SOCK)")
+            throw SSHError(.auth, "no identity file given and no ssh-agent reachable (SSH_AUTH_SOCK)")
         }
         defer { libssh2_agent_disconnect(agent) }
         guard libssh2_agent_list_identities(agent) == 0 else { throw Self.error("ssh-agent lists no identities") }
@@ -209,8 +209,8 @@ final class SSHSession {
             if libssh2_agent_userauth(agent, target.user, identity) == 0 { return }
             previous = identity
         }
-        throw WireError(
-            .sshAuth, "\(target) refused every ssh-agent key for \(target.user) (server offers: \(offered))")
+        throw SSHError(
+            .auth, "\(target) refused every ssh-agent key for \(target.user) (server offers: \(offered))")
     }
 
     // MARK: exec and SFTP
@@ -238,7 +238,7 @@ final class SSHSession {
         guard result.status == 0 else {
             let detail = (result.stderr.isEmpty ? result.stdout : result.stderr).trimmingCharacters(
                 in: .whitespacesAndNewlines)
-            throw WireError(.remoteCommand, "\(what) on \(target.host) failed (exit \(result.status)): \(detail)")
+            throw SSHError(.remoteCommand, "\(what) on \(target.host) failed (exit \(result.status)): \(detail)")
         }
         return result.stdout
     }
@@ -269,7 +269,7 @@ final class SSHSession {
         }
         defer { libssh2_sftp_shutdown(sftp) }
         guard let handle = lockstep_sftp_open(sftp, remotePath, UInt(lockstep_sftp_flags_write()), Int(mode)) else {
-            throw WireError(.remoteCommand, "cannot create \(remotePath) on \(target.host): \(lastError())")
+            throw SSHError(.remoteCommand, "cannot create \(remotePath) on \(target.host): \(lastError())")
         }
         defer { _ = lockstep_sftp_close(handle) }
         var offset = 0
@@ -278,7 +278,7 @@ final class SSHSession {
                 let n = libssh2_sftp_write(
                     handle, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
                     min(raw.count - offset, 1 << 20))
-                guard n > 0 else { throw WireError(.remoteCommand, "writing \(remotePath) on \(target.host) failed") }
+                guard n > 0 else { throw SSHError(.remoteCommand, "writing \(remotePath) on \(target.host) failed") }
                 offset += n
             }
         }
@@ -291,7 +291,7 @@ final class SSHSession {
         }
         defer { libssh2_sftp_shutdown(sftp) }
         guard let handle = lockstep_sftp_open(sftp, remotePath, UInt(lockstep_sftp_flags_read()), 0) else {
-            throw WireError(.remoteCommand, "cannot open \(remotePath) on \(target.host): \(lastError())")
+            throw SSHError(.remoteCommand, "cannot open \(remotePath) on \(target.host): \(lastError())")
         }
         defer { _ = lockstep_sftp_close(handle) }
         var out = Data()
@@ -303,7 +303,7 @@ final class SSHSession {
             } else if n == 0 {
                 return out
             } else {
-                throw WireError(.remoteCommand, "reading \(remotePath) on \(target.host) failed")
+                throw SSHError(.remoteCommand, "reading \(remotePath) on \(target.host) failed")
             }
         }
     }
@@ -317,7 +317,7 @@ final class SSHSession {
         return message.map { String(cString: $0) + " (\(code))" } ?? "error \(code)"
     }
 
-    private static func error(_ message: String) -> WireError { WireError(.ssh, message) }
+    private static func error(_ message: String) -> SSHError { SSHError(.ssh, message) }
 
     /// A TCP connection to the target, within its timeout.
     private static func connect(_ target: SSHTarget) throws -> Int32 {

@@ -8,9 +8,9 @@ struct YAMLReader {
     /// The file's folder: relative paths in it are relative to this.
     let dir: String
     /// The error code of this kind of file.
-    let code: WireError.Code
+    let code: FileCode
 
-    init(path: String, code: WireError.Code) {
+    init(path: String, code: FileCode) {
         self.path = path
         self.dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         self.code = code
@@ -30,7 +30,7 @@ struct YAMLReader {
     /// The file's root node; a missing file, a syntax error or an empty file is one line.
     func root() throws -> Node {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw WireError(code, "cannot read \(path)")
+            throw FileError(code, "cannot read \(path)")
         }
         return try root(text)
     }
@@ -38,16 +38,16 @@ struct YAMLReader {
     /// The root node of `text` (the contents of ``path``).
     func root(_ text: String) throws -> Node {
         do {
-            guard let root = try Yams.compose(yaml: text) else { throw WireError(code, "\(path): the file is empty") }
+            guard let root = try Yams.compose(yaml: text) else { throw FileError(code, "\(path): the file is empty") }
             return root
         } catch let error as YamlError {
-            throw WireError(code, "\(path): \(Self.describe(error))")
+            throw FileError(code, "\(path): \(Self.describe(error))")
         }
     }
 
-    func error(_ node: Node, _ message: String) -> WireError {
-        guard let mark = node.mark else { return WireError(code, "\(path): \(message)") }
-        return WireError(code, "\(path):\(mark.line):\(mark.column): \(message)")
+    func error(_ node: Node, _ message: String) -> FileError {
+        guard let mark = node.mark else { return FileError(code, "\(path): \(message)") }
+        return FileError(code, "\(path):\(mark.line):\(mark.column): \(message)")
     }
 
     /// A mapping whose keys must be among `keys`, in the file's order.

@@ -40,3 +40,14 @@ package struct HistogramSnapshot: Codable, Equatable, Sendable {
         return h
     }
 }
+
+extension HistogramSnapshot {
+    /// The histograms of several flows or hosts as one (exact: the buckets are the same).
+    package static func merged(_ snapshots: [HistogramSnapshot]) -> HistogramSnapshot {
+        var histogram = makeLatencyHistogram()
+        for snapshot in snapshots {
+            for (value, count) in zip(snapshot.values, snapshot.counts) { histogram.record(value, count: count) }
+        }
+        return HistogramSnapshot(histogram)
+    }
+}

@@ -31,50 +31,84 @@ package struct SideResult: Codable, Equatable, Sendable {
     }
 
     /// Transactions or operations this side completed in the window, where it counts them.
-    package var completions: UInt64? {
-        switch outcome {
-        case .rrClient(let r): r.transactions
-        case .rrServer(let r): r.served
-        case .redisClient(let r): r.operations
-        case .mysqlClient(let r): r.transactions
-        default: nil
-        }
-    }
+    package var completions: UInt64? { outcome.value.completions }
 }
 
-/// The typed result of one side of a step, one case per workload and side. A field that is missing
-/// on the wire is a decode error, never a zero.
-package enum SideOutcome: Codable, Equatable, Sendable {
-    /// TCP_RR / UDP_RR client.
-    case rrClient(RRClientResult)
-    /// TCP_RR / UDP_RR responder.
-    case rrServer(RRServerResult)
-    /// Bulk sender.
-    case streamSender(StreamSenderResult)
-    /// Bulk receiver.
-    case streamReceiver(StreamReceiverResult)
-    /// Redis load generator.
-    case redisClient(RedisClientResult)
-    /// Redis server side.
-    case redisServer(RedisServerResult)
-    /// MySQL load generator.
-    case mysqlClient(MySQLClientResult)
-    /// MySQL server side.
-    case mysqlServer(MySQLServerResult)
-    /// A `host` agent: the system CPU of the envelope, and which NAT path the step's traffic took.
-    case hostMeter(HostMeterResult)
+/// The typed result of one side of a step: a ``WorkloadResult`` of the step's workload for its
+/// role (or the host agent's ``HostMeterResult``). Encoded as one key, the result's kind, holding
+/// it: `{"rrClient": {...}}`; decoding finds the type in ``WorkloadRegistry``.
+package struct SideOutcome: Codable, Equatable, Sendable {
+    /// The result, of the type the workload and role give.
+    package let value: any WorkloadResult
+
+    /// Wraps a result.
+    package init(_ value: some WorkloadResult) { self.value = value }
+
+    /// The result as `R`, when it is one.
+    package func `as`<R: WorkloadResult>(_: R.Type) -> R? { value as? R }
 
     /// Whether this is the result an agent in `role` gives for `workload`.
     package func fits(_ workload: Workload, role: Role) -> Bool {
-        switch (self, workload, role) {
-        case (.hostMeter, _, .host): true
-        case (.rrClient, .rr, .peer), (.rrServer, .rr, .sut): true
-        case (.streamSender, .stream(let s), .sut), (.streamReceiver, .stream(let s), .peer): s.sutSends
-        case (.streamSender, .stream(let s), .peer), (.streamReceiver, .stream(let s), .sut): !s.sutSends
-        case (.redisClient, .redis, .peer), (.redisServer, .redis, .sut): true
-        case (.mysqlClient, .mysql, .peer), (.mysqlServer, .mysql, .sut): true
-        default: false
+        let expected: (any WorkloadResult.Type)? =
+            role == .host ? HostMeterResult.self : workload.type.expectedResult(workload.spec, role: role)
+        return expected.map { ObjectIdentifier($0) == ObjectIdentifier(type(of: value)) } ?? false
+    }
+
+    /// The merged result of the same kind of outcome from every peer; `nil` for none, mixed kinds,
+    /// or results that do not add up.
+    package static func merged(_ outcomes: [SideOutcome]) -> SideOutcome? {
+        guard let first = outcomes.first else { return nil }
+        guard outcomes.count > 1 else { return first }
+        return first.value.mergedWith(outcomes.map(\.value))
+    }
+
+    /// Equal when both are the same result type with equal values.
+    package static func == (a: SideOutcome, b: SideOutcome) -> Bool { a.value.isEqual(b.value) }
+
+    /// `{"KIND": RESULT}`.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: NamedKey.self)
+        try value.encode(into: &container, key: NamedKey(stringValue: type(of: value).resultKind))
+    }
+
+    /// Decodes the result type that `KIND` names in the registry.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: NamedKey.self)
+        guard container.allKeys.count == 1, let key = container.allKeys.first else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "a result is one key naming its kind"))
         }
+        guard let type = WorkloadRegistry.resultType(named: key.stringValue) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: container, debugDescription: "unknown result '\(key.stringValue)'")
+        }
+        value = try type.decode(from: container, key: key)
+    }
+}
+
+extension WorkloadResult {
+    fileprivate func isEqual(_ other: any WorkloadResult) -> Bool { (other as? Self) == self }
+
+    fileprivate func encode<K: CodingKey>(into container: inout KeyedEncodingContainer<K>, key: K) throws {
+        try container.encode(self, forKey: key)
+    }
+
+    fileprivate static func decode<K: CodingKey>(from container: KeyedDecodingContainer<K>, key: K) throws
+        -> any WorkloadResult
+    {
+        try container.decode(Self.self, forKey: key)
+    }
+
+    fileprivate func mergedWith(_ all: [any WorkloadResult]) -> SideOutcome? {
+        let same = all.compactMap { $0 as? Self }
+        guard same.count == all.count, let merged = Self.merged(same) else { return nil }
+        return SideOutcome(merged)
+    }
+}
+
+extension WorkloadType {
+    fileprivate static func expectedResult(_ spec: any WorkloadSpec, role: Role) -> (any WorkloadResult.Type)? {
+        (spec as? Spec).flatMap { resultType(of: $0, role: role) }
     }
 }
 
@@ -89,6 +123,11 @@ package struct LoadThreads: Codable, Equatable, Sendable {
         self.threads = threads
         self.cpuSeconds = cpuSeconds
     }
+
+    /// Several generators' threads as one: counts and CPU add.
+    package static func merged(_ loads: [LoadThreads]) -> LoadThreads {
+        LoadThreads(threads: loads.map(\.threads).reduce(0, +), cpuSeconds: loads.map(\.cpuSeconds).reduce(0, +))
+    }
 }
 
 /// What the `host` agent measured besides the machine's CPU.
@@ -98,6 +137,11 @@ package struct HostMeterResult: Codable, Equatable, Sendable {
     package var natPackets: NATPackets?
 
     package init(natPackets: NATPackets? = nil) { self.natPackets = natPackets }
+}
+
+extension HostMeterResult: WorkloadResult {
+    /// The result's name on the wire.
+    package static let resultKind = "hostMeter"
 }
 
 /// Packets translated by the DNAT rules of a netns-nat guest, per hook.

@@ -1,7 +1,9 @@
 /// The coordinator's half of one step, as a value: prepare the server side (`sut`, and `host`
 /// agents), point every peer at the endpoint the SUT reported, start all agents at one instant
-/// translated into each agent's clock, wait for every peer's result (they end by themselves at the
-/// end of the window), then stop the server side and collect its results. Any failure, unexpected
+/// translated into each agent's clock, wait for the results of the agents that end the window by
+/// themselves (the peers, or the SUT of a workload whose shape has no peer), then stop the others
+/// and collect their results. The workload's ``WorkloadShape`` says which agents take part, who
+/// ends the window and whether the SUT reports an endpoint. Any failure, unexpected
 /// message or silence past a deadline aborts the step. The I/O layer (`StepRunner`) sends what the
 /// actions say, waits for the next message until the action's deadline, and feeds it back.
 package struct StepMachine: Sendable {
@@ -96,12 +98,21 @@ package struct StepMachine: Sendable {
 
     private var servers: [Agent] { agents.filter { $0.role != .peer } }
     private var peers: [Agent] { agents.filter { $0.role == .peer } }
+    private var shape: WorkloadShape { plan.workload.shape }
+    /// The agents that end the window by themselves: the peers, or the SUT when it runs alone.
+    private var enders: [Agent] { agents.filter { $0.role == shape.windowEndedBy } }
 
     /// Begins the step: prepare goes to the server side.
     package mutating func begin(nowNs: Int64) -> Action {
         guard phase == .idle else { return abort(WireError(.unexpectedMessage, "step \(stepID) began twice")) }
-        guard agents.contains(where: { $0.role == .sut }), !peers.isEmpty else {
-            return abort(WireError(.badStep, "step \(stepID) needs a sut agent and at least one peer"))
+        guard agents.contains(where: { $0.role == .sut }) else {
+            return abort(WireError(.badStep, "step \(stepID) needs a sut agent"))
+        }
+        if shape.needsPeers && peers.isEmpty {
+            return abort(WireError(.badStep, "step \(stepID) (\(plan.workload.name)) needs at least one peer"))
+        }
+        if !shape.needsPeers && !peers.isEmpty {
+            return abort(WireError(.badStep, "step \(stepID) (\(plan.workload.name)) runs on the SUT alone: no peer"))
         }
         let placement = withBind(plan.placement)
         let out = servers.map { agent in
@@ -123,7 +134,7 @@ package struct StepMachine: Sendable {
         }
         switch (phase, message) {
         case (.preparingServers, .ready(let ready)) where ready.stepID == stepID && awaiting.contains(index):
-            if agent.role == .sut {
+            if agent.role == .sut && shape.sutEndpoint {
                 guard let port = ready.endpoint?.port else {
                     return abort(WireError(.unexpectedMessage, "agent \(agent.name) reported no data-plane endpoint"))
                 }
@@ -131,6 +142,7 @@ package struct StepMachine: Sendable {
             }
             awaiting.remove(index)
             guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
+            guard !peers.isEmpty else { return startAll(nowNs: nowNs) }
             var placement = withBind(plan.placement)
             placement.target = endpoint
             let out = peers.map { peer in
@@ -145,24 +157,20 @@ package struct StepMachine: Sendable {
         case (.preparingLoad, .ready(let ready)) where ready.stepID == stepID && awaiting.contains(index):
             awaiting.remove(index)
             guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
-            let startAt = nowNs + startLeadNs
-            startAtNs = startAt
-            let out = agents.map {
-                Outgoing(agent: $0.index, .start(Start(stepID: stepID, atNs: $0.clock.toAgent(startAt))))
-            }
-            return enter(.starting, waitingFor: agents, until: startAt + 5_000_000_000, out)
+            return startAll(nowNs: nowNs)
 
         case (.starting, .started(let started)) where started.stepID == stepID && awaiting.contains(index):
             awaiting.remove(index)
             guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
             let until = (startAtNs ?? nowNs) + plan.timing.totalNs + Self.resultSlackNs
-            let running = peers.filter { results[$0.index] == nil }
-            guard !running.isEmpty else { return stopServers(nowNs: nowNs) }
+            let running = enders.filter { results[$0.index] == nil }
+            guard !running.isEmpty else { return stopOthers(nowNs: nowNs) }
             return enter(.running, waitingFor: running, until: until, [])
 
         case (.starting, .finished(let finished))
-        where finished.stepID == stepID && agent.role == .peer && !awaiting.contains(index) && results[index] == nil:
-            // A short step: this peer's result came before another agent's `started`.
+        where finished.stepID == stepID && agent.role == shape.windowEndedBy && !awaiting.contains(index)
+            && results[index] == nil:
+            // A short step: this agent's result came before another agent's `started`.
             results[index] = finished.result
             return .wait(deadlineNs: deadlineNs)
 
@@ -170,7 +178,7 @@ package struct StepMachine: Sendable {
             results[index] = finished.result
             awaiting.remove(index)
             guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
-            return stopServers(nowNs: nowNs)
+            return stopOthers(nowNs: nowNs)
 
         case (.stopping, .finished(let finished)) where finished.stepID == stepID && awaiting.contains(index):
             results[index] = finished.result
@@ -184,9 +192,20 @@ package struct StepMachine: Sendable {
         }
     }
 
-    /// Every peer has its result: stop the server side (those that did not end by themselves).
-    private mutating func stopServers(nowNs: Int64) -> Action {
-        let open = servers.filter { results[$0.index] == nil }
+    /// Everyone is ready: start all agents at one instant, each in its own clock.
+    private mutating func startAll(nowNs: Int64) -> Action {
+        let startAt = nowNs + startLeadNs
+        startAtNs = startAt
+        let out = agents.map {
+            Outgoing(agent: $0.index, .start(Start(stepID: stepID, atNs: $0.clock.toAgent(startAt))))
+        }
+        return enter(.starting, waitingFor: agents, until: startAt + 5_000_000_000, out)
+    }
+
+    /// Every agent that ends the window has its result: stop the others (those that did not end by
+    /// themselves: the server side, or the host agent of a SUT that ran alone).
+    private mutating func stopOthers(nowNs: Int64) -> Action {
+        let open = agents.filter { $0.role != shape.windowEndedBy && results[$0.index] == nil }
         guard !open.isEmpty else { return finish() }
         let out = open.map { Outgoing(agent: $0.index, .stop(Stop(stepID: stepID))) }
         return enter(.stopping, waitingFor: open, until: nowNs + Self.stopBudgetNs, out)

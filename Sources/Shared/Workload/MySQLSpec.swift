@@ -152,8 +152,6 @@ extension MySQLSpec {
             + "\(tables) table(s) x \(tableSize) rows"
     }
 
-    package var workload: Workload { .mysql(self) }
-
     /// Loading the tables can take long: a minute, plus a second per 20,000 rows.
     package var prepareBudgetNs: Int64 {
         60_000_000_000 + Int64(tables) * Int64(tableSize) / 20_000 * 1_000_000_000

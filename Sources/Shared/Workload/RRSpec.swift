@@ -65,5 +65,4 @@ extension RRSpec {
         "\(proto.rawValue.uppercased())_RR \(requestSize)/\(responseSize) bytes, \(flows) flow(s)"
     }
 
-    package var workload: Workload { .rr(self) }
 }

@@ -111,5 +111,4 @@ extension RedisSpec {
             + "\(valueSizeLabel)-byte values"
     }
 
-    package var workload: Workload { .redis(self) }
 }

@@ -41,72 +41,87 @@ package struct StepSpec: Codable, Equatable, Sendable {
     package func problems() -> [String] { timing.problems() + placement.problems() + workload.problems() }
 }
 
-/// The workloads an agent can run; the wire form of a ``WorkloadSpec``.
-package enum Workload: Codable, Equatable, Sendable {
-    /// netperf-style request/response.
-    case rr(RRSpec)
-    /// nuttcp-style bulk transfer.
-    case stream(StreamSpec)
-    /// Redis GET/SET sweep point.
-    case redis(RedisSpec)
-    /// MySQL OLTP sweep point.
-    case mysql(MySQLSpec)
-
+/// A step's workload: any registered ``WorkloadType``'s spec. Encoded as one key, the workload's
+/// name, holding its spec: `{"rr": {"proto": "tcp", ...}}`; decoding finds the type by that name in
+/// ``WorkloadRegistry``.
+package struct Workload: Codable, Equatable, Sendable {
     /// The parameters, whatever the workload.
-    package var spec: any WorkloadSpec {
-        switch self {
-        case .rr(let s): s
-        case .stream(let s): s
-        case .redis(let s): s
-        case .mysql(let s): s
-        }
-    }
+    package let spec: any WorkloadSpec
+
+    /// Wraps a spec.
+    package init(_ spec: some WorkloadSpec) { self.spec = spec }
 
     /// Parameter problems, one line each.
     package func problems() -> [String] { spec.problems() }
 
-    /// Short name for labels: `rr`, `stream`, ...
-    package var name: String { type(of: spec).kind }
+    /// The workload's name: `rr`, `stream`, ...
+    package var name: String { Swift.type(of: spec).kind }
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// Encoded as one key, the workload's kind, holding its spec: `{"rr": {"proto": "tcp", ...}}`.
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        switch self {
-        case .rr(let s): try container.encode(s, forKey: Key(stringValue: RRSpec.kind))
-        case .stream(let s): try container.encode(s, forKey: Key(stringValue: StreamSpec.kind))
-        case .redis(let s): try container.encode(s, forKey: Key(stringValue: RedisSpec.kind))
-        case .mysql(let s): try container.encode(s, forKey: Key(stringValue: MySQLSpec.kind))
+    /// The workload's type, as registered.
+    package var type: any WorkloadType.Type {
+        guard let type = WorkloadRegistry.type(named: name) else {
+            preconditionFailure("workload \(name) is not registered (WorkloadRegistry.register)")
         }
+        return type
     }
 
+    /// Who takes part and how the window ends.
+    package var shape: WorkloadShape { type.shape }
+
+    /// The spec as `S`, when it is one.
+    package func spec<S: WorkloadSpec>(_: S.Type) -> S? { spec as? S }
+
+    /// Equal when both are the same spec type with equal values.
+    package static func == (a: Workload, b: Workload) -> Bool { a.spec.isEqual(b.spec) }
+
+    /// `{"NAME": SPEC}`.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: NamedKey.self)
+        try spec.encode(into: &container, key: NamedKey(stringValue: name))
+    }
+
+    /// Decodes the spec of the workload that `NAME` names in the registry.
     package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: NamedKey.self)
         guard container.allKeys.count == 1, let key = container.allKeys.first else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "a workload is one key naming its kind"))
         }
-        switch key.stringValue {
-        case RRSpec.kind: self = .rr(try container.decode(RRSpec.self, forKey: key))
-        case StreamSpec.kind: self = .stream(try container.decode(StreamSpec.self, forKey: key))
-        case RedisSpec.kind: self = .redis(try container.decode(RedisSpec.self, forKey: key))
-        case MySQLSpec.kind: self = .mysql(try container.decode(MySQLSpec.self, forKey: key))
-        default:
+        guard let type = WorkloadRegistry.type(named: key.stringValue) else {
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: container, debugDescription: "unknown workload '\(key.stringValue)'")
         }
+        spec = try type.decodeSpec(from: container, key: key)
     }
 
     /// The workload without secrets (the MySQL password), as `run.json` records it.
-    package var redacted: Workload {
-        guard case .mysql(var s) = self else { return self }
-        s.password = ""
-        return .mysql(s)
+    package var redacted: Workload { type.redact(spec) }
+
+    /// What the peers split: flows, streams, connections or threads.
+    package var loadUnits: Int { type.units(of: spec) }
+}
+
+extension WorkloadSpec {
+    fileprivate func isEqual(_ other: any WorkloadSpec) -> Bool { (other as? Self) == self }
+
+    fileprivate func encode<K: CodingKey>(into container: inout KeyedEncodingContainer<K>, key: K) throws {
+        try container.encode(self, forKey: key)
+    }
+}
+
+extension WorkloadType {
+    fileprivate static func decodeSpec<K: CodingKey>(from container: KeyedDecodingContainer<K>, key: K) throws
+        -> any WorkloadSpec
+    {
+        try container.decode(Spec.self, forKey: key)
+    }
+
+    fileprivate static func redact(_ spec: any WorkloadSpec) -> Workload {
+        guard let own = spec as? Spec else { return Workload(spec) }
+        return Workload(redacted(own))
+    }
+
+    fileprivate static func units(of spec: any WorkloadSpec) -> Int {
+        (spec as? Spec).map { loadUnits(of: $0) } ?? 1
     }
 }

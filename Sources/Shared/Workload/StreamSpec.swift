@@ -58,5 +58,4 @@ extension StreamSpec {
 
     package var summary: String { "bulk \(direction.rawValue), \(streams) stream(s), \(bufferSize)-byte buffers" }
 
-    package var workload: Workload { .stream(self) }
 }

@@ -1,6 +1,5 @@
 /// What every workload's parameters provide, so that agents, runs and results treat workloads alike.
-/// Each workload adds one case to ``Workload`` and one arm to ``Workload/spec``; everything else
-/// goes through this protocol. Timing, pinning, bind address and target are the step's envelope
+/// Its ``WorkloadType`` declares the rest (shape, results, metrics). Timing, pinning, bind address and target are the step's envelope
 /// (``StepSpec``), never a workload's.
 package protocol WorkloadSpec: Codable, Equatable, Sendable {
     /// Short name for labels and file names: `rr`, `stream`, `redis`.
@@ -13,13 +12,14 @@ package protocol WorkloadSpec: Codable, Equatable, Sendable {
     var stepName: String { get }
     /// One line for progress output, without the timing.
     var summary: String { get }
-    /// This spec wrapped in its ``Workload`` case.
-    var workload: Workload { get }
     /// How long the SUT may take to get ready (start a server, load data), nanoseconds.
     var prepareBudgetNs: Int64 { get }
 }
 
 extension WorkloadSpec {
+    /// This spec as a step's workload.
+    package var workload: Workload { Workload(self) }
+
     /// Ten seconds: enough to bind a socket or start redis-server.
     package var prepareBudgetNs: Int64 { 10_000_000_000 }
 }

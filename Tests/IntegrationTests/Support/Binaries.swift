@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 
 @testable import Coordinator
 
@@ -24,24 +25,6 @@ enum Binaries {
 
     static var agent: String { folder + "/lockstep-agent" }
     static var coordinator: String { folder + "/lockstep" }
-}
-
-/// A scratch folder removed at the end of a test.
-final class Scratch {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/lockstep-test-XXXXXX".utf8CString)
-        path = String(cString: mkdtemp(&template)!)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// A fresh token file (mode 0600) in the folder.
-    func token() throws -> (path: String, token: Token) {
-        let p = path + "/token"
-        return (p, try Token.generate(at: p))
-    }
 }
 
 /// A child process with captured output, killed at the end of the test if still running.
@@ -124,22 +107,6 @@ func waitUntilListening(_ endpoint: Endpoint, seconds: Double = 10) throws {
         usleep(20_000)
     }
     throw NotListening(endpoint: endpoint)
-}
-
-/// Reads a JSON Lines file into dictionaries.
-func jsonLines(_ path: String) throws -> [[String: Any]] {
-    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-    }
-}
-
-/// The first summary (not interval) sample of a metric.
-func summaryValue(_ samples: [[String: Any]], _ metric: String, step: String? = nil) -> Double? {
-    samples.first { s in
-        let labels = s["labels"] as? [String: String] ?? [:]
-        return s["metric"] as? String == metric && labels["kind"] != "interval"
-            && (step == nil || labels["step"] == step)
-    }?["value"] as? Double
 }
 
 /// PIDs of live (not zombie) processes whose command line contains `text`.

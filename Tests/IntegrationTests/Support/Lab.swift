@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 
 /// Two real `lockstep-agent serve` processes on loopback with a fresh token, and a way to run
 /// the real `lockstep` CLI against them.

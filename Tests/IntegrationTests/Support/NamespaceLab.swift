@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc

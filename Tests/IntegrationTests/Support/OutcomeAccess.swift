@@ -13,38 +13,27 @@ extension StepOutcome {
 
     /// The peer's RR result.
     func rr(sourceLocation: SourceLocation = #_sourceLocation) throws -> RRClientResult {
-        try #require(RRMetrics.client(self), "not an RR client result", sourceLocation: sourceLocation)
+        try #require(RRWorkload.client(self), "not an RR client result", sourceLocation: sourceLocation)
     }
 
     /// The peer's Redis result.
     func redis(sourceLocation: SourceLocation = #_sourceLocation) throws -> RedisClientResult {
-        try #require(RedisMetrics.client(self), "not a Redis client result", sourceLocation: sourceLocation)
+        try #require(RedisWorkload.client(self), "not a Redis client result", sourceLocation: sourceLocation)
     }
 
     /// The SUT's Redis result.
     func redisServer(sourceLocation: SourceLocation = #_sourceLocation) throws -> RedisServerResult {
-        try #require(RedisMetrics.server(self), "not a Redis server result", sourceLocation: sourceLocation)
+        try #require(RedisWorkload.server(self), "not a Redis server result", sourceLocation: sourceLocation)
     }
 
     /// The peer's MySQL result.
     func mysql(sourceLocation: SourceLocation = #_sourceLocation) throws -> MySQLClientResult {
-        try #require(MySQLMetrics.client(self), "not a MySQL client result", sourceLocation: sourceLocation)
+        try #require(MySQLWorkload.client(self), "not a MySQL client result", sourceLocation: sourceLocation)
     }
 
     /// The SUT's MySQL result.
     func mysqlServer(sourceLocation: SourceLocation = #_sourceLocation) throws -> MySQLServerResult {
-        guard case .mysqlServer(let r) = sut.result.outcome else {
-            Issue.record("not a MySQL server result", sourceLocation: sourceLocation)
-            throw MissingResult()
-        }
-        return r
+        try #require(
+            sut.result.outcome.as(MySQLServerResult.self), "not a MySQL server result", sourceLocation: sourceLocation)
     }
-}
-
-/// Thrown after recording an issue for a result of the wrong kind.
-struct MissingResult: Error {}
-
-/// Test steps: a workload with a short timing.
-func step(_ workload: Workload, warmupNs: Int64 = 200_000_000, durationNs: Int64 = 1_000_000_000) -> PlannedStep {
-    PlannedStep(workload, timing: StepTiming(warmupNs: warmupNs, durationNs: durationNs))
 }

@@ -33,7 +33,7 @@ final class MySQLLoadGenerator: Engine, @unchecked Sendable {
             cpus: step.placement.cpus(for: step.role), stop: stop, stopRequested: stopRequested, events: events
         ).start(atNs: atNs, timing: step.timing) { totals in
             let t = totals.tally
-            return .mysqlClient(
+            return SideOutcome(
                 MySQLClientResult(
                     transactions: t.transactions, latency: HistogramSnapshot(t.histogram), queries: t.counts.queries,
                     rowsRead: t.counts.rowsRead, errors: t.counts.errors, deadlocks: t.counts.deadlocks,

@@ -58,7 +58,7 @@ final class MySQLServerEngine: Engine, @unchecked Sendable {
     func requestStop() {
         watch.requestStop { [self] in
             let rows = try? (1...tables.spec.tables).reduce(0, { $0 + (try tables.rows($1, setup) ?? 0) })
-            return .mysqlServer(
+            return SideOutcome(
                 MySQLServerResult(loadSeconds: loadSeconds, oDirect: oDirect, rowsAfter: rows.map { UInt64($0) }))
         }
     }

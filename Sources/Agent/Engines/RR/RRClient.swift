@@ -52,7 +52,7 @@ final class RRClient: Engine, @unchecked Sendable {
         supervisor.start(
             atNs: atNs, timing: step.timing,
             result: { totals in
-                .rrClient(
+                SideOutcome(
                     RRClientResult(
                         transactions: totals.tally.transactions, lost: totals.tally.lost,
                         latency: HistogramSnapshot(totals.tally.histogram), load: totals.load))

@@ -65,7 +65,7 @@ final class RRResponder: Engine, @unchecked Sendable {
                 .finished(
                     SideResult(
                         startedNs: started, stoppedNs: stoppedNs, windowStartNs: started, windowEndNs: stoppedNs,
-                        outcome: .rrServer(RRServerResult(served: served.current)))))
+                        outcome: SideOutcome(RRServerResult(served: served.current)))))
         }
     }
 

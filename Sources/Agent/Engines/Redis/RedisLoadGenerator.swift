@@ -47,7 +47,7 @@ final class RedisLoadGenerator: Engine, @unchecked Sendable {
             cpus: step.placement.cpus(for: step.role), stop: stop, stopRequested: stopRequested, events: events
         ).start(atNs: atNs, timing: step.timing) { [keys] totals in
             let t = totals.tally
-            return .redisClient(
+            return SideOutcome(
                 RedisClientResult(
                     operations: t.gets + t.sets, latency: HistogramSnapshot(t.histogram), gets: t.gets, sets: t.sets,
                     hits: t.hits, misses: t.misses, errors: t.errors, valueMismatches: t.mismatches,

@@ -40,7 +40,7 @@ final class RedisServerEngine: Engine, @unchecked Sendable {
     func requestStop() {
         watch.requestStop { [control] in
             let client = try? RedisControl(control)
-            return .redisServer(
+            return SideOutcome(
                 RedisServerResult(
                     keys: (try? client?.dbSize()).map { UInt64(max($0, 0)) },
                     usedMemoryBytes: (try? client?.info("memory", field: "used_memory")) ?? nil))

@@ -87,10 +87,10 @@ final class StreamEngine: Engine, @unchecked Sendable {
                 atNs: atNs, timing: step.timing,
                 result: { [sends] totals in
                     sends
-                        ? .streamSender(
+                        ? SideOutcome(
                             StreamSenderResult(
                                 retransmits: totals.tally.retransmits, bytes: totals.tally.bytes, load: totals.load))
-                        : .streamReceiver(StreamReceiverResult(bytes: totals.tally.bytes, load: totals.load))
+                        : SideOutcome(StreamReceiverResult(bytes: totals.tally.bytes, load: totals.load))
                 },
                 cleanup: { [self] in closeAll() })
         }

@@ -18,8 +18,8 @@ package struct Place: Codable, Equatable, Sendable {
     package var image: String?
     /// Where a container's MySQL data lives.
     package var mysqlStorage: MySQLStorage
-    /// The first of the five ports the guest binds inside a namespace or container (control, RR,
-    /// bulk, Redis, MySQL); `docker-host` takes free host ports instead.
+    /// The first of the ports the guest binds inside a namespace or container (control, then one
+    /// per data-port slot: RR, bulk, Redis, MySQL); `docker-host` takes free host ports instead.
     package var portBase: Int
     /// How a `kvm` guest is booted.
     package var vm: VMSettings
@@ -38,42 +38,49 @@ package struct Place: Codable, Equatable, Sendable {
     }
 }
 
-/// The ports a guest agent binds inside its environment: its control port and one data port per workload.
+/// The ports a guest agent binds inside its environment: its control port and one data port per
+/// slot a workload's shape names (``WorkloadShape/guestPortSlot``: RR 1, bulk 2, Redis 3, MySQL 4).
 package struct GuestPorts: Codable, Equatable, Sendable {
+    /// The guest agent's control port.
     package var control: Int
-    package var rr: Int
-    package var stream: Int
-    package var redis: Int
-    package var mysql: Int
+    /// The data ports, slot 1 first.
+    package var data: [Int]
 
-    package init(control: Int, rr: Int, stream: Int, redis: Int, mysql: Int) {
+    package init(control: Int, data: [Int]) {
         self.control = control
-        self.rr = rr
-        self.stream = stream
-        self.redis = redis
-        self.mysql = mysql
+        self.data = data
     }
 
     /// The guest's control port unless `--guest-ports` says otherwise.
     package static let defaultBase = 7470
 
-    /// Consecutive ports from `base`: control, rr, stream, redis, mysql.
+    /// How many data ports a guest binds: the highest slot any registered workload names.
+    package static var slots: Int { WorkloadRegistry.all.compactMap { $0.shape.guestPortSlot }.max() ?? 0 }
+
+    /// Consecutive ports from `base`: control, then each slot's.
     package init(base: Int) {
-        self.init(control: base, rr: base + 1, stream: base + 2, redis: base + 3, mysql: base + 4)
+        self.init(control: base, data: (1...max(Self.slots, 1)).map { base + $0 })
     }
 
-    /// The data port the server of `workload` binds.
-    package func port(for workload: Workload) -> Int {
-        switch workload {
-        case .rr: rr
-        case .stream: stream
-        case .redis: redis
-        case .mysql: mysql
-        }
+    /// The data port the server of `workload` binds; `nil` when its shape binds none.
+    package func port(for workload: Workload) -> Int? {
+        guard let slot = workload.shape.guestPortSlot, slot >= 1, slot <= data.count else { return nil }
+        return data[slot - 1]
     }
 
     /// Every port, control first.
-    package var all: [Int] { [control, rr, stream, redis, mysql] }
+    package var all: [Int] { [control] + data }
+
+    /// The data ports published for UDP too (those of workloads whose shape says so).
+    package var udp: Set<Int> {
+        Set(
+            WorkloadRegistry.all.compactMap { type -> Int? in
+                guard type.shape.guestPortUDP, let slot = type.shape.guestPortSlot, slot <= data.count else {
+                    return nil
+                }
+                return data[slot - 1]
+            })
+    }
 }
 
 /// One published port: what reaches `hostPort` on the host goes to `guestPort` in the guest.
@@ -107,8 +114,10 @@ package struct ModeSetup: Codable, Equatable, Sendable {
     /// line, and the guest's settings as applied (vCPUs and their host threads and pins, memory,
     /// hugepages, disk, vhost-net, kernel and image).
     package var accel: String?
+    /// The exact qemu command line.
     package var qemu: String?
-    package var vm: [String: String]?
+    /// The guest's settings as applied.
+    package var vm: VMApplied?
     /// Things the user should know about the placement (a fallback to TCG), one line each.
     package var warnings: [String]?
 
@@ -124,6 +133,44 @@ package struct ModeSetup: Codable, Equatable, Sendable {
         self.cpuset = cpuset
         self.mysqlStorage = mysqlStorage
         self.ipForwardBefore = ipForwardBefore
+    }
+}
+
+/// A `kvm` guest's settings as the host agent applied them, for `run.json` (`modes.kvm.vm`): each a
+/// line for people, as the placement described it.
+package struct VMApplied: Codable, Equatable, Sendable {
+    /// The image folder and the kernel (file, release, source).
+    package var image: String
+    /// The kernel file, its release and where it came from.
+    package var kernel: String
+    /// The guest's vCPUs.
+    package var vcpus: String
+    /// The guest's memory, MiB.
+    package var memory_mib: String
+    /// The tap and the bridge it joined.
+    package var network: String
+    /// The guest's address with its prefix.
+    package var guest_address: String
+    /// Whether hugepages back the guest's memory.
+    package var hugepages: String
+    /// The virtio disk's file and cache mode, or why there is none.
+    package var disk: String?
+    /// Whether vhost-net carried the guest's network, and why not.
+    package var vhost_net: String?
+    /// The host thread ids of the vCPUs, in vCPU order.
+    package var vcpu_threads: String?
+
+    package init(
+        image: String, kernel: String, vcpus: String, memory_mib: String, network: String, guest_address: String,
+        hugepages: String
+    ) {
+        self.image = image
+        self.kernel = kernel
+        self.vcpus = vcpus
+        self.memory_mib = memory_mib
+        self.network = network
+        self.guest_address = guest_address
+        self.hugepages = hugepages
     }
 }
 

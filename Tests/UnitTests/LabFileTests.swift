@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Coordinator
@@ -58,7 +59,7 @@ import Testing
         let missing = try write(
             Self.good.replacingOccurrences(
                 of: "    identity: id_ed25519", with: "    identity: id_ed25519\n    passphrase_file: nope.pass"))
-        #expect(throws: WireError.self) { _ = try LabFile.load(missing) }
+        #expect(throws: FileError.self) { _ = try LabFile.load(missing) }
     }
 
     @Test(arguments: [
@@ -77,7 +78,7 @@ import Testing
         #expect {
             _ = try LabFile.load(path)
         } throws: { error in
-            let e = error as? WireError
+            let e = error as? FileError
             return e?.code == .labFile && e?.message.contains(says) == true && e?.message.contains(path) == true
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Agent
@@ -186,7 +187,7 @@ import Testing
           - rr: {protocol: tcp, vm-cpus: 2}
 
         """.write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: WireError.self) { try PlanFile.load(path) }
+        #expect(throws: FileError.self) { try PlanFile.load(path) }
         try """
         modes: [kvm]
         accel: hvf
@@ -197,8 +198,8 @@ import Testing
         do {
             _ = try PlanFile.load(path)
             Issue.record("an unknown accelerator was accepted")
-        } catch let error as WireError {
-            #expect(error.message.contains("plan.yaml:2:"), "\(error.message)")
+        } catch let error as FileError {
+            #expect(error.message.contains("plan.yaml:2:") && error.message.contains("accel"), "\(error.message)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Coordinator
@@ -20,7 +21,7 @@ import Testing
         do {
             _ = try load(text)
             return nil
-        } catch let error as WireError {
+        } catch let error as FileError {
             #expect(error.code == .planFile)
             return error.message.split(separator: "/").last.map(String.init) ?? error.message
         } catch {
@@ -53,7 +54,7 @@ import Testing
                 "rr-tcp-native", "rr-tcp-netns-nat", "rr-udp-native", "rr-udp-netns-nat",
             ])
         let redis = plan.cells.compactMap { cell -> RedisSpec? in
-            if case .redis(let spec) = cell.step.workload { return spec }
+            if let spec = cell.step.workload.spec(RedisSpec.self) { return spec }
             return nil
         }
         #expect(redis.map(\.connections) == [1, 1, 16, 16])
@@ -62,14 +63,14 @@ import Testing
         // Every MySQL cell logs in with the same made-up password.
         let passwords = Set(
             plan.cells.compactMap { cell -> String? in
-                if case .mysql(let spec) = cell.step.workload { return spec.password }
+                if let spec = cell.step.workload.spec(MySQLSpec.self) { return spec.password }
                 return nil
             })
         #expect(passwords.count == 1)
         let scaled = try Self.load(Self.example, scale: 0.1)
         #expect(scaled.cells[0].step.timing.durationNs == 1_000_000_000)
         let mysql = scaled.cells.compactMap { cell -> MySQLSpec? in
-            if case .mysql(let spec) = cell.step.workload { return spec }
+            if let spec = cell.step.workload.spec(MySQLSpec.self) { return spec }
             return nil
         }
         #expect(mysql.allSatisfy { $0.tableSize == 2000 })
@@ -83,7 +84,11 @@ import Testing
         #expect(felter.rule.level == 0.99 && felter.rule.widthPercent == 5)
         #expect(
             felter.cells.contains {
-                if case .mysql(let s) = $0.step.workload { s.threads == 290 && s.tableSize == 2_000_000 } else { false }
+                if let s = $0.step.workload.spec(MySQLSpec.self) {
+                    s.threads == 290 && s.tableSize == 2_000_000
+                } else {
+                    false
+                }
             })
         let quick = try PlanFile.load(root + "/deploy/plans/quick.yaml")
         #expect(Set(quick.cells.map(\.step.placement.mode)) == [.native, .netnsNAT])
@@ -146,7 +151,7 @@ import Testing
 
     /// Runs a schedule to its end feeding each cell's values in turn; the ids it handed out.
     static func drive(_ values: [String: [Double]], rule: RepetitionRule = rule) -> [String] {
-        let cells = values.keys.sorted().map { (id: $0, step: step(.rr(RRSpec(proto: .tcp)))) }
+        let cells = values.keys.sorted().map { (id: $0, step: step(Workload(RRSpec(proto: .tcp)))) }
         var schedule = PlanSchedule(cells: cells, rule: rule)
         var ids: [String] = []
         var used: [String: Int] = [:]
@@ -194,7 +199,7 @@ import Testing
     }
 
     @Test func aggregatesAndRatiosFromSamples() throws {
-        let native = step(.rr(RRSpec(proto: .tcp)))
+        let native = step(Workload(RRSpec(proto: .tcp)))
         var nat = native
         nat.placement.mode = .netnsNAT
         let cells = PlanFile.cells([native, nat])
@@ -234,7 +239,7 @@ import Testing
         var newer = facts
         newer.kernel = "Linux 6.6"
         func agent(_ host: HostFacts) -> RunInfo.Agent {
-            RunInfo.Agent(role: "sut", name: "sut", address: "127.0.0.1:1", version: "0.1.0", host: host)
+            RunInfo.Agent(role: .sut, name: "sut", address: "127.0.0.1:1", version: "0.1.0", host: host)
         }
         #expect(BenchmarkRun.provenanceChanges([agent(facts)], [agent(facts)]).isEmpty)
         #expect(

@@ -1,0 +1,76 @@
+/// netperf-style request/response (TCP_RR, UDP_RR): a responder on the SUT, flows on the peers.
+package enum RRWorkload: WorkloadType {
+    /// The workload's parameters.
+    package typealias Spec = RRSpec
+
+    /// Who takes part and how the window ends.
+    package static let shape = WorkloadShape.clientServer(guestPortSlot: 1, udp: true)
+
+    /// Request/response transactions completed per second in the window.
+    package static let transactionsPerSec = Metric(
+        "transactions_per_sec", unit: "transactions/s", kind: .gauge, better: .higher,
+        help: "request/response transactions completed per second in the window")
+    /// Transactions completed in the window.
+    package static let transactions = Metric(
+        "transactions", unit: "transactions", kind: .counter, better: .neither,
+        help: "transactions completed in the window")
+    /// Latency from its histogram: mean, percentiles, maximum.
+    package static let latency = LatencyMetrics(
+        unit: "us", percentiles: [("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9)],
+        of: "a transaction's round trip")
+    /// UDP requests whose response did not come within the loss timeout.
+    package static let lostTransactions = Metric(
+        "lost_transactions", unit: "transactions", kind: .counter, better: .lower,
+        help: "UDP requests whose response did not come within the loss timeout")
+    /// The generator threads' CPU time per thousand transactions.
+    package static let clientCPUPerKtx = Metric(
+        "client_cpu_seconds_per_ktx", unit: "s/ktx", kind: .gauge, better: .lower,
+        help: "the generator threads' CPU time per thousand transactions")
+
+    /// Every metric it reports, and its headline.
+    package static let catalog = MetricCatalog(
+        [transactionsPerSec, transactions] + latency.all + [lostTransactions, clientCPUPerKtx, CommonMetrics.window],
+        headline: [latency.mean, transactionsPerSec, CommonMetrics.sutCPUPerOp, CommonMetrics.hostCPUPerOp])
+
+    /// The results its sides report.
+    package static let resultTypes: [any WorkloadResult.Type] = [RRClientResult.self, RRServerResult.self]
+
+    /// The result the agent in `role` reports.
+    package static func resultType(of spec: RRSpec, role: Role) -> (any WorkloadResult.Type)? {
+        role == .peer ? RRClientResult.self : RRServerResult.self
+    }
+
+    /// What the peers split.
+    package static func loadUnits(of spec: RRSpec) -> Int { spec.flows }
+
+    /// A peer's share of the load: `units` of it.
+    package static func share(of spec: RRSpec, units: Int, part: Int, of count: Int) -> RRSpec {
+        var s = spec
+        s.flows = units
+        return s
+    }
+
+    /// The metric of its per-second rate.
+    package static var intervalRate: Metric? { transactionsPerSec }
+}
+
+extension RRClientResult: WorkloadResult {
+    /// The result's name on the wire.
+    package static let resultKind = "rrClient"
+    /// Operations it completed in the window.
+    package var completions: UInt64? { transactions }
+
+    /// Several peers' results as one.
+    package static func merged(_ all: [RRClientResult]) -> RRClientResult? {
+        RRClientResult(
+            transactions: all.map(\.transactions).reduce(0, +), lost: all.map(\.lost).reduce(0, +),
+            latency: .merged(all.map(\.latency)), load: .merged(all.map(\.load)))
+    }
+}
+
+extension RRServerResult: WorkloadResult {
+    /// The result's name on the wire.
+    package static let resultKind = "rrServer"
+    /// Operations it completed in the window.
+    package var completions: UInt64? { served }
+}

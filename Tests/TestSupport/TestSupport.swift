@@ -1,0 +1,48 @@
+import Foundation
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// What both test targets use: scratch folders with a token, and the results files read back.
+
+/// A scratch folder removed at the end of a test.
+package final class Scratch {
+    package let path: String
+
+    package init() {
+        var template = Array("/tmp/lockstep-test-XXXXXX".utf8CString)
+        path = String(cString: mkdtemp(&template)!)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A fresh token file (mode 0600) in the folder.
+    package func token() throws -> (path: String, token: Token) {
+        let p = path + "/token"
+        return (p, try Token.generate(at: p))
+    }
+}
+
+/// Reads a JSON Lines file into dictionaries.
+package func jsonLines(_ path: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+}
+
+/// The first summary (not interval) sample of a metric.
+package func summaryValue(_ samples: [[String: Any]], _ metric: String, step: String? = nil) -> Double? {
+    samples.first { s in
+        let labels = s["labels"] as? [String: String] ?? [:]
+        return s["metric"] as? String == metric && labels["kind"] != "interval"
+            && (step == nil || labels["step"] == step)
+    }?["value"] as? Double
+}
+
+/// Test steps: a workload with a short timing.
+package func step(_ workload: Workload, warmupNs: Int64 = 200_000_000, durationNs: Int64 = 1_000_000_000) -> PlannedStep
+{
+    PlannedStep(workload, timing: StepTiming(warmupNs: warmupNs, durationNs: durationNs))
+}
