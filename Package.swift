@@ -93,6 +93,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         // Against real processes, servers, namespaces, containers and guests (serialized).

@@ -54,8 +54,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "This agent is a guest another agent placed: it sweeps nothing at start.")
     var guest = false
 
-    @Option(help: "Data folder of started MySQL servers when a step names none (a container's volume).")
-    var mysqlVolumeDefault: String?
+    @Option(
+        name: [.customLong("data-dir"), .customLong("mysql-volume-default")],
+        help: "Data folder of a guest's storage (a container's volume, a VM's disk): MySQL's data, fio's file.")
+    var dataDirectory: String?
 
     func validate() throws {
         guard Endpoint(parsing: listen) != nil else {
@@ -80,7 +82,7 @@ struct Serve: AsyncParsableCommand {
         config.tokenPath = URL(fileURLWithPath: tokenFile).standardizedFileURL.path
         config.stateDirectory = stateDir ?? AgentConfig.defaultStateDirectory
         config.isGuest = guest
-        config.mysqlVolumeDefault = mysqlVolumeDefault
+        config.dataDirectory = dataDirectory
         if !guest {
             // What a killed host agent left (namespaces, links, nft tables, containers) goes first.
             for line in PlacementJournal(directory: config.stateDirectory).sweep() {

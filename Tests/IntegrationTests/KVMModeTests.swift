@@ -57,17 +57,23 @@ extension Integration {
             let before = HostLeftovers.now()
             let lab = try Lab()
             let plan = lab.scratch.path + "/kvm.yaml"
+            let storage = lab.scratch.path + "/storage"
+            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
             try """
             modes: [kvm]
             repetitions: {min: 1, max: 1}
             vm-image: \(image)
             accel: tcg
             vm-memory: 2GiB
+            storage-dir: \(storage)
+            vm-disk-format: qcow2
+            vm-disk-cache: none
             experiments:
               - rr: {protocol: [tcp, udp], duration: 1s, warmup: 0.3s}
               - stream: {direction: [sut-tx, sut-rx], duration: 1s, warmup: 0.3s}
               - redis: {connections: 4, duration: 1s, warmup: 0.3s}
               - mysql: {threads: 2, table-size: 1000, duration: 2s, warmup: 0.5s}
+              - fio: {rw: randread, bs: 4KiB, iodepth: 16, size: 16MiB, duration: 1s, warmup: 0.3s}
 
             """.write(toFile: plan, atomically: true, encoding: .utf8)
             let out = lab.scratch.path + "/run"
@@ -79,9 +85,20 @@ extension Integration {
                 ], scratch: lab.scratch, label: "kvm-run")
             #expect(run.wait(seconds: 400) == 0, "\(run.stderr)")
             let rows = try ModesTests.summaries(out)
+            // fio and MySQL ran on the guest's qcow2 disk (a file in the storage folder, gone afterwards).
+            for workload in ["fio", "mysql"] {
+                #expect(
+                    ModesTests.value(
+                        rows, workload == "fio" ? "iops" : "transactions_per_sec",
+                        [
+                            "workload": workload, "storage": "disk", "disk": "qcow2,cache=none,aio=threads",
+                        ]) != nil, "\(workload) on the qcow2 disk")
+            }
+            #expect(
+                FioRunTests.contents(storage).isEmpty, "left in the storage folder: \(FioRunTests.contents(storage))")
             for (workload, metric) in [
                 ("rr", "transactions_per_sec"), ("stream", "goodput_gbps"), ("redis", "ops_per_sec"),
-                ("mysql", "transactions_per_sec"),
+                ("mysql", "transactions_per_sec"), ("fio", "iops"),
             ] {
                 #expect(
                     (ModesTests.value(rows, metric, ["workload": workload, "mode": "kvm"]) ?? 0) > 0, "\(workload)")

@@ -291,6 +291,59 @@ extension Integration {
             peer.child.terminate(signal: SIGTERM)
         }
 
+        @Test func fioAndMySQLRunOnAVolumeAndOnTheContainersLayerAndNothingIsLeft() throws {
+            guard DockerEngine.installed, FioRunTests.installed else {
+                Issue.record("docker.io or fio is not installed: scripts/install-deps.sh installs them")
+                return
+            }
+            let engine = try DockerEngine()
+            defer { engine.stop() }
+            let scratch = Scratch()
+            let tag = try Self.buildImage(engine, scratch)
+            let token = try scratch.token().path
+            let sut = try AgentProcess(
+                name: "sut", tokenPath: token, scratch: scratch, prefix: ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"])
+            let peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+            let storage = scratch.path + "/storage"
+            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+            let before = HostLeftovers.now()
+            for placement in ["volume", "layered"] {
+                let out = scratch.path + "/fio-\(placement)"
+                let fio = try FioRunTests.fio(
+                    sut, token: token, storage: storage, out: out, scratch: scratch,
+                    [
+                        "--mode", "docker-host", "--image", tag, "--storage", placement, "--duration", "1s", "--warmup",
+                        "0.3s",
+                    ],
+                    label: "fio-\(placement)")
+                #expect(fio.wait(seconds: 180) == 0, "\(placement): \(fio.stderr)")
+                let rows = try ModesTests.summaries(out)
+                #expect(
+                    (ModesTests.value(rows, "iops", ["storage": placement, "mode": "docker-host", "direction": "read"])
+                        ?? 0)
+                        > 0, "fio on \(placement)")
+                #expect(FioRunTests.contents(storage).isEmpty, "\(placement) left: \(FioRunTests.contents(storage))")
+            }
+            // MySQL on the container's own layer (the paper's AUFS case), through --mysql-storage's spelling.
+            let out = scratch.path + "/mysql-layered"
+            let mysql = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "mysql", "--sut", sut.endpoint.description, "--peer", peer.endpoint.description, "--token-file",
+                    token,
+                    "--mode", "docker-host", "--image", tag, "--mysql-storage", "layered", "--threads", "2",
+                    "--table-size", "1000", "--duration", "1s", "--warmup", "0.3s", "--out", out,
+                ], scratch: scratch, label: "mysql-layered")
+            #expect(mysql.wait(seconds: 180) == 0, "\(mysql.stderr)")
+            #expect(
+                (ModesTests.value(try ModesTests.summaries(out), "transactions_per_sec", ["storage": "layered"]) ?? 0)
+                    > 0)
+            #expect(engine.containers().isEmpty)
+            #expect(HostLeftovers.now() == before)
+            sut.child.terminate(signal: SIGTERM)
+            peer.child.terminate(signal: SIGTERM)
+        }
+
         @Test func aKilledGuestHostAgentOrCoordinatorLeavesNoContainer() throws {
             guard DockerEngine.installed else {
                 Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")

@@ -36,13 +36,13 @@ extension Integration {
                 Binaries.coordinator, ["quickstart", "--duration", "1s", "--out", out], scratch: scratch,
                 label: "quickstart")
             #expect(quickstart.wait(seconds: 120) == 0, "stderr: \(quickstart.stderr)")
-            // The test machine has redis-server and MariaDB (scripts/install-deps.sh) and runs as root:
+            // The test machine has redis-server, MariaDB and fio (scripts/install-deps.sh) and runs as root:
             // every workload runs, natively and behind netns-nat, and the ratio table ends the output.
             let samples = try jsonLines(out + "/samples.jsonl")
             for (k, (name, metric)) in [
                 ("rr-tcp", "transactions_per_sec"), ("rr-udp", "transactions_per_sec"),
                 ("stream-sut-tx", "goodput_gbps"), ("stream-sut-rx", "goodput_gbps"),
-                ("redis-c8", "ops_per_sec"), ("mysql-t4", "transactions_per_sec"),
+                ("redis-c8", "ops_per_sec"), ("mysql-t4", "transactions_per_sec"), ("fio-randread-4k-qd16", "iops"),
             ].enumerated() {
                 for (m, mode) in ["native", "netns-nat"].enumerated() {
                     let step = "\(name)-\(mode)-\(2 * k + m + 1)"

@@ -37,7 +37,7 @@ let everyMessage: [WireMessage] = [
     .abort(Abort(reason: "because")),
     .failure(WireFailure(code: .busy, message: "busy")),
     .bye(Bye()),
-    .place(Place(mode: .dockerNAT, cpus: [1], image: "lockstep-agent:test", mysqlStorage: .layered)),
+    .place(Place(mode: .dockerNAT, cpus: [1], image: "lockstep-agent:test", storage: .layered)),
     .placed(
         Placed(
             mode: .netnsNAT, guestPorts: GuestPorts(base: 7470),

@@ -90,9 +90,18 @@ import Testing
                     false
                 }
             })
+        // The storage half: the paper's fio jobs in every mode, and MySQL on Docker NAT's own layer.
+        #expect(
+            Set(felter.cells.compactMap { $0.step.workload.spec(FioSpec.self)?.job.name })
+                == Set(FioJob.paper.map(\.name)))
+        #expect(
+            felter.cells.contains { $0.id == "mysql-t290-docker-nat-layered" && $0.step.placement.storage == .layered })
+        #expect(
+            felter.runWide.containerStorage == .volume && felter.vm.diskFormat == .qcow2 && felter.vm.diskAIO == .native
+        )
         let quick = try PlanFile.load(root + "/deploy/plans/quick.yaml")
         #expect(Set(quick.cells.map(\.step.placement.mode)) == [.native, .netnsNAT])
-        #expect(Set(quick.cells.map(\.step.workload.name)) == ["rr", "stream", "redis", "mysql"])
+        #expect(Set(quick.cells.map(\.step.workload.name)) == ["rr", "stream", "redis", "mysql", "fio"])
     }
 
     @Test(arguments: [

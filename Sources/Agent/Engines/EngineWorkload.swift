@@ -1,10 +1,11 @@
 import Shared
 
 /// What an engine may need from the session besides its step: the session's managed servers, its
-/// placed guests, and where to report.
+/// placed guests, its data folders, and where to report.
 struct EngineContext: Sendable {
     let servers: SessionServers
     let guests: SessionGuests
+    let data: SessionData
     let events: EngineEventSink
 }
 
@@ -20,7 +21,8 @@ protocol EngineWorkload: WorkloadType {
 /// step's workload type's engine.
 enum EngineFactory {
     static func make(
-        _ spec: StepSpec, servers: SessionServers, guests: SessionGuests, events: @escaping EngineEventSink
+        _ spec: StepSpec, servers: SessionServers, guests: SessionGuests, data: SessionData,
+        events: @escaping EngineEventSink
     ) throws -> any Engine {
         if let problem = spec.problems().first { throw WireError(.badStep, problem) }
         if spec.role == .host {
@@ -29,7 +31,8 @@ enum EngineFactory {
         guard let type = WorkloadRegistry.type(named: spec.workload.name) as? any EngineWorkload.Type else {
             throw WireError(.badStep, "this agent has no engine for workload \(spec.workload.name)")
         }
-        return try make(type, spec, context: EngineContext(servers: servers, guests: guests, events: events))
+        return try make(
+            type, spec, context: EngineContext(servers: servers, guests: guests, data: data, events: events))
     }
 
     private static func make<W: EngineWorkload>(_ type: W.Type, _ step: StepSpec, context: EngineContext) throws

@@ -7,7 +7,7 @@ import Shared
 
 /// The guest agent's file tree, made from this host's own files with no registry: the agent (a
 /// dynamically linked one brings its Swift libraries along: `ldd` lists them), busybox with a link
-/// per applet, redis-server and MariaDB's server (the files of their Debian packages, so
+/// per applet, redis-server, fio and MariaDB's server (the files of their Debian packages, so
 /// `mariadb-install-db` finds what it needs) where installed, every shared library `ldd` lists, and
 /// the few files of /etc they expect. The container image (``ImageBuilder``) and the qemu guest's
 /// initramfs (``VMImageBuilder``) are both this tree.
@@ -59,6 +59,13 @@ struct RootFS {
             contents.programs.append("redis-server")
             progress("redis-server: \(redis)")
         }
+        // The block-I/O workload's engine (its ioengines libaio and io_uring are libraries ldd lists).
+        if let fio = Executable.find("fio") {
+            try place(fio, in: root)
+            files.append(fio)
+            contents.programs.append("fio")
+            progress("fio: \(fio)")
+        }
         if withMySQL, Executable.find("mariadbd") != nil {
             for package in Self.mysqlPackages {
                 let listed = try HostCommand.run("dpkg", ["-L", package]).split(separator: "\n").map(String.init)
@@ -91,7 +98,7 @@ struct RootFS {
     struct Contents: Codable, Equatable, Sendable {
         /// Size of `/lockstep-agent`, bytes.
         var agentBytes: Int64 = 0
-        /// Servers put in besides the agent (`redis-server`, `mariadbd`).
+        /// Programs put in besides the agent (`redis-server`, `fio`, `mariadbd`).
         var programs: [String] = []
         /// Shared libraries put in (absolute paths); none but glibc's for a statically linked agent.
         var libraries: [String] = []

@@ -65,15 +65,20 @@ enum Docker {
         }
         flags += ["-v", "\(launch.tokenPath):/lockstep/token:ro"]
         var extra: [String] = []
-        switch place.mysqlStorage {
+        switch place.storage {
         case .volume:
-            let volume = "\(launch.stateDirectory)/volume-\(record.id)"
+            let volume = "\(place.storageDir ?? launch.stateDirectory)/lockstep-volume-\(record.id)"
+            record.folders.append(volume)
+            journal.write(record)
             try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
             flags += ["-v", "\(volume):/lockstep/data"]
-            extra = ["--mysql-volume-default", "/lockstep/data"]
-            setup.mysqlStorage = "volume \(volume)"
+            extra = ["--data-dir", "/lockstep/data"]
+            setup.storage = "volume \(volume)"
+            setup.storageLabels = ["storage": "volume"]
         case .layered:
-            setup.mysqlStorage = "layered"
+            // The guest's data then lives in its own state folder, inside the container's overlay.
+            setup.storage = "layered"
+            setup.storageLabels = ["storage": "layered"]
         }
         flags += [image, "/lockstep-agent"]
         flags += launch.serveArguments(listen: listen, tokenPath: "/lockstep/token", mode: record.mode, extra: extra)

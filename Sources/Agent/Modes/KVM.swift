@@ -41,6 +41,12 @@ enum KVMGuest: ModeLauncher {
                     + "rebuild it with `lockstep-agent vm build --out \(folder)`")
         default: break
         }
+        if place.vm.diskFormat == .qcow2 && place.vm.disk == nil && Executable.find("qemu-img") == nil {
+            out.append("--vm-disk-format qcow2 needs qemu-img: apt-get install qemu-utils")
+        }
+        if let disk = place.vm.disk, disk.hasPrefix("/dev/"), let problem = GuestDisk.deviceProblem(disk) {
+            out.append(problem)
+        }
         if place.vm.accel == .kvm, let why = kvmUnusable {
             out.append("--accel kvm: \(why); use --accel tcg or auto")
         }
@@ -113,14 +119,19 @@ enum KVMGuest: ModeLauncher {
                 ? "tap \(n.tap) on lockstep's bridge \(bridge) (\(gateway ?? "")/24, routed by the host)"
                 : "tap \(n.tap) on \(bridge), bridged",
             guest_address: cidr, hugepages: vm.hugepages ? "on (/dev/hugepages, preallocated)" : "off")
-        let disk = try prepareDisk(vm, scratch: scratch, setup: &setup)
-        settings.disk = disk.map { "\($0.path) (virtio-blk, cache=\($0.cache))" } ?? "none (no mkfs.ext4 here)"
+        let disk = try GuestDisk.prepare(
+            vm, storageDir: place.storageDir, scratch: scratch, record: &record, journal: journal, setup: &setup)
+        settings.disk = disk?.description ?? "none (no mkfs.ext4 here)"
+        if let disk {
+            setup.storage = "disk \(disk.description)"
+            setup.storageLabels = ["storage": "disk", "disk": disk.label]
+        }
 
         // The boot's own archive after the image's: the kernel unpacks both, so the token and the
         // address never enter the image folder.
         let arguments = launch.serveArguments(
             listen: "\(address):\(ports.control)", tokenPath: "/lockstep/token", mode: mode,
-            extra: ["--mysql-volume-default", "/data", "--state-dir", "/run/lockstep-state"])
+            extra: ["--data-dir", "/data", "--state-dir", "/run/lockstep-state"])
         let initrd = try bootArchive(
             image: folder + "/" + image.initramfs, scratch: scratch, tokenPath: launch.tokenPath,
             env: "LOCKSTEP_ADDRESS=\(cidr)\nLOCKSTEP_GATEWAY=\(gateway ?? "")\n", arguments: arguments)
@@ -180,7 +191,7 @@ enum KVMGuest: ModeLauncher {
     /// qemu's arguments for one boot.
     static func qemuArguments(
         vm: VMSettings, accel: Accelerator, record: GuestRecord, kernel: String, initrd: String, scratch: String,
-        tap: String, vhost: Bool, disk: (path: String, cache: String)?
+        tap: String, vhost: Bool, disk: GuestDisk?
     ) -> [String] {
         let mac =
             "52:54:00:"
@@ -197,28 +208,8 @@ enum KVMGuest: ModeLauncher {
         args += ["-serial", "file:\(scratch)/console.log", "-qmp", "unix:\(scratch)/qmp.sock,server=on,wait=off"]
         args += ["-netdev", "tap,id=net0,ifname=\(tap),script=no,downscript=no" + (vhost ? ",vhost=on" : "")]
         args += ["-device", "virtio-net-pci,netdev=net0,mac=\(mac),romfile="]
-        if let disk {
-            args += ["-drive", "file=\(disk.path),if=virtio,format=raw,cache=\(disk.cache),aio=threads"]
-        }
+        if let disk { args += ["-drive", disk.drive] }
         return args
-    }
-
-    /// The guest's virtio-blk disk: `--vm-disk` as it is if it exists, else a sparse ext4 file made
-    /// now (in the scratch folder unless named); `nil` when this host cannot format one.
-    static func prepareDisk(_ vm: VMSettings, scratch: String, setup: inout ModeSetup) throws -> (
-        path: String, cache: String
-    )? {
-        let path = vm.disk ?? scratch + "/disk.img"
-        if !FileManager.default.fileExists(atPath: path) {
-            guard Executable.find("mkfs.ext4") != nil else { return nil }
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-                truncate(path, off_t(vm.diskGiB) << 30) == 0
-            else { throw WireError(.modeFailed, "cannot make the guest's disk \(path)") }
-            _ = try setup.run("mkfs.ext4", ["-q", "-F", "-L", "lockstep", path])
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        // cache=none is O_DIRECT on the host, as the paper ran KVM's disks; tmpfs refused it before 6.6.
-        return (path, lockstep_accepts_direct_io(folder) == 1 ? "none" : "writeback")
     }
 
     /// `initramfs` of the image followed by an archive of this boot's token, environment and

@@ -19,7 +19,13 @@ final class SessionGuests: Sendable {
         var reserved: PortReservation?
     }
 
-    private let guests = Mutex<[DeploymentMode: Guest]>([:])
+    /// A session's guests: one per mode and (for the container modes) storage placement.
+    private struct Key: Hashable, Sendable {
+        var mode: DeploymentMode
+        var storage: ContainerStorage
+    }
+
+    private let guests = Mutex<[Key: Guest]>([:])
     private let launch: GuestLaunch
     private let journal: PlacementJournal
 
@@ -31,19 +37,23 @@ final class SessionGuests: Sendable {
     /// Answers a ``Place``: the mode's prerequisites for a check, else the session's guest for the
     /// mode (placed now if it is not there yet). Throws a `mode-prerequisites` or `mode-failed` error.
     func place(_ place: Place) throws -> Placed {
+        let storage = StorageCheck.problems(place, stateDirectory: launch.stateDirectory)
         guard let launcher = ModeLaunchers.launcher(place.mode) else {
+            // native places no guest: only its storage can be checked.
+            if place.checkOnly { return Placed(mode: place.mode, problems: storage) }
             throw WireError(.badStep, "mode native places no guest")
         }
-        let problems = launcher.problems(place, launch: launch)
+        let problems = launcher.problems(place, launch: launch) + storage
         if place.checkOnly { return Placed(mode: place.mode, problems: problems) }
         guard problems.isEmpty else {
             throw WireError(.modePrerequisites, problems.joined(separator: "; "))
         }
+        let key = Key(mode: place.mode, storage: place.storage)
         return try guests.withLock { current in
-            if let running = current[place.mode], running.process?.exitDescription() == nil {
+            if let running = current[key], running.process?.exitDescription() == nil {
                 return running.placed
             }
-            if let stale = current.removeValue(forKey: place.mode) { journal.remove(stale.record) }
+            if let stale = current.removeValue(forKey: key) { journal.remove(stale.record) }
             var record = GuestRecord(
                 id: GuestRecord.newID(), mode: place.mode, ownerPID: getpid(),
                 ownerStart: GuestRecord.startTime(getpid()))
@@ -51,7 +61,7 @@ final class SessionGuests: Sendable {
             do {
                 let guest = try launcher.place(place, launch: launch, journal: journal, record: &record, setup: &setup)
                 try waitForGuest(guest, record: record)
-                current[place.mode] = Guest(
+                current[key] = Guest(
                     record: record, placed: guest.placed, process: guest.process, qemu: guest.qemu,
                     reserved: guest.reserved)
                 return guest.placed
@@ -68,14 +78,16 @@ final class SessionGuests: Sendable {
 
     /// The DNAT counters of the session's guest in `mode`, where the mode has lockstep's nft table.
     func natPackets(_ mode: DeploymentMode) -> NATPackets? {
-        guard let table = guests.withLock({ $0[mode]?.record.nftTable }),
+        guard let table = guests.withLock({ $0.first { $0.key.mode == mode }?.value.record.nftTable }),
             let listing = try? HostCommand.run("nft", ["list", "table", "ip", table])
         else { return nil }
         return NATPackets(nftListing: listing)
     }
 
     /// The qemu threads of the session's `kvm` guest, for the host CPU's breakdown.
-    func qemuThreads(_ mode: DeploymentMode) -> QemuThreads? { guests.withLock { $0[mode]?.qemu } }
+    func qemuThreads(_ mode: DeploymentMode) -> QemuThreads? {
+        guests.withLock { $0.first { $0.key.mode == mode }?.value.qemu }
+    }
 
     /// Removes every guest; a line per guest removed.
     @discardableResult

@@ -25,8 +25,10 @@ struct AgentConfig: Sendable {
     var stateDirectory = AgentConfig.defaultStateDirectory
     /// Whether this agent is a guest another agent placed (it then sweeps nothing at start).
     var isGuest = false
-    /// Where a started MySQL server's data goes when the step names no volume (a container's volume).
-    var mysqlVolumeDefault: String?
+    /// Where the SUT's data goes in a guest whose placement gives it storage of its own (a
+    /// container's volume, a `kvm` guest's disk): a started MySQL server's data when the step names
+    /// no volume, fio's file; `nil`: the step's storage folder, else the state folder.
+    var dataDirectory: String?
 
     /// `lockstep-agent-state` in the temporary directory.
     static var defaultStateDirectory: String { NSTemporaryDirectory() + "lockstep-agent-state" }

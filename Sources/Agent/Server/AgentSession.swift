@@ -22,14 +22,17 @@ final class AgentSession: Sendable {
     private let servers: SessionServers
     /// Guest agents this session had the agent place (host role); removed when the session ends.
     private let guests: SessionGuests
+    /// Data folders this session's workloads keep (fio's file); removed when the session ends.
+    private let data: SessionData
     private let outbox: AsyncStream<WireMessage>.Continuation
     private let log: EventLog
 
     init(outbox: AsyncStream<WireMessage>.Continuation, log: EventLog, config: AgentConfig) {
         self.outbox = outbox
         self.log = log
-        servers = SessionServers(mysqlVolumeDefault: config.mysqlVolumeDefault)
+        servers = SessionServers(mysqlVolumeDefault: config.dataDirectory)
         guests = SessionGuests(launch: config.guestLaunch)
+        data = SessionData(stateDirectory: config.stateDirectory, dataDirectory: config.dataDirectory)
     }
 
     /// A message from the coordinator, `receivedNs` when it came off the connection.
@@ -108,6 +111,9 @@ final class AgentSession: Sendable {
         for removed in guests.removeAll() {
             record("guest.removed", ["guest": removed, "reason": reason])
         }
+        for removed in data.removeAll() {
+            record("data.removed", ["folder": removed, "reason": reason])
+        }
     }
 
     /// Asks the machine and carries out its answer.
@@ -159,7 +165,7 @@ final class AgentSession: Sendable {
     private func prepare(_ spec: StepSpec, generation: Int) {
         let sink: EngineEventSink = { [weak self] event in self?.engineEvent(event, generation: generation) }
         do {
-            let engine = try EngineFactory.make(spec, servers: servers, guests: guests, events: sink)
+            let engine = try EngineFactory.make(spec, servers: servers, guests: guests, data: data, events: sink)
             let stale = current.withLock { state -> Bool in
                 guard state.generation == generation else { return true }
                 state.engine = engine

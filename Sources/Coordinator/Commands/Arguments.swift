@@ -79,7 +79,10 @@ struct CPUList: ExpressibleByArgument, Sendable, CustomStringConvertible {
 }
 
 extension DeploymentMode: ExpressibleByArgument {}
-extension MySQLStorage: ExpressibleByArgument {}
+extension ContainerStorage: ExpressibleByArgument {}
+extension DiskFormat: ExpressibleByArgument {}
+extension DiskCache: ExpressibleByArgument {}
+extension DiskAIO: ExpressibleByArgument {}
 extension Accelerator: ExpressibleByArgument {}
 
 /// Where every workload command's steps run: the deployment modes of the SUT's server side and the
@@ -94,8 +97,22 @@ struct PlacementOptions: ParsableArguments {
     @Option(help: "Image of the container modes (default: lockstep-agent:VERSION, from `lockstep-agent image build`).")
     var image: String?
 
-    @Option(help: "Container modes: MySQL data on a bind-mounted volume or in the container's layered file system.")
-    var mysqlStorage: MySQLStorage = .volume
+    @Option(
+        help: ArgumentHelp(
+            "Container modes: the SUT's data (fio's file, MySQL's tables) on a volume or in the container's own layered file system.",
+            discussion:
+                "volume: a folder under --storage-dir bind-mounted into the container; layered: the container's overlay. native and netns-nat keep it in a folder under --storage-dir; kvm on its virtio disk."
+        ))
+    var storage: ContainerStorage?
+
+    @Option(help: "Another spelling of --storage (volume or layered).")
+    var mysqlStorage: ContainerStorage?
+
+    @Option(
+        help:
+            "The SUT host's folder for the SUT's data (native and netns-nat: a folder under it; containers: the volume; kvm: the disk file); default: the host agent's state folder."
+    )
+    var storageDir: String?
 
     @Option(
         help:
@@ -131,6 +148,16 @@ struct PlacementOptions: ParsableArguments {
     @Option(help: "kvm: the size of a disk the host agent makes, GiB.")
     var vmDiskSize: Int = 8
 
+    @Option(help: "kvm: the format of a disk file the host agent makes: raw or qcow2 (needs qemu-img).")
+    var vmDiskFormat: DiskFormat = .raw
+
+    @Option(
+        help: "kvm: the disk's host cache: none (O_DIRECT), writeback, writethrough (default: none where it works).")
+    var vmDiskCache: DiskCache?
+
+    @Option(help: "kvm: the disk's I/O backend: native (Linux AIO, with cache none), io_uring, threads.")
+    var vmDiskAio: DiskAIO = .threads
+
     @Flag(help: "kvm: back the guest's memory with hugepages (/dev/hugepages, preallocated).")
     var vmHugepages = false
 
@@ -146,9 +173,12 @@ struct PlacementOptions: ParsableArguments {
 
     /// The `kvm` guest's settings.
     func vmSettings() throws -> VMSettings {
-        let settings = VMSettings(
+        var settings = VMSettings(
             image: vmImage, cpus: vmCpus, memoryMiB: vmMemory.bytes >> 20, accel: accel, disk: vmDisk,
             diskGiB: vmDiskSize, hugepages: vmHugepages, bridge: vmBridge, address: vmAddress, gateway: vmGateway)
+        settings.diskFormat = vmDiskFormat
+        settings.diskCache = vmDiskCache
+        settings.diskAIO = vmDiskAio
         if let problem = settings.problems().first { throw ValidationError(problem) }
         return settings
     }
@@ -160,9 +190,17 @@ struct PlacementOptions: ParsableArguments {
             throw ValidationError("\(name) is another spelling of --sut-cpus: give one of them")
         }
         if let serverCPU, serverCPU < 0 { throw ValidationError("\(name) must not be negative, got \(serverCPU)") }
-        let placement = Placement(
+        var placement = Placement(
             mode: mode.values.first ?? .native, sutCPUs: sutCpus?.cpus ?? serverCPU.map { [$0] },
             peerCPUs: peerCpus?.cpus)
+        placement.storageDir = storageDir
+        placement.storage = storage ?? mysqlStorage
+        if let storage, let mysqlStorage, storage != mysqlStorage {
+            throw ValidationError("--mysql-storage is another spelling of --storage: give one of them")
+        }
+        if let storageDir, !storageDir.hasPrefix("/") {
+            throw ValidationError("--storage-dir must be an absolute path on the SUT's host, got \(storageDir)")
+        }
         if let problem = placement.problems().first { throw ValidationError(problem) }
         if Set(mode.values).count != mode.values.count { throw ValidationError("--mode lists a mode twice") }
         if !(1...65_531).contains(guestPorts) {
@@ -171,6 +209,9 @@ struct PlacementOptions: ParsableArguments {
         _ = try vmSettings()
         return placement
     }
+
+    /// Where a container's data lives: `--storage`, or its older spelling `--mysql-storage`.
+    var containerStorage: ContainerStorage { storage ?? mysqlStorage ?? .volume }
 
     /// One placement per `--mode`, in the order given.
     func placements(serverCPU: Int? = nil, spelled name: String = "") throws -> [Placement] {
@@ -346,11 +387,12 @@ extension CLI {
 }
 
 extension RunPlan {
-    /// Takes the run-wide settings of the placement options: the container image, MySQL's storage,
-    /// the guest ports, the kvm guest's settings.
+    /// Takes the run-wide settings of the placement options: the container image, the storage
+    /// placement, the guest ports, the kvm guest's settings.
     mutating func use(_ options: PlacementOptions) throws {
         image = options.image
-        mysqlStorage = options.mysqlStorage
+        storage = options.containerStorage
+        storageDir = options.storageDir
         guestPortBase = options.guestPorts
         vm = try options.vmSettings()
     }

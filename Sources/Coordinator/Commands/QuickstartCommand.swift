@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLockstepSys
 import Foundation
 import Shared
 
@@ -48,7 +49,8 @@ struct QuickstartCommand: AsyncParsableCommand {
         CLI.writeReport(outDirectory)
     }
 
-    /// The suite: RR both protocols, bulk both directions, then Redis and MySQL where installed.
+    /// The suite: RR both protocols, bulk both directions, then Redis, MySQL and fio (a 4 KiB random
+    /// read at QD16 on the SUT alone, its file in the local agent's state folder) where installed.
     static func suite(durationNs: Int64, modes: [DeploymentMode] = [.native]) -> [PlannedStep] {
         var workloads = [RRProtocol.tcp, .udp].map {
             Workload(RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1))
@@ -61,6 +63,13 @@ struct QuickstartCommand: AsyncParsableCommand {
                     MySQLSpec(
                         threads: 4, tableSize: 10_000, password: randomPassword(),
                         server: MySQLServerSpec(bufferPoolMiB: 128))))
+        }
+        if installed("fio") {
+            // O_DIRECT where the temporary folder (the local agents' state) takes it.
+            let direct = lockstep_accepts_direct_io(NSTemporaryDirectory()) == 1
+            workloads.append(
+                Workload(
+                    FioSpec(job: FioJob(rw: .randread, blockSize: 4096, iodepth: 16), size: 32 << 20, direct: direct)))
         }
         let timing = StepTiming(warmupNs: 500_000_000, durationNs: durationNs)
         return workloads.flatMap { w in modes.map { PlannedStep(w, timing: timing, placement: Placement(mode: $0)) } }
@@ -100,6 +109,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         if !installed("mariadbd") && !installed("mysqld") {
             out.append("skipped mysql: neither mariadbd nor mysqld is installed")
         }
+        if !installed("fio") { out.append("skipped fio: fio is not installed (apt-get install fio)") }
         return out
     }
 

@@ -36,10 +36,7 @@ struct RunCommand: AsyncParsableCommand {
             command: CommandLine.arguments.joined(separator: " "), resume: output.resume != nil)
         runPlan.repetition = file.rule
         runPlan.planText = file.text
-        runPlan.image = file.image
-        runPlan.mysqlStorage = file.mysqlStorage
-        runPlan.guestPortBase = file.guestPorts
-        runPlan.vm = file.vm
+        try await CLI.reportingErrors { try runPlan.use(file.runWide) }
 
         if dryRun {
             print(PlanSchedulePreview(file: file).text)

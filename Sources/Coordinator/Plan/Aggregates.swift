@@ -105,6 +105,7 @@ enum Aggregates {
         for cell in cells where cell.step.placement.mode != .native {
             var same = cell.step
             same.placement.mode = .native
+            same.placement.storage = nil
             if let base = cells.first(where: { $0.step == same }) { out[cell.id] = base.id }
         }
         return out

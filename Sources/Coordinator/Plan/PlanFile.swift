@@ -30,12 +30,14 @@ struct PlanFile: Sendable {
     var text: String
     var rule: RepetitionRule
     var cells: [Cell]
-    /// Run-wide placement settings (`image`, `mysql-storage`, `guest-ports`, and the kvm guest's
-    /// `vm-image`, `vm-cpus`, `vm-memory`, `accel`, ...).
-    var image: String?
-    var mysqlStorage: MySQLStorage = .volume
-    var guestPorts = GuestPorts.defaultBase
-    var vm = VMSettings()
+    /// Run-wide placement settings (`image`, `storage`, `storage-dir`, `guest-ports`, and the kvm
+    /// guest's `vm-image`, `vm-cpus`, `vm-memory`, `accel`, ...), parsed by the workload commands' own
+    /// options.
+    var runWide = PlacementOptions()
+    /// The kvm guest's settings.
+    var vm: VMSettings { (try? runWide.vmSettings()) ?? VMSettings() }
+    /// The container modes' image, if the plan names one.
+    var image: String? { runWide.image }
 
     /// The workloads an experiment may name: every registered workload whose coordinator side
     /// gives its command's options (`WorkloadMetrics.options`).
@@ -58,13 +60,17 @@ struct PlanFile: Sendable {
 
     /// The kvm guest's run-wide keys: the workload commands' options of the same names.
     static let vmKeys = [
-        "vm-image", "vm-cpus", "vm-memory", "accel", "vm-disk", "vm-disk-size", "vm-hugepages", "vm-bridge",
+        "vm-image", "vm-cpus", "vm-memory", "accel", "vm-disk", "vm-disk-size", "vm-disk-format", "vm-disk-cache",
+        "vm-disk-aio", "vm-hugepages", "vm-bridge",
         "vm-address", "vm-gateway",
     ]
 
     /// Run-wide placement keys, parsed by the workload commands' own ``PlacementOptions``; an
     /// experiment may not set them.
-    static let runWide = ["image", "mysql-storage", "guest-ports"] + vmKeys
+    static let runWideKeys = ["image", "storage", "mysql-storage", "storage-dir", "guest-ports"] + vmKeys
+
+    /// Run-wide keys an experiment may set for its own cells (a plan's storage axis).
+    static let perExperiment: Set<String> = ["storage", "mysql-storage"]
 
     /// The rule's and the order's keys.
     private static let ruleKeys = ["repetitions", "confidence", "order", "seed", "cooldown"]
@@ -77,16 +83,13 @@ struct PlanFile: Sendable {
             throw FileError.plan("cannot read plan \(path)")
         }
         let root = try file.root(text)
-        let top = try file.mapping(root, "the plan", keys: Set(["modes", "experiments"] + ruleKeys + runWide))
+        let top = try file.mapping(root, "the plan", keys: Set(["modes", "experiments"] + ruleKeys + runWideKeys))
         let reader = Reader(file: file)
         var rule = try reader.rule(top)
         if let seed { rule.seed = seed }
         let placement = try reader.placement(top, root: root)
         var plan = PlanFile(path: path, text: text, rule: rule, cells: [])
-        plan.image = placement.image
-        plan.mysqlStorage = placement.mysqlStorage
-        plan.guestPorts = placement.guestPorts
-        plan.vm = try placement.vmSettings()
+        plan.runWide = placement
 
         guard let experiments = top["experiments"] else { throw file.error(root, "missing `experiments`") }
         var steps: [PlannedStep] = []
@@ -94,6 +97,12 @@ struct PlanFile: Sendable {
             steps += try reader.experiment(experiment, modes: placement.mode.values)
         }
         if steps.isEmpty { throw file.error(experiments, "`experiments` lists nothing to run") }
+        // The storage folder is run-wide in a plan, and each step's in its placement (native's data).
+        steps = steps.map { step in
+            var step = step
+            step.placement.storageDir = placement.storageDir
+            return step
+        }
         if let scale {
             guard scale > 0, scale <= 100 else { throw FileError.plan("--scale must be above 0, got \(scale)") }
             steps = steps.map { $0.scaled(by: scale) }
@@ -111,7 +120,9 @@ struct PlanFile: Sendable {
     static func cells(_ steps: [PlannedStep]) -> [Cell] {
         var seen: [String: Int] = [:]
         return steps.map { step in
-            let base = "\(step.stepName)-\(step.placement.mode.rawValue)"
+            // A container cell names its storage when the step sets one (a plan's storage axis).
+            let storage = [.dockerHost, .dockerNAT].contains(step.placement.mode) ? step.placement.storage : nil
+            let base = "\(step.stepName)-\(step.placement.mode.rawValue)" + (storage.map { "-\($0.rawValue)" } ?? "")
             seen[base, default: 0] += 1
             let n = seen[base]!
             return Cell(id: n == 1 ? base : "\(base)-\(n)", step: step)
@@ -204,7 +215,7 @@ struct PlanFile: Sendable {
                 }
                 arguments += try checked(node, ["--mode=" + modes.compactMap(\.string).joined(separator: ",")])
             }
-            for key in PlanFile.runWide {
+            for key in PlanFile.runWideKeys {
                 guard let node = top[key] else { continue }
                 if key == "vm-hugepages" {
                     guard let on = node.bool else { throw file.error(node, "vm-hugepages must be true or false") }
@@ -222,10 +233,16 @@ struct PlanFile: Sendable {
             return options
         }
 
+        /// Keys checked only together with the others (each is valid only beside another).
+        private static let checkedTogether = ["--vm-disk-aio", "--vm-bridge", "--vm-address"]
+
         /// `arguments` once they parse and check as placement options; else the error at `node`.
         private func checked(_ node: Node, _ arguments: [String]) throws -> [String] {
             do {
-                _ = try PlacementOptions.parse(arguments).placement()
+                let options = try PlacementOptions.parse(arguments)
+                if !Self.checkedTogether.contains(where: { arguments.first?.hasPrefix($0) == true }) {
+                    _ = try options.placement()
+                }
                 return arguments
             } catch {
                 let message = PlacementOptions.message(for: error).replacingOccurrences(of: "--mode", with: "`modes`")
@@ -270,7 +287,7 @@ struct PlanFile: Sendable {
             // Each key becomes its option; a list becomes one value per cell.
             var axes: [(key: String, node: Node, values: [Node])] = []
             for (key, keyNode, value) in options {
-                if PlanFile.runWide.contains(key) {
+                if PlanFile.runWideKeys.contains(key) && !PlanFile.perExperiment.contains(key) {
                     throw file.error(keyNode, "\(key) is set for the whole plan: put it at the top level")
                 }
                 if key.hasPrefix("-") { throw file.error(keyNode, "write option names without dashes: '\(key)'") }
@@ -329,16 +346,13 @@ struct PlanFile: Sendable {
 }
 
 extension PlannedStep {
-    /// The step with its windows (and MySQL's table) scaled by `factor`: `--scale 0.1` for a laptop.
-    /// Windows stay at least 1 s with 0.2 s of warm-up, tables at least 1,000 rows.
+    /// The step with its windows and its workload's data (MySQL's table, fio's file) scaled by
+    /// `factor`: `--scale 0.1` for a laptop. Windows stay at least 1 s with 0.2 s of warm-up.
     func scaled(by factor: Double) -> PlannedStep {
         var copy = self
         copy.timing.durationNs = max(Int64(Double(timing.durationNs) * factor), 1_000_000_000)
         copy.timing.warmupNs = max(Int64(Double(timing.warmupNs) * factor), min(timing.warmupNs, 200_000_000))
-        if var spec = workload.spec(MySQLSpec.self) {
-            spec.tableSize = max(Int(Double(spec.tableSize) * factor), min(spec.tableSize, 1000))
-            copy.workload = Workload(spec)
-        }
+        copy.workload = workload.type.scaledWorkload(workload.spec, by: factor)
         return copy
     }
 }

@@ -50,6 +50,8 @@ struct RunInfo: Codable {
         var repetition: Int?
         /// The step's headline metric (the stopping rule's input when a plan is resumed).
         var headline: Double?
+        /// An external engine's version and exact command line (fio), as the agent ran it.
+        var engine: String?
     }
 
     /// One planned step: its id and its full encoded spec (workload, timing, placement; secrets redacted).

@@ -54,13 +54,21 @@ extension BenchmarkRun {
         }
     }
 
-    /// The plan's modes with a guest, in first-use order.
+    /// The plan's modes to check, in first-use order: those with a guest, and native where a step
+    /// keeps data on the SUT's storage.
     private var plannedModes: [DeploymentMode] {
         var modes: [DeploymentMode] = []
-        for step in plan.steps where step.placement.mode.hasGuest && !modes.contains(step.placement.mode) {
-            modes.append(step.placement.mode)
+        for step in plan.steps where !modes.contains(step.placement.mode) {
+            if step.placement.mode.hasGuest || step.workload.shape.usesStorage { modes.append(step.placement.mode) }
         }
         return modes
+    }
+
+    /// What the plan's steps keep on the SUT's storage: the largest file, and whether any opens it with O_DIRECT.
+    private var storageNeed: StorageNeed? {
+        let needs = plan.steps.compactMap { $0.workload.type.storageNeed($0.workload.spec) }
+        guard let largest = needs.map(\.bytes).max() else { return nil }
+        return StorageNeed(bytes: largest, directIO: needs.contains { $0.directIO })
     }
 
     /// What the SUT's host lacks for the plan's modes, one line each, prefixed by the mode.
@@ -75,18 +83,24 @@ extension BenchmarkRun {
 
     /// The run-wide placement request for `mode`.
     private func place(_ mode: DeploymentMode, checkOnly: Bool = false, cpus: [Int]? = nil) -> Place {
-        Place(
-            mode: mode, checkOnly: checkOnly, cpus: cpus, image: plan.image, mysqlStorage: plan.mysqlStorage,
-            portBase: plan.guestPortBase, vm: plan.vm)
+        var place = Place(
+            mode: mode, checkOnly: checkOnly, cpus: cpus, image: plan.image, storage: plan.storage,
+            storageDir: plan.storageDir, portBase: plan.guestPortBase, vm: plan.vm)
+        place.storageBytes = storageNeed?.bytes
+        place.directIO = storageNeed?.directIO ?? false
+        return place
     }
 
     /// Has the SUT's agent place a guest agent for `mode`, connects it in the `sut` role, syncs its
     /// clock, records the mode's setup and returns it.
-    func placeGuest(_ mode: DeploymentMode, for step: PlannedStep, _ session: LabSession, _ state: inout RunState)
+    func placeGuest(_ key: GuestKey, for step: PlannedStep, _ session: LabSession, _ state: inout RunState)
         async throws -> (agent: ConnectedAgent, placed: Placed)
     {
+        let mode = key.mode
         let host = session.agents(.sut)[0]
-        host.link.send(.place(place(mode, cpus: step.placement.sutCPUs)))
+        var request = place(mode, cpus: step.placement.sutCPUs)
+        request.storage = key.storage
+        host.link.send(.place(request))
         // The longest placement: a kvm guest that fails under KVM (20 s), boots under TCG (up to
         // 180 s) and whose agent then starts listening (up to 60 s).
         let placed = try await placed(by: host, session: session, within: 300_000_000_000)
@@ -98,7 +112,11 @@ extension BenchmarkRun {
         try await session.connect([(.sut, address)])
         let guest = session.agents[session.agents.count - 1]
         let estimate = try await sync(guest, session, &state)
-        state.info.modes = (state.info.modes ?? [:]).merging([mode.rawValue: placed.setup ?? ModeSetup()]) { $1 }
+        // run.json: one entry per mode, and per storage where a mode ran with more than one.
+        let name =
+            state.guests.keys.contains { $0.mode == mode && $0 != key }
+            ? "\(mode.rawValue)-\(key.storage.rawValue)" : mode.rawValue
+        state.info.modes = (state.info.modes ?? [:]).merging([name: placed.setup ?? ModeSetup()]) { $1 }
         progress(
             "placed \(mode.rawValue) guest agent '\(guest.name)' at \(guest.link.address) "
                 + "(clock offset \(Self.ms(estimate.offsetNs)) ± \(Self.ms(estimate.errorNs)))")

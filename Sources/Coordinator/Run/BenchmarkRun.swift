@@ -129,8 +129,9 @@ struct BenchmarkRun {
         }
         let mode = planned.placement.mode
         guard mode.hasGuest else { return stage }
-        if state.guests[mode] == nil { state.guests[mode] = try await placeGuest(mode, for: planned, session, &state) }
-        let (guest, placed) = state.guests[mode]!
+        let key = GuestKey(mode: mode, storage: planned.placement.storage ?? plan.storage)
+        if state.guests[key] == nil { state.guests[key] = try await placeGuest(key, for: planned, session, &state) }
+        let (guest, placed) = state.guests[key]!
         stage.place(in: guest, placed, host: session.agents(.sut)[0])
         return stage
     }
@@ -190,7 +191,8 @@ struct BenchmarkRun {
         state.info.steps[state.info.steps.count - 1] = RunInfo.Step(
             id: scheduled.id, status: .complete, window_start_ns: window.start, window_end_ns: window.end,
             start_skew_ns: outcome.startSkewNs, clock_offset_error_ns: outcome.clockErrorNs, cell: scheduled.cell,
-            repetition: scheduled.repetition, headline: headline)
+            repetition: scheduled.repetition, headline: headline,
+            engine: outcome.sides.compactMap(\.result.outcome.value.engineCommand).first)
         state.info.agents = agentInfo(session, state.tracks)
         try writeAggregates(&state)
         try state.store.writeRunInfo(state.info)

@@ -23,8 +23,10 @@ struct RunPlan: Sendable {
     var resume = false
     /// The container modes' image (`nil`: `lockstep-agent:VERSION`).
     var image: String?
-    /// Where a container's MySQL data lives.
-    var mysqlStorage: MySQLStorage = .volume
+    /// Where a container's data lives (`--storage`, `--mysql-storage`).
+    var storage: ContainerStorage = .volume
+    /// The SUT host's folder for placements' data (`--storage-dir`); `nil`: the host agent's state folder.
+    var storageDir: String?
     /// The first port a guest binds (`--guest-ports`).
     var guestPortBase = GuestPorts.defaultBase
     /// How a `kvm` guest is booted.

@@ -17,10 +17,16 @@ struct RunState {
     /// Each agent's clock over the run, and its latest estimate, by link index.
     var tracks: [Int: ClockTrack] = [:]
     var current: [Int: ClockEstimate] = [:]
-    /// The guest agent placed for each mode, with the host agent's answer.
-    var guests: [DeploymentMode: (agent: ConnectedAgent, placed: Placed)] = [:]
+    /// The guest agent placed for each mode and storage placement, with the host agent's answer.
+    var guests: [GuestKey: (agent: ConnectedAgent, placed: Placed)] = [:]
     /// Steps finished (run or kept), for progress.
     var done = 0
+}
+
+/// A guest of the run: one per mode and (for the container modes) storage placement.
+struct GuestKey: Hashable {
+    var mode: DeploymentMode
+    var storage: ContainerStorage
 }
 
 /// Where one step runs and who takes part: the SUT (in a guest, with the host agent metering, for a
@@ -38,11 +44,12 @@ struct StepStage {
     var modeLabels: [String: String] = [:]
     private var peers: [(agent: ConnectedAgent, role: Role)] = []
 
-    /// The SUT alone, in native mode.
+    /// The SUT alone, in native mode (a storage-using workload's data in a folder of the host).
     init(step: PlannedStep, sut: ConnectedAgent, dataHost: String) {
         self.step = step
         participants = [(sut, .sut)]
         self.dataHost = dataHost
+        if step.workload.shape.usesStorage { modeLabels["storage"] = "folder" }
     }
 
     /// The peers join, each with its share (a peer whose share would be empty sits the step out).
@@ -64,5 +71,11 @@ struct StepStage {
         dataHost = placed.guestHost ?? dataHost
         if placed.pinnedByHost { step.placement.sutCPUs = nil }
         if let accel = placed.setup?.accel { modeLabels["accel"] = accel }
+        if let labels = placed.setup?.storageLabels {
+            // The guest keeps its data on its own storage (a volume, its layer, its disk), not in a
+            // folder of the host.
+            step.placement.storageDir = nil
+            if step.workload.shape.usesStorage { modeLabels.merge(labels) { $1 } }
+        }
     }
 }

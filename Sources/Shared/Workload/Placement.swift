@@ -34,6 +34,12 @@ package struct Placement: Codable, Equatable, Sendable {
     package var target: Endpoint?
     /// SUT: the fixed port its server binds (a guest's published port); `nil`: any free port.
     package var dataPort: Int?
+    /// SUT: the host folder under which a workload keeps its data in native and netns-nat (fio's
+    /// file); `nil`: the agent's state folder. (A container's or guest's storage is its placement's.)
+    package var storageDir: String?
+    /// SUT in a container mode: its data on a volume or in the container's layer, when the step says
+    /// (a plan's axis); `nil`: the run's `--storage`. A guest is placed per mode and storage.
+    package var storage: ContainerStorage?
 
     /// The one default bind address: loopback, so that nothing listens on a network by accident.
     package static let defaultBindHost = "127.0.0.1"

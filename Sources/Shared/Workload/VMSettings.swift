@@ -8,6 +8,29 @@ package enum Accelerator: String, Codable, Sendable, CaseIterable {
     case tcg
 }
 
+/// The format of a `kvm` guest's disk file.
+package enum DiskFormat: String, Codable, Sendable, CaseIterable {
+    case raw
+    /// qemu's copy-on-write format (the paper's MySQL-in-KVM ran on a qcow2 disk).
+    case qcow2
+}
+
+/// qemu's host cache mode of a guest's disk (`-drive cache=`).
+package enum DiskCache: String, Codable, Sendable, CaseIterable {
+    /// O_DIRECT on the host, as the paper ran KVM's disks.
+    case none
+    case writeback
+    case writethrough
+}
+
+/// qemu's I/O backend of a guest's disk (`-drive aio=`).
+package enum DiskAIO: String, Codable, Sendable, CaseIterable {
+    /// Linux AIO (needs cache=none), as the paper ran KVM's disks.
+    case native
+    case io_uring = "io_uring"
+    case threads
+}
+
 /// How the host agent boots a `kvm` guest: the image `lockstep-agent vm build` wrote, the guest's
 /// size, its accelerator and the knobs the paper says KVM needs (vCPU pinning, hugepages, a virtio
 /// disk for MySQL's data), and its network (lockstep's own routed bridge, or the user's bridge with
@@ -19,9 +42,16 @@ package struct VMSettings: Codable, Equatable, Sendable {
     package var cpus: Int
     package var memoryMiB: Int
     package var accel: Accelerator
-    /// The file backing the guest's virtio-blk disk (MySQL's data); `nil`: a sparse file in the
-    /// placement's scratch folder, removed with it.
+    /// The file or host block device backing the guest's virtio-blk disk (fio's file, MySQL's data); a
+    /// device is overwritten (the guest makes its file system), so it must be named explicitly and not
+    /// be mounted; `nil`: a sparse file lockstep makes in the storage folder, removed with the guest.
     package var disk: String?
+    /// The format of a disk file lockstep makes.
+    package var diskFormat: DiskFormat = .raw
+    /// The disk's host cache mode; `nil`: `none` where the folder takes O_DIRECT, else `writeback`.
+    package var diskCache: DiskCache?
+    /// The disk's I/O backend.
+    package var diskAIO: DiskAIO = .threads
     /// Size of a disk lockstep creates, GiB.
     package var diskGiB: Int
     /// Back the guest's memory with hugepages (`-mem-path` on hugetlbfs, preallocated).
@@ -58,6 +88,10 @@ package struct VMSettings: Codable, Equatable, Sendable {
         if memoryMiB < 256 { out.append("--vm-memory must be at least 256M, got \(memoryMiB)M") }
         if !(1...4096).contains(diskGiB) { out.append("--vm-disk-size must be 1...4096 GiB, got \(diskGiB)") }
         if (bridge == nil) != (address == nil) { out.append("--vm-bridge and --vm-address go together") }
+        if diskAIO == .native && diskCache != DiskCache.none {
+            out.append(
+                "--vm-disk-aio native needs --vm-disk-cache none (qemu refuses aio=native on the host's page cache)")
+        }
         if let address {
             let parts = address.split(separator: "/")
             if parts.count != 2 || Int(parts[1]).map({ !(1...32).contains($0) }) ?? true

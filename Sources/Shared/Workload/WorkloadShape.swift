@@ -21,6 +21,9 @@ package struct WorkloadShape: Equatable, Sendable {
     package var guestPortSlot: Int?
     /// Whether that port is published for UDP too (UDP_RR).
     package var guestPortUDP: Bool
+    /// Whether the SUT keeps data on storage (fio's file, MySQL's tables): its samples carry the
+    /// step's storage placement (`storage`, and a `kvm` guest's `disk`).
+    package var usesStorage = false
 
     package init(
         participants: Participants, windowEndedBy: Role, sutEndpoint: Bool, guestPortSlot: Int?,

@@ -29,6 +29,23 @@ package protocol WorkloadType: Sendable {
     static var intervalRate: Metric? { get }
     /// Whether the per-second samples of the agent in `role` count (bulk: only the receiver's).
     static func countsIntervals(of spec: Spec, role: Role) -> Bool
+    /// What the spec keeps on the SUT's storage, for the prerequisite check: bytes, and whether it
+    /// opens them with O_DIRECT; `nil`: nothing lockstep sizes.
+    static func storageNeed(of spec: Spec) -> StorageNeed?
+    /// The spec with its data scaled by `factor` (`lockstep run --scale`: MySQL's table, fio's file);
+    /// the step's windows are scaled by the plan.
+    static func scaled(_ spec: Spec, by factor: Double) -> Spec
+}
+
+/// What a step keeps on the SUT's storage.
+package struct StorageNeed: Equatable, Sendable {
+    package var bytes: Int64
+    package var directIO: Bool
+
+    package init(bytes: Int64, directIO: Bool) {
+        self.bytes = bytes
+        self.directIO = directIO
+    }
 }
 
 extension WorkloadType {
@@ -44,6 +61,20 @@ extension WorkloadType {
     package static var intervalRate: Metric? { nil }
     /// Every side's per-second samples count.
     package static func countsIntervals(of spec: Spec, role: Role) -> Bool { true }
+    /// Nothing sized on storage.
+    package static func storageNeed(of spec: Spec) -> StorageNeed? { nil }
+    /// Nothing to scale but the windows.
+    package static func scaled(_ spec: Spec, by factor: Double) -> Spec { spec }
+
+    /// ``scaled(_:by:)`` for a step's workload.
+    package static func scaledWorkload(_ spec: any WorkloadSpec, by factor: Double) -> Workload {
+        (spec as? Spec).map { Workload(scaled($0, by: factor)) } ?? Workload(spec)
+    }
+
+    /// ``storageNeed(of:)`` for a step's spec.
+    package static func storageNeed(_ spec: any WorkloadSpec) -> StorageNeed? {
+        (spec as? Spec).flatMap { storageNeed(of: $0) }
+    }
 
     /// ``countsIntervals(of:role:)`` for a step's spec.
     package static func reportsIntervals(_ spec: any WorkloadSpec, role: Role) -> Bool {
@@ -61,6 +92,8 @@ package protocol WorkloadResult: Codable, Equatable, Sendable {
     static func merged(_ all: [Self]) -> Self?
     /// Transactions or operations this side completed in the window, where it counts them.
     var completions: UInt64? { get }
+    /// An external engine's version and exact command line (fio), for run.json; `nil` for lockstep's own.
+    var engineCommand: String? { get }
 }
 
 extension WorkloadResult {
@@ -68,6 +101,8 @@ extension WorkloadResult {
     package static func merged(_ all: [Self]) -> Self? { all.count == 1 ? all[0] : nil }
     /// Operations it completed in the window.
     package var completions: UInt64? { nil }
+    /// lockstep's own engine.
+    package var engineCommand: String? { nil }
 }
 
 /// A result that carries a latency histogram of its operations (the load generators').

@@ -1,5 +1,6 @@
-/// Where a guest's MySQL data lives in a container mode (the paper found volumes much faster).
-package enum MySQLStorage: String, Codable, Sendable, CaseIterable {
+/// Where a container guest's data (fio's file, MySQL's tables) lives: the paper found the container's
+/// own layered file system costs MySQL 13-24% against a volume.
+package enum ContainerStorage: String, Codable, Sendable, CaseIterable {
     /// A folder of the host bind-mounted into the container.
     case volume
     /// The container's own layered file system.
@@ -16,8 +17,15 @@ package struct Place: Codable, Equatable, Sendable {
     package var cpus: [Int]?
     /// The image of the container modes; `nil`: `lockstep-agent:VERSION`.
     package var image: String?
-    /// Where a container's MySQL data lives.
-    package var mysqlStorage: MySQLStorage
+    /// Where a container's data lives.
+    package var storage: ContainerStorage
+    /// The host folder under which a placement keeps its data (a container's volume, a `kvm` guest's
+    /// disk file); `nil`: the host agent's state folder.
+    package var storageDir: String?
+    /// The largest data file a step of the plan keeps there (fio's `--size`), bytes; for the free-space check.
+    package var storageBytes: Int64?
+    /// Whether a step of the plan opens its data with O_DIRECT (the folder must take it).
+    package var directIO = false
     /// The first of the ports the guest binds inside a namespace or container (control, then one
     /// per data-port slot: RR, bulk, Redis, MySQL); `docker-host` takes free host ports instead.
     package var portBase: Int
@@ -26,13 +34,15 @@ package struct Place: Codable, Equatable, Sendable {
 
     package init(
         mode: DeploymentMode, checkOnly: Bool = false, cpus: [Int]? = nil, image: String? = nil,
-        mysqlStorage: MySQLStorage = .volume, portBase: Int = GuestPorts.defaultBase, vm: VMSettings = VMSettings()
+        storage: ContainerStorage = .volume, storageDir: String? = nil, portBase: Int = GuestPorts.defaultBase,
+        vm: VMSettings = VMSettings()
     ) {
+        self.storageDir = storageDir
         self.mode = mode
         self.checkOnly = checkOnly
         self.cpus = cpus
         self.image = image
-        self.mysqlStorage = mysqlStorage
+        self.storage = storage
         self.portBase = portBase
         self.vm = vm
     }
@@ -106,8 +116,11 @@ package struct ModeSetup: Codable, Equatable, Sendable {
     package var imageID: String?
     package var containerID: String?
     package var cpuset: String?
-    /// Container modes: where MySQL data lives (`volume` with its host folder, or `layered`).
-    package var mysqlStorage: String?
+    /// Where the guest's data lives, for run.json (`volume HOSTFOLDER`, `layered`, `disk FILE ...`).
+    package var storage: String?
+    /// The labels a storage-using step's samples carry for it: `storage` (`volume`, `layered`,
+    /// `disk`) and for a `kvm` disk `disk` (`raw,cache=none,aio=native`).
+    package var storageLabels: [String: String]?
     /// The host's `net.ipv4.ip_forward` before the mode set it.
     package var ipForwardBefore: String?
     /// `kvm`: the accelerator the guest really ran under (`kvm` or `tcg`), the exact qemu command
@@ -123,7 +136,7 @@ package struct ModeSetup: Codable, Equatable, Sendable {
 
     package init(
         commands: [String] = [], rules: String? = nil, guestAddress: String? = nil, imageID: String? = nil,
-        containerID: String? = nil, cpuset: String? = nil, mysqlStorage: String? = nil, ipForwardBefore: String? = nil
+        containerID: String? = nil, cpuset: String? = nil, storage: String? = nil, ipForwardBefore: String? = nil
     ) {
         self.commands = commands
         self.rules = rules
@@ -131,7 +144,7 @@ package struct ModeSetup: Codable, Equatable, Sendable {
         self.imageID = imageID
         self.containerID = containerID
         self.cpuset = cpuset
-        self.mysqlStorage = mysqlStorage
+        self.storage = storage
         self.ipForwardBefore = ipForwardBefore
     }
 }

@@ -97,11 +97,14 @@ package struct LatencyMetrics: Sendable {
     /// `latency_max_UNIT`.
     package let max: Metric
 
-    /// `latency_mean_us`, `latency_p50_us`, ... for the percentiles named like `p999` (99.9).
-    package init(unit: String, percentiles: [(name: String, value: Double)], of what: String) {
+    /// `latency_mean_us`, `latency_p50_us`, ... for the percentiles named like `p999` (99.9);
+    /// another `prefix` than `latency` names fio's `clat_mean_us`, ...
+    package init(
+        unit: String, percentiles: [(name: String, value: Double)], of what: String, prefix: String = "latency"
+    ) {
         self.unit = unit
         func metric(_ name: String, _ help: String) -> Metric {
-            Metric("latency_\(name)_\(unit)", unit: unit, kind: .histogram, better: .lower, help: help)
+            Metric("\(prefix)_\(name)_\(unit)", unit: unit, kind: .histogram, better: .lower, help: help)
         }
         mean = metric("mean", "mean latency of \(what)")
         self.percentiles = percentiles.map {

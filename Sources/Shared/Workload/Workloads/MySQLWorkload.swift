@@ -5,7 +5,11 @@ package enum MySQLWorkload: WorkloadType {
     package typealias Spec = MySQLSpec
 
     /// Who takes part and how the window ends.
-    package static let shape = WorkloadShape.clientServer(guestPortSlot: 4)
+    package static let shape: WorkloadShape = {
+        var shape = WorkloadShape.clientServer(guestPortSlot: 4)
+        shape.usesStorage = true
+        return shape
+    }()
 
     /// OLTP transactions committed per second in the window.
     package static let transactionsPerSec = Metric(
@@ -68,6 +72,13 @@ package enum MySQLWorkload: WorkloadType {
     package static func share(of spec: MySQLSpec, units: Int, part: Int, of count: Int) -> MySQLSpec {
         var s = spec
         s.threads = units
+        return s
+    }
+
+    /// The table scaled, at least 1,000 rows (or the table's size if smaller).
+    package static func scaled(_ spec: MySQLSpec, by factor: Double) -> MySQLSpec {
+        var s = spec
+        s.tableSize = max(Int(Double(spec.tableSize) * factor), min(spec.tableSize, 1000))
         return s
     }
 
