@@ -11,16 +11,68 @@ import Testing
 
 /// Block I/O with Debian's fio on the SUT alone: a real run with no peer, its samples and labels,
 /// the storage folder left empty; and its faults: a storage folder that is not there (refused
-/// before any step), fio killed mid-step (one line, nothing left), the coordinator killed (the lease
-/// stops fio and removes its data).
+/// before any step), fio killed mid-step (one line, nothing left), the coordinator killed (the session
+/// ends: fio stopped, its data removed), the agent killed (fio goes with it, the next start sweeps).
 extension Integration {
     @Suite struct FioRunTests {
         static var installed: Bool { Executable.find("fio") != nil }
 
+        /// One SUT agent, no peer, and a storage folder.
+        struct Rig {
+            let scratch = Scratch()
+            let token: String
+            let state: String
+            let storage: String
+            let sut: AgentProcess
+
+            init() throws {
+                token = try scratch.token().path
+                state = scratch.path + "/state"
+                storage = scratch.path + "/storage"
+                try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+                sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch, extra: ["--state-dir", state])
+            }
+
+            /// `lockstep fio` (4 KiB random reads, 16 MiB) against the agent, storing under `storage`.
+            func fio(_ extra: [String], storage: String? = nil, out: String? = nil, label: String = "fio") throws
+                -> ChildProcess
+            {
+                try FioRunTests.fio(
+                    sut, token: token, storage: storage ?? self.storage, out: out ?? scratch.path + "/\(label)",
+                    scratch: scratch, extra, label: label)
+            }
+
+            /// The fio processes of a step's job (not the prefill), once there are some (30 s at most).
+            func stepJobs() throws -> [Int32] {
+                let deadline = Date().addingTimeInterval(30)
+                var jobs = FioRunTests.stepJobs(in: storage)
+                while jobs.isEmpty && Date() < deadline {
+                    usleep(50_000)
+                    jobs = FioRunTests.stepJobs(in: storage)
+                }
+                try #require(!jobs.isEmpty, "fio never ran the step's job")
+                return jobs
+            }
+
+            /// Waits up to `seconds` for no fio in the storage folder and nothing left in it.
+            func expectCleared(within seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) {
+                let deadline = Date().addingTimeInterval(seconds)
+                while (!FioRunTests.fios(in: storage).isEmpty || !FioRunTests.contents(storage).isEmpty)
+                    && Date() < deadline
+                {
+                    usleep(50_000)
+                }
+                #expect(FioRunTests.fios(in: storage).isEmpty, "fio still runs", sourceLocation: sourceLocation)
+                #expect(
+                    FioRunTests.contents(storage).isEmpty, "left: \(FioRunTests.contents(storage))",
+                    sourceLocation: sourceLocation)
+            }
+        }
+
         /// `lockstep fio` against one agent, with no peer, storing under `storage`.
         static func fio(
-            _ agent: AgentProcess, token: String, storage: String, out: String, scratch: Scratch,
-            _ extra: [String], label: String
+            _ agent: AgentProcess, token: String, storage: String, out: String, scratch: Scratch, _ extra: [String],
+            label: String
         ) throws -> ChildProcess {
             try ChildProcess(
                 Binaries.coordinator,
@@ -49,19 +101,18 @@ extension Integration {
             }
         }
 
+        /// The run's one error line.
+        static func errorLine(_ run: ChildProcess) -> String {
+            run.stderr.split(separator: "\n").first { $0.hasPrefix("lockstep: error:") }.map(String.init) ?? ""
+        }
+
         @Test func aRandomReadRunsOnTheSUTAloneAndLeavesTheStorageFolderEmpty() throws {
             guard Self.installed else {
                 Issue.record("fio is not installed: scripts/install-deps.sh installs it"); return
             }
-            let scratch = Scratch()
-            let token = try scratch.token().path
-            let sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch)
-            let storage = scratch.path + "/storage"
-            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-            let out = scratch.path + "/run"
-            let run = try Self.fio(
-                sut, token: token, storage: storage, out: out, scratch: scratch,
-                ["--iodepth", "1,16", "--duration", "1s", "--warmup", "0.3s"], label: "fio")
+            let rig = try Rig()
+            let out = rig.scratch.path + "/run"
+            let run = try rig.fio(["--iodepth", "1,16", "--duration", "1s", "--warmup", "0.3s"], out: out)
             #expect(run.wait(seconds: 120) == 0, "\(run.stderr)")
             let samples = try jsonLines(out + "/samples.jsonl")
             for step in ["fio-randread-4k-qd1-1", "fio-randread-4k-qd16-2"] {
@@ -81,117 +132,72 @@ extension Integration {
             let qd1 = summaryValue(samples, "iops", step: "fio-randread-4k-qd1-1") ?? 0
             let qd16 = summaryValue(samples, "iops", step: "fio-randread-4k-qd16-2") ?? 0
             #expect(qd16 > qd1, "QD16 \(qd16) vs QD1 \(qd1)")
-            // The job ran without a peer: run.json has one agent, and the table printed.
-            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-            #expect(((info as? [String: Any])?["agents"] as? [[String: Any]])?.count == 1)
+            // The job ran without a peer: run.json has one agent and records fio's command line.
+            let info = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+                    as? [String: Any])
+            #expect((info["agents"] as? [[String: Any]])?.count == 1)
+            let steps = try #require(info["steps"] as? [[String: Any]])
+            #expect(steps.allSatisfy { ($0["engine"] as? String)?.hasPrefix("fio-3") == true }, "\(steps)")
             #expect(run.stdout.contains("IOPS"), "\(run.stdout)")
-            #expect(Self.contents(storage).isEmpty, "left in the storage folder: \(Self.contents(storage))")
-            sut.child.terminate()
+            rig.expectCleared(within: 1)
+            rig.sut.child.terminate()
         }
 
         @Test func aMissingStorageFolderIsRefusedBeforeAnyStep() throws {
             guard Self.installed else { Issue.record("fio is not installed"); return }
-            let scratch = Scratch()
-            let token = try scratch.token().path
-            let sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch)
-            let out = scratch.path + "/run"
-            let run = try Self.fio(
-                sut, token: token, storage: scratch.path + "/nowhere", out: out, scratch: scratch,
-                ["--duration", "1s"],
-                label: "fio")
+            let rig = try Rig()
+            let out = rig.scratch.path + "/run"
+            let run = try rig.fio(["--duration", "1s"], storage: rig.scratch.path + "/nowhere", out: out)
             #expect(run.wait(seconds: 60) == 1)
-            let line = run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            let line = Self.errorLine(run)
             #expect(
                 line.hasPrefix("lockstep: error: mode-prerequisites:") && line.contains("does not exist"),
                 "\(run.stderr)")
             let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
             #expect(((info as? [String: Any])?["steps"] as? [Any])?.isEmpty == true)
-            sut.child.terminate()
+            rig.sut.child.terminate()
         }
 
         @Test func fioKilledMidStepIsOneLineAndNothingIsLeft() throws {
             guard Self.installed else { Issue.record("fio is not installed"); return }
-            let scratch = Scratch()
-            let token = try scratch.token().path
-            let sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch)
-            let storage = scratch.path + "/storage"
-            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-            let run = try Self.fio(
-                sut, token: token, storage: storage, out: scratch.path + "/run", scratch: scratch,
-                ["--duration", "20s", "--warmup", "0"], label: "fio")
-            let deadline = Date().addingTimeInterval(30)
-            var victims: [Int32] = []
-            while victims.isEmpty && Date() < deadline {
-                victims = Self.fios(in: storage).filter { pid in
-                    ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(
-                        "time_based")
-                }
-                usleep(50_000)
-            }
-            try #require(!victims.isEmpty, "fio never ran the step's job")
-            for pid in victims { kill(pid, SIGKILL) }
+            let rig = try Rig()
+            let run = try rig.fio(["--duration", "20s", "--warmup", "0"])
+            for pid in try rig.stepJobs() { kill(pid, SIGKILL) }
             #expect(run.wait(seconds: 30) == 1)
-            let line =
-                run.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }.first.map(String.init)
-                ?? ""
+            let line = Self.errorLine(run)
             #expect(line.contains("fio job randread-4k-qd16") && line.contains("killed by signal 9"), "\(run.stderr)")
-            usleep(500_000)
-            #expect(Self.contents(storage).isEmpty, "left: \(Self.contents(storage))")
-            #expect(Self.fios(in: storage).isEmpty)
-            sut.child.terminate()
+            rig.expectCleared(within: 5)
+            rig.sut.child.terminate()
         }
 
-        @Test func aKilledCoordinatorStopsFioThroughTheLeaseAndTheDataGoes() throws {
+        @Test func aKilledCoordinatorStopsFioAndTheDataGoes() throws {
             guard Self.installed else { Issue.record("fio is not installed"); return }
-            let scratch = Scratch()
-            let token = try scratch.token().path
-            let sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch)
-            let storage = scratch.path + "/storage"
-            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-            let run = try Self.fio(
-                sut, token: token, storage: storage, out: scratch.path + "/run", scratch: scratch,
-                ["--duration", "30s", "--warmup", "0"], label: "fio")
-            let deadline = Date().addingTimeInterval(30)
-            while Self.stepJobs(in: storage).isEmpty && Date() < deadline { usleep(50_000) }
-            try #require(!Self.stepJobs(in: storage).isEmpty, "fio never ran the step's job")
+            let rig = try Rig()
+            let run = try rig.fio(["--duration", "30s", "--warmup", "0"])
+            _ = try rig.stepJobs()
             usleep(300_000)
             run.terminate(signal: SIGKILL)
-            // The agent's lease (3 s) ends the session: fio stopped, the data folder removed.
-            let gone = Date().addingTimeInterval(15)
-            while (!Self.fios(in: storage).isEmpty || !Self.contents(storage).isEmpty) && Date() < gone {
-                usleep(100_000)
-            }
-            #expect(Self.fios(in: storage).isEmpty, "fio still runs")
-            #expect(Self.contents(storage).isEmpty, "left: \(Self.contents(storage))")
-            sut.child.terminate()
+            // The session ends (the connection drops, or the 3 s lease runs out): fio stopped, data removed.
+            rig.expectCleared(within: 15)
+            rig.sut.child.terminate()
         }
 
         @Test func aKilledAgentTakesFioAlongAndTheNextStartSweepsItsData() throws {
             guard Self.installed else { Issue.record("fio is not installed"); return }
-            let scratch = Scratch()
-            let token = try scratch.token().path
-            let state = scratch.path + "/state"
-            let sut = try AgentProcess(name: "sut", tokenPath: token, scratch: scratch, extra: ["--state-dir", state])
-            let storage = scratch.path + "/storage"
-            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-            let run = try Self.fio(
-                sut, token: token, storage: storage, out: scratch.path + "/run", scratch: scratch,
-                ["--duration", "30s", "--warmup", "0"], label: "fio")
-            let deadline = Date().addingTimeInterval(30)
-            while Self.stepJobs(in: storage).isEmpty && Date() < deadline { usleep(50_000) }
-            try #require(!Self.stepJobs(in: storage).isEmpty, "fio never ran the step's job")
-            sut.child.terminate(signal: SIGKILL)
+            let rig = try Rig()
+            let run = try rig.fio(["--duration", "30s", "--warmup", "0"])
+            _ = try rig.stepJobs()
+            rig.sut.child.terminate(signal: SIGKILL)
             #expect(run.wait(seconds: 30) == 1)
             // The kernel ends fio with its agent (parent-death signal); the data stays until a sweep.
             let gone = Date().addingTimeInterval(10)
-            while !Self.fios(in: storage).isEmpty && Date() < gone { usleep(50_000) }
-            #expect(Self.fios(in: storage).isEmpty, "fio outlived its agent")
-            #expect(!Self.contents(storage).isEmpty)
+            while !Self.fios(in: rig.storage).isEmpty && Date() < gone { usleep(50_000) }
+            #expect(Self.fios(in: rig.storage).isEmpty, "fio outlived its agent")
+            #expect(!Self.contents(rig.storage).isEmpty)
             let next = try AgentProcess(
-                name: "sut2", tokenPath: token, scratch: scratch, extra: ["--state-dir", state])
-            let swept = Date().addingTimeInterval(10)
-            while !Self.contents(storage).isEmpty && Date() < swept { usleep(50_000) }
-            #expect(Self.contents(storage).isEmpty, "the next start left: \(Self.contents(storage))")
+                name: "sut2", tokenPath: rig.token, scratch: rig.scratch, extra: ["--state-dir", rig.state])
+            rig.expectCleared(within: 10)
             next.child.terminate()
         }
     }

@@ -233,6 +233,40 @@ extension Integration {
     /// docker-host and docker-nat with a real dockerd started for the test, the image built offline
     /// by `lockstep-agent image build`, every workload in both modes, nothing left afterwards.
     @Suite struct DockerModesTests {
+        /// A dockerd of the test's own with the agent's image built into it, a SUT agent that places
+        /// its containers there, and a peer agent.
+        struct Rig {
+            let engine: DockerEngine
+            let scratch = Scratch()
+            let tag: String
+            let token: String
+            let sut: AgentProcess
+            let peer: AgentProcess
+
+            init() throws {
+                let engine = try DockerEngine()
+                do {
+                    tag = try DockerModesTests.buildImage(engine, scratch)
+                    token = try scratch.token().path
+                    sut = try AgentProcess(
+                        name: "sut", tokenPath: token, scratch: scratch,
+                        prefix: ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"])
+                    peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+                } catch {
+                    engine.stop()
+                    throw error
+                }
+                self.engine = engine
+            }
+
+            /// Both agents ended, then the engine.
+            func stop() {
+                sut.child.terminate(signal: SIGTERM)
+                peer.child.terminate(signal: SIGTERM)
+                engine.stop()
+            }
+        }
+
         /// `lockstep-agent image build` into `engine`; the tag.
         static func buildImage(_ engine: DockerEngine, _ scratch: Scratch) throws -> String {
             let tag = "lockstep-agent:test-\(getpid())"
@@ -248,14 +282,11 @@ extension Integration {
                 Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")
                 return
             }
-            let engine = try DockerEngine()
-            defer { engine.stop() }
-            let scratch = Scratch()
-            let tag = try Self.buildImage(engine, scratch)
-            let token = try scratch.token().path
-            let sut = try AgentProcess(
-                name: "sut", tokenPath: token, scratch: scratch, prefix: ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"])
-            let peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+            let rig = try Rig()
+            defer { rig.stop() }
+            let (engine, scratch, tag, token, sut, peer) = (
+                rig.engine, rig.scratch, rig.tag, rig.token, rig.sut, rig.peer
+            )
             let before = HostLeftovers.now()
             for (workload, extra, metric) in [
                 ("rr", ["--protocol", "tcp,udp"], "transactions_per_sec"),
@@ -287,8 +318,6 @@ extension Integration {
                 #expect(engine.containers().isEmpty, "\(workload) left containers: \(engine.containers())")
                 #expect(HostLeftovers.now() == before)
             }
-            sut.child.terminate(signal: SIGTERM)
-            peer.child.terminate(signal: SIGTERM)
         }
 
         @Test func fioAndMySQLRunOnAVolumeAndOnTheContainersLayerAndNothingIsLeft() throws {
@@ -296,14 +325,11 @@ extension Integration {
                 Issue.record("docker.io or fio is not installed: scripts/install-deps.sh installs them")
                 return
             }
-            let engine = try DockerEngine()
-            defer { engine.stop() }
-            let scratch = Scratch()
-            let tag = try Self.buildImage(engine, scratch)
-            let token = try scratch.token().path
-            let sut = try AgentProcess(
-                name: "sut", tokenPath: token, scratch: scratch, prefix: ["/usr/bin/env", "DOCKER_HOST=\(engine.host)"])
-            let peer = try AgentProcess(name: "peer", tokenPath: token, scratch: scratch)
+            let rig = try Rig()
+            defer { rig.stop() }
+            let (engine, scratch, tag, token, sut, peer) = (
+                rig.engine, rig.scratch, rig.tag, rig.token, rig.sut, rig.peer
+            )
             let storage = scratch.path + "/storage"
             try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
             let before = HostLeftovers.now()
@@ -340,8 +366,6 @@ extension Integration {
                     > 0)
             #expect(engine.containers().isEmpty)
             #expect(HostLeftovers.now() == before)
-            sut.child.terminate(signal: SIGTERM)
-            peer.child.terminate(signal: SIGTERM)
         }
 
         @Test func aKilledGuestHostAgentOrCoordinatorLeavesNoContainer() throws {

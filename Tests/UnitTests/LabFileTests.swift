@@ -50,6 +50,21 @@ import Testing
         #expect(sut.ssh?.passphrase == nil)
     }
 
+    @Test func aLabWithOnlyASUTServesTheWorkloadsThatNeedNoPeer() throws {
+        let text = Self.good.components(separatedBy: "  - name: peer")[0]
+        let lab = try LabFile.load(try write(text))
+        #expect(lab.hosts(.peer).isEmpty && lab.host(.sut).name == "sut")
+        // A run of such a lab is refused before anything starts only where a step needs a peer.
+        let token = try scratch.token().token
+        func plan(_ workload: Workload) -> RunPlan {
+            RunPlan(
+                sut: lab.host(.sut).control, peers: [], sutDataHost: "198.18.1.2", token: token,
+                steps: [PlannedStep(workload)], outDirectory: scratch.path + "/run", command: "test")
+        }
+        #expect(plan(Workload(FioSpec(job: FioJob(rw: .randread, blockSize: 4096, iodepth: 16)))).missingPeers == nil)
+        #expect(plan(Workload(RRSpec())).missingPeers?.contains("rr needs at least one peer agent") == true)
+    }
+
     @Test func aPassphraseComesFromItsFile() throws {
         try "s3cret\n".write(toFile: scratch.path + "/key.pass", atomically: true, encoding: .utf8)
         let path = try write(
