@@ -6,7 +6,8 @@
 # Builds the `lockstep-fuzz` product with -sanitize=fuzzer (clang's fuzzer runtime ships with the
 # Swift toolchain) into .build-fuzz/, then runs each target (wire: the control protocol's frame and
 # message decoder; resp: the RESP parser and scanner the Redis load generator uses; mysql: the MySQL
-# greeting, login and answer readers the MySQL load generator and setup use) starting from
+# greeting, login and answer readers the MySQL load generator and setup use; fio: fio's JSON report and the
+# step's result from it, as the SUT agent reads them) starting from
 # fuzz/corpus/<target> (new inputs it finds go to .build-fuzz/corpus/<target>). A crash is saved as
 # fuzz/regressions/<target>-crash-<sha1>; check it in: `swift test` replays every file there
 # through every target (FuzzRegressionTests). Prints the executions each target ran.
@@ -17,7 +18,7 @@ FLAGS=(-c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc 
 swift build --product lockstep-fuzz "${FLAGS[@]}" >/dev/null
 BIN=$(swift build "${FLAGS[@]}" --show-bin-path)/lockstep-fuzz
 status=0
-for target in wire resp mysql; do
+for target in wire resp mysql fio; do
   work=.build-fuzz/corpus/$target
   mkdir -p "$work" fuzz/regressions
   log=.build-fuzz/$target.log

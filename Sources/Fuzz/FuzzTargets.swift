@@ -6,8 +6,34 @@ import Shared
 enum FuzzTargets {
     /// The fuzz targets by name.
     static let all: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
-        "wire": wire, "resp": resp, "mysql": mysql,
+        "wire": wire, "resp": resp, "mysql": mysql, "fio": fio,
     ]
+
+    /// fio's JSON as the SUT agent reads it (an external tool's output: typed, or one typed error),
+    /// then the step's result from it for a random read and a mix.
+    static func fio(_ bytes: UnsafeRawBufferPointer) {
+        let report: FioReport
+        do {
+            report = try FioReport.decode(String(decoding: bytes, as: UTF8.self))
+        } catch is FioReportError {
+            return
+        } catch {
+            fatalError("fio's decoder threw something other than a FioReportError: \(error)")
+        }
+        for job in [
+            FioJob(rw: .randread, blockSize: 4096, iodepth: 16),
+            FioJob(rw: .randrw, blockSize: 4096, iodepth: 8, readPercent: 70),
+        ] {
+            do {
+                let result = try FioResult(report: report, spec: FioSpec(job: job), command: "fio", prefillBytes: 0)
+                _ = result.read?.latency.histogram().totalCount
+            } catch is FioReportError {
+                continue
+            } catch {
+                fatalError("fio's result threw something other than a FioReportError: \(error)")
+            }
+        }
+    }
 
     /// The control protocol's frame and message decoder (agents read it from anyone who connects).
     static func wire(_ bytes: UnsafeRawBufferPointer) {

@@ -106,10 +106,8 @@ extension Integration {
         }
 
         @Test func aRunPassesWhileAttackersHammerTheAgent() async throws {
-            let scratch = Scratch()
-            let sut = try await InProcessAgent(name: "sut", token: token)
-            let peer = try await InProcessAgent(name: "peer", token: token)
-            let endpoint = sut.endpoint
+            let pair = try await InProcessPair(token: token)
+            let endpoint = pair.sut.endpoint
             let attack = Task.detached {
                 var attempts = 0
                 while !Task.isCancelled {
@@ -121,17 +119,13 @@ extension Integration {
                 }
                 return attempts
             }
-            let plan = RunPlan(
-                sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-                steps: [step(Workload(RRSpec(proto: .tcp)), warmupNs: 100_000_000)],
-                outDirectory: scratch.path + "/run", command: "test")
-            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
+            let outcomes = try await pair.run(
+                steps: [step(Workload(RRSpec(proto: .tcp)), warmupNs: 100_000_000)], out: pair.scratch.path + "/run")
             attack.cancel()
             let attempts = await attack.value
             #expect(try #require(outcomes.first).rr().transactions > 100)
             #expect(attempts > 3)
-            await sut.shutdown()
-            await peer.shutdown()
+            await pair.shutdown()
         }
     }
 }

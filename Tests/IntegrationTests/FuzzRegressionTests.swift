@@ -9,7 +9,9 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz").path
 
     @Test func seedsAndSavedCrashesDecodeWithoutTrapping() throws {
-        let folders = ["corpus/wire", "corpus/resp", "corpus/mysql", "regressions"].map { "\(Self.fuzzFolder)/\($0)" }
+        let folders = ["corpus/wire", "corpus/resp", "corpus/mysql", "corpus/fio", "regressions"].map {
+            "\(Self.fuzzFolder)/\($0)"
+        }
         var replayed = 0
         for folder in folders {
             for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name != "README.md" {

@@ -9,21 +9,14 @@ import Testing
 extension Integration {
     @Suite struct InProcessRunTests {
         @Test func tcpAndUdpStepsWriteEveryResultFile() async throws {
-            let scratch = Scratch()
-            let token = try scratch.token().token
-            let sut = try await InProcessAgent(name: "sut", token: token)
-            let peer = try await InProcessAgent(name: "peer", token: token)
-            let out = scratch.path + "/run"
-            let plan = RunPlan(
-                sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
+            let pair = try await InProcessPair()
+            let out = pair.scratch.path + "/run"
+            let outcomes = try await pair.run(
                 steps: [
                     step(Workload(RRSpec(proto: .tcp))),
                     step(Workload(RRSpec(proto: .udp, requestSize: 64, responseSize: 1024, flows: 2))),
-                ],
-                outDirectory: out, command: "test")
-            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
-            await sut.shutdown()
-            await peer.shutdown()
+                ], out: out)
+            await pair.shutdown()
 
             #expect(outcomes.map(\.stepID) == ["rr-tcp-1", "rr-udp-2"])
             for outcome in outcomes {

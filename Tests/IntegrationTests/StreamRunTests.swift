@@ -10,23 +10,16 @@ extension Integration {
     /// Bulk transfer between in-process agents on loopback, both directions, and the CPU meter.
     @Suite struct StreamRunTests {
         @Test func bothDirectionsMoveDataAndReportCPUCost() async throws {
-            let scratch = Scratch()
-            let token = try scratch.token().token
-            let sut = try await InProcessAgent(name: "sut", token: token)
-            let peer = try await InProcessAgent(name: "peer", token: token)
-            let out = scratch.path + "/run"
-            let plan = RunPlan(
-                sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
+            let pair = try await InProcessPair()
+            let out = pair.scratch.path + "/run"
+            let outcomes = try await pair.run(
                 steps: [
                     step(Workload(StreamSpec(direction: .sutTx)), durationNs: 1_500_000_000),
                     step(
                         Workload(StreamSpec(direction: .sutRx, streams: 2, bufferSize: 131_072)),
                         durationNs: 1_500_000_000),
-                ],
-                outDirectory: out, command: "test")
-            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
-            await sut.shutdown()
-            await peer.shutdown()
+                ], out: out)
+            await pair.shutdown()
 
             #expect(outcomes.map(\.stepID) == ["stream-sut-tx-1", "stream-sut-rx-2"])
             for outcome in outcomes {

@@ -40,8 +40,11 @@ package struct FioDirectionResult: Codable, Equatable, Sendable {
         }
         clatPercentilesNs = percentiles
         var histogram = HistogramSnapshot.makeLatencyHistogram()
+        // Counts beyond any real run (2^48 I/Os) are not fio's: left out rather than overflowing the total.
+        var total: UInt64 = 0
         for (key, count) in d.clat.bins ?? [:] {
-            guard let ns = UInt64(key), count > 0 else { continue }
+            guard let ns = UInt64(key), count > 0, count < 1 << 48, total < 1 << 56 else { continue }
+            total += count
             histogram.record(min(max(ns, 1), HistogramSnapshot.highestLatencyNs), count: count)
         }
         latency = HistogramSnapshot(histogram)

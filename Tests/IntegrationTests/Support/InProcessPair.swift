@@ -11,8 +11,10 @@ struct InProcessPair {
     let sut: InProcessAgent
     let peer: InProcessAgent
 
-    init() async throws {
-        token = try scratch.token().token
+    /// The agents prove `token`, or a fresh one.
+    init(token: Token? = nil) async throws {
+        let token = try token ?? scratch.token().token
+        self.token = token
         sut = try await InProcessAgent(name: "sut", token: token)
         peer = try await InProcessAgent(name: "peer", token: token)
     }
@@ -22,10 +24,15 @@ struct InProcessPair {
         _ workloads: [Workload], durationNs: Int64 = 1_000_000_000, placement: Placement = Placement(), out: String
     ) async throws -> [StepOutcome] {
         let timing = StepTiming(warmupNs: 300_000_000, durationNs: durationNs)
+        return try await run(
+            steps: workloads.map { PlannedStep($0, timing: timing, placement: placement) }, out: out)
+    }
+
+    /// Runs `steps` as one run between the two agents, writing to `out`.
+    func run(steps: [PlannedStep], out: String) async throws -> [StepOutcome] {
         let plan = RunPlan(
-            sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token,
-            steps: workloads.map { PlannedStep($0, timing: timing, placement: placement) }, outDirectory: out,
-            command: "test")
+            sut: sut.endpoint, peer: peer.endpoint, sutDataHost: "127.0.0.1", token: token, steps: steps,
+            outDirectory: out, command: "test")
         return try await BenchmarkRun(plan: plan, progress: { _ in }).run()
     }
 
