@@ -115,6 +115,12 @@ import Testing
         #expect(throws: (any Error).self) { try FioOptions.parse(["--jobs", "single"]) }
         #expect(throws: (any Error).self) { try FioOptions.parse(["--rw", "read", "--rwmixread", "70"]) }
         #expect(throws: (any Error).self) { try FioOptions.parse(["--storage-dir", "relative"]) }
+        #expect(throws: (any Error).self) {
+            try FioOptions.parse(["--storage", "volume", "--mysql-storage", "layered"])
+        }
+        let layered = try FioOptions.parse(["--mysql-storage", "layered"])
+        let placement = try layered.placement.placement()
+        #expect(layered.placement.containerStorage == .layered && placement.storage == .layered)
     }
 
     @Test func aPlanNamesFioAndTheStorageRunWide() throws {
@@ -154,6 +160,20 @@ import Testing
         let axis = try PlanFile.load(path)
         #expect(axis.cells.map(\.id) == ["mysql-t2-docker-nat-volume", "mysql-t2-docker-nat-layered"])
         #expect(axis.cells.map(\.step.placement.storage) == [.volume, .layered])
+    }
+
+    @Test func theStorageFolderIsCheckedBeforeAnyStep() throws {
+        let scratch = Scratch()
+        var place = Place(mode: .native, checkOnly: true, storageDir: scratch.path + "/none")
+        #expect(StorageCheck.problems(place, stateDirectory: scratch.path).first?.contains("does not exist") == true)
+        place.storageDir = scratch.path
+        #expect(StorageCheck.problems(place, stateDirectory: scratch.path).isEmpty)
+        place.storageBytes = 1 << 62
+        #expect(StorageCheck.problems(place, stateDirectory: scratch.path).first?.contains("MiB free") == true)
+        // The state folder stands in for a missing --storage-dir.
+        place.storageDir = nil
+        place.storageBytes = 1 << 20
+        #expect(StorageCheck.problems(place, stateDirectory: scratch.path).isEmpty)
     }
 
     @Test func aFioStepRunsOnTheSUTAloneAndKeepsItsData() {

@@ -23,7 +23,7 @@ enum FioJobs: String, ExpressibleByArgument, CaseIterable, Sendable {
     case single
 }
 
-extension FioEngine: ExpressibleByArgument {}
+extension FioIOEngine: ExpressibleByArgument {}
 extension FioPattern: ExpressibleByArgument {}
 
 /// `fio`'s own options, with timing and placement: what the command line and a plan's `fio` experiment set.
@@ -52,7 +52,7 @@ struct FioOptions: WorkloadOptions {
     var size: SizeArgument = SizeArgument(bytes: 64 << 20)
 
     @Option(help: "fio's I/O engine: libaio, io_uring, psync.")
-    var ioengine: FioEngine = .libaio
+    var ioengine: FioIOEngine = .libaio
 
     @Option(help: "1: O_DIRECT (bypass the page cache), 0: buffered.")
     var direct: Int = 1

@@ -73,11 +73,7 @@ package struct SideOutcome: Codable, Equatable, Sendable {
 
     /// Decodes the result type that `KIND` names in the registry.
     package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: NamedKey.self)
-        guard container.allKeys.count == 1, let key = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "a result is one key naming its kind"))
-        }
+        let (container, key) = try NamedKey.single(in: decoder, "a result")
         guard let type = WorkloadRegistry.resultType(named: key.stringValue) else {
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: container, debugDescription: "unknown result '\(key.stringValue)'")

@@ -8,7 +8,7 @@ package enum FioPattern: String, Codable, Sendable, CaseIterable {
 }
 
 /// fio's I/O engine.
-package enum FioEngine: String, Codable, Sendable, CaseIterable {
+package enum FioIOEngine: String, Codable, Sendable, CaseIterable {
     case libaio
     case io_uring = "io_uring"
     case psync
@@ -63,11 +63,11 @@ package struct FioSpec: WorkloadSpec {
     package var job: FioJob
     /// The file's size, bytes (laid out and verified at prepare).
     package var size: Int
-    package var ioengine: FioEngine
+    package var ioengine: FioIOEngine
     /// O_DIRECT (bypass the page cache).
     package var direct: Bool
 
-    package init(job: FioJob, size: Int = 64 << 20, ioengine: FioEngine = .libaio, direct: Bool = true) {
+    package init(job: FioJob, size: Int = 64 << 20, ioengine: FioIOEngine = .libaio, direct: Bool = true) {
         self.job = job
         self.size = size
         self.ioengine = ioengine

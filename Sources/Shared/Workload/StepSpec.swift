@@ -82,11 +82,7 @@ package struct Workload: Codable, Equatable, Sendable {
 
     /// Decodes the spec of the workload that `NAME` names in the registry.
     package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: NamedKey.self)
-        guard container.allKeys.count == 1, let key = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "a workload is one key naming its kind"))
-        }
+        let (container, key) = try NamedKey.single(in: decoder, "a workload")
         guard let type = WorkloadRegistry.type(named: key.stringValue) else {
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: container, debugDescription: "unknown workload '\(key.stringValue)'")

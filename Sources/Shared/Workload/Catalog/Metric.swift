@@ -78,12 +78,6 @@ package struct MetricCatalog: Sendable {
         self.metrics = (metrics + headline).filter { seen.insert($0.name).inserted }
         self.headline = headline
     }
-
-    /// The metric of that name, if this catalog declares it.
-    package func metric(named name: String) -> Metric? { metrics.first { $0.name == name } }
-
-    /// The stopping rule's metric.
-    package var primary: Metric? { headline.first }
 }
 
 /// Latency metrics read from one histogram: mean, named percentiles and maximum, in one unit.
