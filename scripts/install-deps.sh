@@ -18,11 +18,14 @@
 #   chromium    the report test renders report.html headless and checks every figure has ink
 #   fio         the block-I/O workload's engine (the SUT agent runs Debian's fio; the container image and
 #               the kvm guest's initramfs carry it); qemu-utils: qemu-img for a kvm guest's qcow2 disk
+#   hpcc openmpi-bin libopenblas0-serial the CPU and memory workload (HPL, STREAM, RandomAccess under
+#               OpenMPI; OpenBLAS picks its kernels by the CPU's flags, as the paper's math library did);
+#               pixz: the compression workload's second compressor (xz comes with xz-utils)
 #   kubernetes-validate (PyPI) the Kubernetes manifests in deploy/kubernetes are validated offline
 # (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
 PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static
-  qemu-system-x86 qemu-utils xz-utils e2fsprogs chromium fio)
+  qemu-system-x86 qemu-utils xz-utils e2fsprogs chromium fio hpcc openmpi-bin libopenblas0-serial pixz)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

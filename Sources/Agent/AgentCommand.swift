@@ -11,7 +11,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "lockstep-agent",
         abstract: "The lockstep agent: serves one coordinator, runs servers and load generators.",
         version: LockstepVersion.current,
-        subcommands: [Serve.self, MeterCommand.self, ImageCommand.self, VMCommand.self])
+        subcommands: [Serve.self, MeterCommand.self, ImageCommand.self, VMCommand.self, CorpusCommand.self])
 }
 
 extension AgentCommand {

@@ -74,7 +74,36 @@ int lockstep_pin_thread(const int *cpus, int ncpus) {
     return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int lockstep_wait_exit(int pid, int timeout_ms) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) {
+        int e = errno;
+        usleep(1000);
+        return -e;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+    int r;
+    do {
+        r = poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    return r < 0 ? -e : (r > 0 ? 1 : 0);
+}
+
+int lockstep_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
+
 int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int ncpus, int log_fd, int death_signal) {
+    return lockstep_spawn_io(path, argv, cpus, ncpus, log_fd, log_fd, NULL, death_signal);
+}
+
+int lockstep_spawn_io(
+    const char *path, char *const argv[], const int *cpus, int ncpus, int out_fd, int log_fd, const char *cwd,
+    int death_signal) {
     cpu_set_t set;
     if (ncpus > 0) {
         int bad = lockstep_cpu_set(cpus, ncpus, &set);
@@ -100,15 +129,16 @@ int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int nc
             setpgid(0, 0);
             int null_fd = open("/dev/null", O_RDONLY);
             if (null_fd >= 0) dup2(null_fd, 0);
-            if (log_fd >= 0) {
-                dup2(log_fd, 1);
-                dup2(log_fd, 2);
-            }
+            if (out_fd >= 0) dup2(out_fd, 1);
+            if (log_fd >= 0) dup2(log_fd, 2);
+            if (cwd != NULL && chdir(cwd) != 0) err = errno;
             sigset_t none;
             sigemptyset(&none);
             sigprocmask(SIG_SETMASK, &none, NULL);
-            execv(path, argv);
-            err = errno;
+            if (!err) {
+                execv(path, argv);
+                err = errno;
+            }
         }
         ssize_t ignored = write(report[1], &err, sizeof(err));
         (void)ignored;

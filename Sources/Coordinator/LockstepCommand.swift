@@ -10,7 +10,7 @@ struct LockstepCommand: AsyncParsableCommand {
         version: LockstepVersion.current,
         subcommands: [
             QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, MySQLCommand.self,
-            FioCommand.self,
+            FioCommand.self, HpccCommand.self, CompressCommand.self,
             RunCommand.self,
             ReportCommand.self, CompareCommand.self,
             AgentsCommand.self, LabCommand.self,

@@ -121,8 +121,7 @@ extension Integration {
                 ], prefix: inNS, scratch: scratch, label: "rr")
             #expect(run.wait(seconds: 60) == 0, "\(run.stderr)")
             let info =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                as! [String: Any]
+                try jsonObject(out + "/run.json")
             let methods = (info["agents"] as? [[String: Any]])?.compactMap {
                 ($0["clock"] as? [String: Any])?["method"] as? String
             }

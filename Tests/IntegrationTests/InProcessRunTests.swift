@@ -66,8 +66,7 @@ extension Integration {
             }
 
             let run =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                as! [String: Any]
+                try jsonObject(out + "/run.json")
             #expect(run["status"] as? String == "complete")
             let agents = try #require(run["agents"] as? [[String: Any]])
             #expect(agents.map { $0["role"] as? String } == ["sut", "peer"])
@@ -156,8 +155,7 @@ func expectCausalOrder(
     _ log: [[String: Any]], step: String, runDirectory: String, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let run =
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: runDirectory + "/run.json")))
-        as! [String: Any]
+        try jsonObject(runDirectory + "/run.json")
     let stepInfo = (run["steps"] as? [[String: Any]])?.first { $0["id"] as? String == step }
     let tolerance = try #require(
         stepInfo?["clock_offset_error_ns"] as? Int, "no clock error bound for \(step)", sourceLocation: sourceLocation)

@@ -116,8 +116,7 @@ extension Integration {
             #expect(all.allSatisfy { ($0["labels"] as? [String: String])?["accel"] == "tcg" })
             #expect(run.stdout.contains("emulated results are not performance results"), "\(run.stdout)")
             let info =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                as! [String: Any]
+                try jsonObject(out + "/run.json")
             let setup = try #require((info["modes"] as? [String: Any])?["kvm"] as? [String: Any])
             #expect((setup["qemu"] as? String)?.hasPrefix("qemu-system-x86_64 ") == true)
             #expect(setup["accel"] as? String == "tcg")
@@ -135,6 +134,62 @@ extension Integration {
             #expect(inversions.isEmpty)
             #expect(log.contains { $0["host"] as? String == "sut-kvm" })
             try expectCausalOrder(log, step: "rr-tcp-kvm-r1", runDirectory: out)
+            #expect(HostLeftovers.now() == before, "left \(HostLeftovers.now()) (before \(before))")
+        }
+
+        @Test func hpccAndXzRunInTunedAndUntunedGuestsAndTheUntunedOneSeesLess() throws {
+            guard CPURunTests.installed else {
+                Issue.record("hpcc or openmpi-bin is not installed: scripts/install-deps.sh installs them")
+                return
+            }
+            let image = try Self.image()
+            let before = HostLeftovers.now()
+            let lab = try Lab()
+            let plan = lab.scratch.path + "/cpu.yaml"
+            // One run, two guests: the tuned one (host passthrough: qemu's max under TCG) and qemu's
+            // generic model, each with 2 vCPUs as 1 socket x 2 cores.
+            try """
+            modes: [kvm]
+            repetitions: {min: 1, max: 1}
+            vm-image: \(image)
+            accel: tcg
+            vm-cpus: 2
+            vm-topology: 1x2x1
+            experiments:
+              - hpcc: {n: 300, nb: 50}
+              - compress: {threads: 2, level: 1, size: 2MiB}
+              - hpcc: {n: 300, nb: 50, vm-cpu-model: default}
+
+            """.write(toFile: plan, atomically: true, encoding: .utf8)
+            let out = lab.scratch.path + "/run"
+            let run = try ChildProcess(
+                Binaries.coordinator,
+                ["run", plan, "--sut", lab.sut.endpoint.description, "--token-file", lab.tokenPath, "--out", out],
+                scratch: lab.scratch, label: "kvm-cpu")
+            #expect(run.wait(seconds: 400) == 0, "\(run.stderr)")
+            let rows = try jsonLines(out + "/samples.jsonl").filter { $0["metric"] as? String == "hpl_gflops" }
+            func isa(_ model: String) -> VectorISA? {
+                rows.first { ($0["labels"] as? [String: String])?["vm_cpu_model"] == model }
+                    .flatMap { ($0["labels"] as? [String: String])?["isa"] }.flatMap(VectorISA.init(rawValue:))
+            }
+            let (tuned, untuned) = (try #require(isa("host")), try #require(isa("default")))
+            #expect(untuned == .sse2 && untuned < tuned, "default \(untuned), host \(tuned)")
+            #expect(rows.allSatisfy { ($0["labels"] as? [String: String])?["ranks"] == "2" })
+            let xz = try jsonLines(out + "/samples.jsonl").first { $0["metric"] as? String == "compress_mb_per_sec" }
+            #expect((xz?["value"] as? Double ?? 0) > 0)
+            // run.json: one entry per guest, with the CPU model, topology and pinning as applied, and
+            // each guest agent's view of its CPUs beside the host's.
+            let info = try jsonObject(out + "/run.json")
+            let modes = try #require(info["modes"] as? [String: Any])
+            // The guest placed second is named by its CPU model (`kvm-cpu-host` or `kvm-cpu-default`).
+            #expect(modes.count == 2 && modes.keys.contains { $0.hasPrefix("kvm-cpu-") }, "\(modes.keys)")
+            let setups = modes.values.compactMap { ($0 as? [String: Any])?["vm"] as? [String: String] }
+            let untunedSetup = try #require(setups.first { $0["cpu_model"] == "default (-cpu qemu64)" }, "\(setups)")
+            #expect(setups.contains { $0["cpu_model"] == "host (-cpu max)" })
+            #expect(untunedSetup["topology"]?.hasPrefix("1x2x1") == true && untunedSetup["vcpu_pinning"] != nil)
+            let agents = try #require(info["agents"] as? [[String: Any]])
+            let views = agents.compactMap { ($0["host"] as? [String: Any])?["cpu"] as? [String: Any] }
+            #expect(views.count == 3 && views.contains { $0["isa"] as? String == "sse2" }, "\(views)")
             #expect(HostLeftovers.now() == before, "left \(HostLeftovers.now()) (before \(before))")
         }
 

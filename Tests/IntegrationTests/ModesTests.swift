@@ -83,8 +83,7 @@ extension Integration {
                 #expect(
                     run.stdout.contains("mode comparison") && run.stdout.contains("netns-nat/native"), "\(run.stdout)")
                 let info =
-                    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                    as! [String: Any]
+                    try jsonObject(out + "/run.json")
                 let setup = try #require((info["modes"] as? [String: Any])?["netns-nat"] as? [String: Any])
                 #expect((setup["rules"] as? String)?.contains("dnat to 198.18.") == true)
                 #expect((setup["commands"] as? [String])?.first?.hasPrefix("ip netns add lockstep-") == true)
@@ -221,8 +220,7 @@ extension Integration {
             #expect(errors.first?.contains("docker") == true, "\(run.stderr)")
             // Nothing ran: no step started, not even the native one.
             let info =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                as! [String: Any]
+                try jsonObject(out + "/run.json")
             #expect((info["steps"] as? [Any])?.isEmpty == true, "\(info)")
             #expect(!FileManager.default.fileExists(atPath: out + "/samples.jsonl"))
         }
@@ -309,8 +307,7 @@ extension Integration {
                     #expect(ModesTests.value(rows, "host_cpu_seconds", ["mode": mode, "role": "host"]) != nil)
                 }
                 let info =
-                    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                    as! [String: Any]
+                    try jsonObject(out + "/run.json")
                 let nat = try #require((info["modes"] as? [String: Any])?["docker-nat"] as? [String: Any])
                 #expect((nat["containerID"] as? String)?.isEmpty == false)
                 #expect((nat["imageID"] as? String)?.hasPrefix("sha256:") == true)
@@ -318,6 +315,44 @@ extension Integration {
                 #expect(engine.containers().isEmpty, "\(workload) left containers: \(engine.containers())")
                 #expect(HostLeftovers.now() == before)
             }
+        }
+
+        @Test func hpccAndXzRunInADockerHostContainerAndSeeItsQuota() throws {
+            guard DockerEngine.installed, CPURunTests.installed else {
+                Issue.record("docker.io or hpcc is not installed: scripts/install-deps.sh installs them")
+                return
+            }
+            let rig = try Rig()
+            defer { rig.stop() }
+            let before = HostLeftovers.now()
+            for (workload, extra, metric) in [
+                ("hpcc", ["--n", "400", "--nb", "40"], "hpl_gflops"),
+                ("compress", ["--threads", "2", "--level", "1", "--size", "4MiB"], "compress_mb_per_sec"),
+            ] {
+                let out = rig.scratch.path + "/\(workload)"
+                let run = try ChildProcess(
+                    Binaries.coordinator,
+                    [
+                        workload, "--sut", rig.sut.endpoint.description, "--token-file", rig.token, "--mode",
+                        "native,docker-host", "--image", rig.tag, "--container-cpus", "1", "--out", out,
+                    ] + extra, scratch: rig.scratch, label: workload)
+                #expect(run.wait(seconds: 180) == 0, "\(workload): \(run.stderr)")
+                let rows = try ModesTests.summaries(out)
+                for mode in ["native", "docker-host"] {
+                    #expect((ModesTests.value(rows, metric, ["mode": mode]) ?? 0) > 0, "\(workload) \(mode)")
+                }
+                let info = try jsonObject(out + "/run.json")
+                let setup = try #require((info["modes"] as? [String: Any])?["docker-host"] as? [String: Any])
+                #expect(setup["cpuQuota"] as? String == "1.0", "\(setup)")
+                #expect((setup["commands"] as? [String])?.first?.contains("--shm-size") == true)
+                #expect(rig.engine.containers().isEmpty, "\(workload) left containers: \(rig.engine.containers())")
+                #expect(HostLeftovers.now() == before)
+            }
+            // hpcc's ranks follow the container's quota: one rank for one CPU's worth.
+            let ranks = try jsonLines(rig.scratch.path + "/hpcc/samples.jsonl").compactMap {
+                ($0["labels"] as? [String: String]).flatMap { $0["mode"] == "docker-host" ? $0["ranks"] : nil }
+            }
+            #expect(!ranks.isEmpty && ranks.allSatisfy { $0 == "1" }, "\(ranks)")
         }
 
         @Test func fioAndMySQLRunOnAVolumeAndOnTheContainersLayerAndNothingIsLeft() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Coordinator
@@ -57,8 +58,7 @@ extension Integration {
             #expect(!workers.isEmpty && workers.allSatisfy { $0 == "0" }, "load threads allowed on \(workers)")
             #expect(outcomes.first?.plan.placement.sutCPUs == [1])
             let run =
-                try JSONSerialization.jsonObject(
-                    with: Data(contentsOf: URL(fileURLWithPath: lab.scratch.path + "/run/run.json"))) as! [String: Any]
+                try jsonObject(lab.scratch.path + "/run/run.json")
             let placement = ((run["plan"] as? [[String: Any]])?.first?["spec"] as? [String: Any])?["placement"]
             #expect((placement as? [String: Any])?["sutCPUs"] as? [Int] == [1])
             #expect((placement as? [String: Any])?["peerCPUs"] as? [Int] == [0])

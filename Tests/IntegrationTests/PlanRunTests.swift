@@ -113,7 +113,7 @@ extension Integration {
             let dry = try Self.run(
                 lab, [root + "/deploy/plans/felter2014.yaml", "--dry-run", "--out", out], label: "dry")
             let status = dry.wait(seconds: 60)
-            #expect(dry.stdout.contains("120 cells, 360 steps at least, 1200 at most"), "\(dry.stdout)")
+            #expect(dry.stdout.contains("142 cells, 426 steps at least, 1420 at most"), "\(dry.stdout)")
             #expect(
                 dry.stdout.contains("mysql-t290-docker-nat-layered")
                     && dry.stdout.contains("fio-randread-4k-qd16x8-kvm"))

@@ -75,8 +75,7 @@ extension Integration {
             #expect(lines.first?.contains("rr-tcp-1") == true)
             // What it had is on disk, marked failed, and the SUT's responder is gone.
             let run =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                as! [String: Any]
+                try jsonObject(out + "/run.json")
             #expect(run["status"] as? String == "failed")
             let log = try jsonLines(out + "/merged-log.jsonl")
             let ready = log.first { $0["host"] as? String == "sut" && $0["event"] as? String == "step.ready" }

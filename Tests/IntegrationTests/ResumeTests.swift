@@ -27,8 +27,7 @@ extension Integration {
         }
 
         static func runInfo(_ dir: String) throws -> [String: Any] {
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
-                as! [String: Any]
+            try jsonObject(dir + "/run.json")
         }
 
         static func stepStatus(_ dir: String) -> [String: String] {

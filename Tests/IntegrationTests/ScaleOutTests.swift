@@ -63,8 +63,7 @@ extension Integration {
                 #expect(Self.values(rows, "start_skew_us").total != nil)
                 #expect(run.stdout.contains("per peer"), "\(run.stdout)")
                 let info =
-                    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                    as! [String: Any]
+                    try jsonObject(out + "/run.json")
                 #expect((info["agents"] as? [[String: Any]])?.count == 4)
                 #expect(
                     (info["parameters"] as? [String: String])?["peer"]

@@ -64,8 +64,7 @@ extension Integration {
             #expect(outcome.startSkewNs < 50_000_000, "start skew \(outcome.startSkewNs) ns")
 
             let run =
-                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
-                as! [String: Any]
+                try jsonObject(out + "/run.json")
             let sutClock = try #require((run["agents"] as? [[String: Any]])?.first?["clock"] as? [String: Any])
             let recorded = try #require(sutClock["offset_ns"] as? Int)
             #expect(abs(Int64(recorded) - trueOffset) <= Int64(sutClock["offset_error_ns"] as! Int))

@@ -25,11 +25,26 @@ package final class Scratch {
     }
 }
 
-/// Reads a JSON Lines file into dictionaries.
+/// Reads a JSON Lines file into dictionaries; a line that is not an object is an error, not a crash.
 package func jsonLines(_ path: String) throws -> [[String: Any]] {
     try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-        try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        guard let object = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] else {
+            throw CocoaError(.propertyListReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "not an object: \($0)"])
+        }
+        return object
     }
+}
+
+/// Reads a JSON file holding one object (run.json); anything else is an error, not a crash.
+package func jsonObject(_ path: String) throws -> [String: Any] {
+    guard
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            as? [String: Any]
+    else {
+        throw CocoaError(
+            .propertyListReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "\(path) is not a JSON object"])
+    }
+    return object
 }
 
 /// The first summary (not interval) sample of a metric.

@@ -101,7 +101,14 @@ import Testing
         )
         let quick = try PlanFile.load(root + "/deploy/plans/quick.yaml")
         #expect(Set(quick.cells.map(\.step.placement.mode)) == [.native, .netnsNAT])
-        #expect(Set(quick.cells.map(\.step.workload.name)) == ["rr", "stream", "redis", "mysql", "fio"])
+        #expect(
+            Set(quick.cells.map(\.step.workload.name)) == ["rr", "stream", "redis", "mysql", "fio", "hpcc", "compress"])
+        // The CPU half: hpcc and xz in every mode, and the untuned kvm guest beside the tuned one.
+        #expect(Set(felter.cells.filter { $0.step.workload.name == "hpcc" }.map(\.step.placement.mode)).count == 4)
+        let untuned = try #require(felter.cells.first { $0.id == "hpcc-mem25-kvm-cpu-default" })
+        #expect(untuned.step.placement.vmCPUModel == .default && felter.vm.cpuModel == .host)
+        #expect(felter.cells.contains { $0.id == "compress-xz-t32-l6-kvm-cpu-default" })
+        #expect(felter.cells.contains { $0.id == "hpcc-mem25-kvm" && $0.step.placement.vmCPUModel == nil })
     }
 
     @Test(arguments: [

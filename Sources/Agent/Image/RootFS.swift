@@ -8,7 +8,8 @@ import Shared
 /// The guest agent's file tree, made from this host's own files with no registry: the agent (a
 /// dynamically linked one brings its Swift libraries along: `ldd` lists them), busybox with a link
 /// per applet, redis-server, fio and MariaDB's server (the files of their Debian packages, so
-/// `mariadb-install-db` finds what it needs) where installed, every shared library `ldd` lists, and
+/// `mariadb-install-db` finds what it needs), hpcc with OpenMPI and the BLAS and xz/pixz where
+/// installed, every shared library `ldd` lists, and
 /// the few files of /etc they expect. The container image (``ImageBuilder``) and the qemu guest's
 /// initramfs (``VMImageBuilder``) are both this tree.
 struct RootFS {
@@ -23,6 +24,56 @@ struct RootFS {
 
     /// Debian packages whose files go in when their programs are installed.
     static let mysqlPackages = ["mariadb-server-core", "mariadb-client-core"]
+
+    /// Debian packages of hpcc, OpenMPI and the BLAS, whose files go in when hpcc is installed.
+    static let hpccPackages = [
+        "hpcc", "openmpi-bin", "openmpi-common", "libopenmpi3", "libpmix2", "libhwloc15", "libblas3",
+        "libopenblas0-serial", "libopenblas0-pthread", "libopenblas0-openmp",
+    ]
+
+    /// Debian's alternatives links the engines are reached through.
+    static let alternatives = [
+        "/usr/bin/mpirun", "/usr/bin/mpiexec", "/usr/lib/x86_64-linux-gnu/libblas.so.3",
+        "/usr/lib/x86_64-linux-gnu/liblapack.so.3",
+    ]
+
+    /// Places every file and link of the installed ones of `packages` (not their docs); the files placed.
+    func placePackages(_ packages: [String], in root: String) throws -> [String] {
+        var placed: [String] = []
+        for package in packages {
+            guard let listed = try? HostCommand.run("dpkg", ["-L", package]) else { continue }
+            for path in listed.split(separator: "\n").map(String.init)
+            where !path.hasPrefix("/usr/share/doc") && !path.hasPrefix("/usr/share/man") {
+                var st = stat()
+                guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG || st.st_mode & S_IFMT == S_IFLNK
+                else { continue }
+                try place(path, in: root)
+                placed.append(path)
+            }
+        }
+        return placed
+    }
+
+    /// `path` with `.` and `..` components folded, without following links.
+    static func lexical(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                _ = parts.popLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is an ELF file (a program or library whose libraries `ldd` lists).
+    static func isELF(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 4)) == Data([0x7F, 0x45, 0x4C, 0x46])
+    }
 
     /// What is missing to assemble the tree, one line each naming the fix.
     static func problems(agent: String) -> [String] {
@@ -66,17 +117,28 @@ struct RootFS {
             contents.programs.append("fio")
             progress("fio: \(fio)")
         }
-        if withMySQL, Executable.find("mariadbd") != nil {
-            for package in Self.mysqlPackages {
-                let listed = try HostCommand.run("dpkg", ["-L", package]).split(separator: "\n").map(String.init)
-                for path in listed where !path.hasPrefix("/usr/share/doc") && !path.hasPrefix("/usr/share/man") {
-                    var st = stat()
-                    guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG || st.st_mode & S_IFMT == S_IFLNK
-                    else { continue }
-                    try place(path, in: root)
-                    files.append(path)
-                }
+        // The CPU and memory workloads' engines: hpcc with OpenMPI (its plugins and PMIx's are
+        // loaded at run time, so every file of their packages goes in), the BLAS Debian's
+        // alternatives choose, and the compressors.
+        if Executable.find("hpcc") != nil, Executable.find("mpirun") != nil {
+            let placed = try placePackages(Self.hpccPackages, in: root)
+            for link in Self.alternatives where FileManager.default.fileExists(atPath: link) {
+                try place(link, in: root)
             }
+            files += placed.filter(Self.isELF)
+            contents.programs.append("hpcc")
+            progress("hpcc: \(placed.count) files of \(Self.hpccPackages.joined(separator: ", ")) (those installed)")
+        }
+        for compressor in ["xz", "pixz"] {
+            guard let path = Executable.find(compressor) else { continue }
+            // busybox's applet of the same name only decompresses: the real one replaces it.
+            _ = unlink(root + "/bin/\(compressor)")
+            try place(path, in: root)
+            files.append(path)
+            contents.programs.append(compressor)
+        }
+        if withMySQL, Executable.find("mariadbd") != nil {
+            files += try placePackages(Self.mysqlPackages, in: root)
             contents.programs.append("mariadbd")
             progress("mariadb: \(Self.mysqlPackages.joined(separator: ", "))")
         }
@@ -140,7 +202,9 @@ struct RootFS {
         if let link = try? fm.destinationOfSymbolicLink(atPath: source) {
             _ = symlink(link, target)
             let resolved = link.hasPrefix("/") ? link : (source as NSString).deletingLastPathComponent + "/" + link
-            try place((resolved as NSString).standardizingPath, in: root)
+            // Lexically only: Foundation's standardizingPath follows the links (Debian's alternatives
+            // would then be skipped and the tree's link left dangling).
+            try place(Self.lexical(resolved), in: root)
             return
         }
         try fm.copyItem(atPath: source, toPath: target)

@@ -63,6 +63,12 @@ enum Docker {
             flags += ["--cpuset-cpus", list]
             setup.cpuset = list
         }
+        if let quota = place.containerCPUs {
+            flags += ["--cpus", String(quota)]
+            setup.cpuQuota = String(quota)
+        }
+        // OpenMPI's ranks share memory through /dev/shm, which Docker caps at 64 MiB by default.
+        flags += ["--shm-size", "1g"]
         flags += ["-v", "\(launch.tokenPath):/lockstep/token:ro"]
         var extra: [String] = []
         switch place.storage {

@@ -177,6 +177,14 @@ enum KVMGuest: ModeLauncher {
             setup.accel = accel.rawValue
             let vcpus = try pinVCPUs(scratch: scratch, cpus: place.cpus, setup: &setup)
             settings.vcpu_threads = vcpus.map(String.init).joined(separator: ",")
+            settings.cpu_model = "\(vm.cpuModel.rawValue) (-cpu \(vm.cpuModel.qemuModel(kvm: accel == .kvm)))"
+            settings.topology = vm.topology.map { "\($0) (sockets x cores x threads)" } ?? "qemu's default"
+            settings.vcpu_pinning =
+                place.cpus.flatMap { cpus in
+                    cpus.isEmpty
+                        ? nil
+                        : vcpus.indices.map { "vCPU\($0)->\(cpus[$0 % cpus.count])" }.joined(separator: " ")
+                } ?? "none (the scheduler places the vCPU threads)"
             setup.vm = settings
             var placed = Placed(mode: mode, guestPorts: ports, guestBindHost: address, setup: setup, guestHost: address)
             placed.pinnedByHost = true
@@ -186,6 +194,12 @@ enum KVMGuest: ModeLauncher {
                 readyTimeoutNs: 60_000_000_000, qemu: QemuThreads(pid: process.pid, vcpus: vcpus, vhost: useVhost))
         }
         throw WireError(.modeFailed, "no accelerator left to boot the guest with")
+    }
+
+    /// `-smp`: the vCPUs, with their sockets, cores and threads when a topology is given.
+    static func smp(_ vm: VMSettings) -> String {
+        guard let t = vm.topology else { return String(vm.cpus) }
+        return "\(vm.cpus),sockets=\(t.sockets),cores=\(t.cores),threads=\(t.threads)"
     }
 
     /// qemu's arguments for one boot.
@@ -200,8 +214,9 @@ enum KVMGuest: ModeLauncher {
                 return String(record.id[start..<record.id.index(start, offsetBy: 2)])
             }.joined(separator: ":")
         var args = ["-name", "lockstep-\(record.id)", "-machine", "q35"]
-        args += accel == .kvm ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg,thread=multi", "-cpu", "max"]
-        args += ["-smp", String(vm.cpus), "-m", "\(vm.memoryMiB)M"]
+        args += accel == .kvm ? ["-accel", "kvm"] : ["-accel", "tcg,thread=multi"]
+        args += ["-cpu", vm.cpuModel.qemuModel(kvm: accel == .kvm)]
+        args += ["-smp", smp(vm), "-m", "\(vm.memoryMiB)M"]
         if vm.hugepages { args += ["-mem-path", "/dev/hugepages", "-mem-prealloc"] }
         args += ["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]
         args += ["-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1 random.trust_cpu=on"]

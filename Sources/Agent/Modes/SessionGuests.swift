@@ -19,10 +19,20 @@ final class SessionGuests: Sendable {
         var reserved: PortReservation?
     }
 
-    /// A session's guests: one per mode and (for the container modes) storage placement.
+    /// A session's guests: one per mode, (for the container modes) storage placement and (for kvm)
+    /// the guest's CPU model, topology and vCPUs.
     private struct Key: Hashable, Sendable {
         var mode: DeploymentMode
         var storage: ContainerStorage
+        var vmCPU: [String] = []
+
+        init(_ place: Place) {
+            mode = place.mode
+            storage = place.storage
+            if mode == .kvm {
+                vmCPU = [place.vm.cpuModel.rawValue, place.vm.topology?.description ?? "-", String(place.vm.cpus)]
+            }
+        }
     }
 
     private let guests = Mutex<[Key: Guest]>([:])
@@ -48,7 +58,7 @@ final class SessionGuests: Sendable {
         guard problems.isEmpty else {
             throw WireError(.modePrerequisites, problems.joined(separator: "; "))
         }
-        let key = Key(mode: place.mode, storage: place.storage)
+        let key = Key(place)
         return try guests.withLock { current in
             if let running = current[key], running.process?.exitDescription() == nil {
                 return running.placed

@@ -53,6 +53,7 @@ final class ServerProcess: Sendable {
     /// Where the child's stdout and stderr go.
     let logPath: String
     private let status = Mutex<Int32?>(nil)
+    private let usage = Mutex<rusage?>(nil)
 
     private init(pid: Int32, name: String, logPath: String) {
         self.pid = pid
@@ -61,10 +62,12 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts `executable` (a path, or a name looked up on PATH) with `arguments`, pinned to `cpus`
-    /// if given, output appended to `logPath`.
-    static func start(_ executable: String, _ arguments: [String], cpus: [Int]?, logPath: String) throws
-        -> ServerProcess
-    {
+    /// if given, output appended to `logPath` (stdout on `stdout` instead when given: a pipe the
+    /// caller reads), in `workingDirectory` when given.
+    static func start(
+        _ executable: String, _ arguments: [String], cpus: [Int]?, logPath: String, stdout: Int32? = nil,
+        workingDirectory: String? = nil
+    ) throws -> ServerProcess {
         guard let path = Executable.find(executable) else {
             throw WireError(
                 .serverFailed, "\(executable) not found (PATH=\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
@@ -80,7 +83,8 @@ final class ServerProcess: Sendable {
             defer { cArgs.forEach { free($0) } }
             let mask = (cpus ?? []).map(Int32.init)
             return mask.withUnsafeBufferPointer {
-                lockstep_spawn(path, &cArgs, $0.baseAddress, Int32($0.count), logFD, SIGKILL)
+                lockstep_spawn_io(
+                    path, &cArgs, $0.baseAddress, Int32($0.count), stdout ?? logFD, logFD, workingDirectory, SIGKILL)
             }
         }
         let name = (executable as NSString).lastPathComponent
@@ -101,30 +105,45 @@ final class ServerProcess: Sendable {
         status.withLock { saved -> String? in
             if saved == nil {
                 var raw: Int32 = 0
-                if waitpid(pid, &raw, WNOHANG) == pid { saved = raw }
+                var used = rusage()
+                if wait4(pid, &raw, WNOHANG, &used) == pid {
+                    saved = raw
+                    usage.withLock { $0 = used }
+                }
             }
             guard let raw = saved else { return nil }
             return raw & 0x7f == 0 ? "exited with status \((raw >> 8) & 0xff)" : "killed by signal \(raw & 0x7f)"
         }
     }
 
-    /// Stops the child: SIGTERM, then SIGKILL after `graceNs`; returns when it is gone.
+    /// Stops the child and its process group: SIGTERM, then SIGKILL after `graceNs`; returns when
+    /// the child is gone.
     func stop(graceNs: Int64 = 3_000_000_000) {
         guard exitDescription() == nil else { return }
-        kill(pid, SIGTERM)
+        // The child leads its own process group: what it started (mpirun's ranks) is signalled too.
+        kill(-pid, SIGTERM)
         let deadline = MonotonicClock.now() + graceNs
         while exitDescription() == nil {
             if MonotonicClock.now() > deadline {
-                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)
                 status.withLock { saved in
                     var raw: Int32 = 0
-                    while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+                    var used = rusage()
+                    while wait4(pid, &raw, 0, &used) < 0 && errno == EINTR {}
                     saved = raw
+                    usage.withLock { $0 = used }
                 }
                 return
             }
             usleep(5_000)
         }
+    }
+
+    /// CPU seconds the child and the descendants it waited for used (user, system), once it ended.
+    func cpuSeconds() -> (user: Double, system: Double)? {
+        guard exitDescription() != nil, let used = usage.withLock({ $0 }) else { return nil }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return (seconds(used.ru_utime), seconds(used.ru_stime))
     }
 
     /// The last lines of the child's output, joined with ` | `.

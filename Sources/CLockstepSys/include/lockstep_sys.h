@@ -26,6 +26,20 @@ int lockstep_set_thread_name(const char *name);
 /// when the program could not be started (exec or affinity failed in the child, fork failed here).
 int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int ncpus, int log_fd, int death_signal);
 
+/// `lockstep_spawn` with stdout on `out_fd` (a pipe the agent counts) and stderr on `log_fd`, in the
+/// working directory `cwd` when it is not NULL.
+int lockstep_spawn_io(
+    const char *path, char *const argv[], const int *cpus, int ncpus, int out_fd, int log_fd, const char *cwd,
+    int death_signal);
+
+/// Waits at most `timeout_ms` for the child `pid` to exit (pidfd_open and poll; a 1 ms sleep where the
+/// kernel has no pidfd). Returns 1 when it has exited, 0 on timeout, -errno on error. Does not reap it.
+int lockstep_wait_exit(int pid, int timeout_ms);
+
+/// A pipe whose both ends close on exec (pipe2 with O_CLOEXEC): `fds[0]` reads, `fds[1]` writes.
+/// Returns 0 or -errno.
+int lockstep_pipe_cloexec(int fds[2]);
+
 /// Writes the CPUs this process may run on (sched_getaffinity) into `out`, at most `max` of them.
 /// Returns how many, or -errno.
 int lockstep_allowed_cpus(int *out, int max);

@@ -131,8 +131,11 @@ struct PlacementOptions: ParsableArguments {
     @Option(help: "kvm: the guest image folder on the SUT host (default: the host agent's state folder's vm).")
     var vmImage: String?
 
-    @Option(help: "kvm: the guest's vCPUs (each pinned to one of --sut-cpus in turn, when given).")
-    var vmCpus: Int = 1
+    @Option(
+        help:
+            "kvm: the guest's vCPUs (each pinned to one of --sut-cpus in turn, when given); default: --vm-topology's, else 1."
+    )
+    var vmCpus: Int?
 
     @Option(help: "kvm: the guest's memory, e.g. 2GiB or 1536MiB.")
     var vmMemory: SizeArgument = SizeArgument(bytes: 2 << 30)
@@ -158,6 +161,18 @@ struct PlacementOptions: ParsableArguments {
     @Option(help: "kvm: the disk's I/O backend: native (Linux AIO, with cache none), io_uring, threads.")
     var vmDiskAio: DiskAIO = .threads
 
+    @Option(
+        help:
+            "kvm: the CPU model the guest sees: host (passthrough; qemu's max under TCG) or default (qemu64: SSE2, no AVX)."
+    )
+    var vmCpuModel: VMCPUModel?
+
+    @Option(help: "kvm: the guest's topology SOCKETSxCORESxTHREADS (its product is --vm-cpus), e.g. 1x2x1.")
+    var vmTopology: VMTopology?
+
+    @Option(help: "Container modes: a CPU quota in CPUs (docker run --cpus), e.g. 1.5.")
+    var containerCpus: Double?
+
     @Flag(help: "kvm: back the guest's memory with hugepages (/dev/hugepages, preallocated).")
     var vmHugepages = false
 
@@ -174,12 +189,18 @@ struct PlacementOptions: ParsableArguments {
     /// The `kvm` guest's settings.
     func vmSettings() throws -> VMSettings {
         var settings = VMSettings(
-            image: vmImage, cpus: vmCpus, memoryMiB: vmMemory.bytes >> 20, accel: accel, disk: vmDisk,
+            image: vmImage, cpus: vmCpus ?? vmTopology?.cpus ?? 1, memoryMiB: vmMemory.bytes >> 20, accel: accel,
+            disk: vmDisk,
             diskGiB: vmDiskSize, hugepages: vmHugepages, bridge: vmBridge, address: vmAddress, gateway: vmGateway)
         settings.diskFormat = vmDiskFormat
         settings.diskCache = vmDiskCache
         settings.diskAIO = vmDiskAio
+        settings.cpuModel = vmCpuModel ?? .host
+        settings.topology = vmTopology
         if let problem = settings.problems().first { throw ValidationError(problem) }
+        if let containerCpus, !(containerCpus > 0 && containerCpus <= 1024) {
+            throw ValidationError("--container-cpus must be above 0 and at most 1024, got \(containerCpus)")
+        }
         return settings
     }
 
@@ -195,6 +216,8 @@ struct PlacementOptions: ParsableArguments {
             peerCPUs: peerCpus?.cpus)
         placement.storageDir = storageDir
         placement.storage = storage ?? mysqlStorage
+        placement.vmCPUModel = vmCpuModel
+        placement.vmTopology = vmTopology
         if let storage, let mysqlStorage, storage != mysqlStorage {
             throw ValidationError("--mysql-storage is another spelling of --storage: give one of them")
         }
@@ -222,6 +245,12 @@ struct PlacementOptions: ParsableArguments {
             return p
         }
     }
+}
+
+extension VMCPUModel: ExpressibleByArgument {}
+
+extension VMTopology: ExpressibleByArgument {
+    package init?(argument: String) { self.init(argument) }
 }
 
 /// A size or rate with an optional SI (`K`, `M`, `G`: powers of 1000) or binary (`KiB`, `MiB`, `GiB`) suffix.
@@ -395,5 +424,6 @@ extension RunPlan {
         storageDir = options.storageDir
         guestPortBase = options.guestPorts
         vm = try options.vmSettings()
+        containerCPUs = options.containerCpus
     }
 }

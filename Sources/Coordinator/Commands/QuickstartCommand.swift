@@ -50,7 +50,8 @@ struct QuickstartCommand: AsyncParsableCommand {
     }
 
     /// The suite: RR both protocols, bulk both directions, then Redis, MySQL and fio (a 4 KiB random
-    /// read at QD16 on the SUT alone, its file in the local agent's state folder) where installed.
+    /// read at QD16 on the SUT alone, its file in the local agent's state folder), hpcc (N=1000) and
+    /// xz (16 MiB, 2 threads) where installed.
     static func suite(durationNs: Int64, modes: [DeploymentMode] = [.native]) -> [PlannedStep] {
         var workloads = [RRProtocol.tcp, .udp].map {
             Workload(RRSpec(proto: $0, requestSize: 100, responseSize: 200, flows: 1))
@@ -70,6 +71,12 @@ struct QuickstartCommand: AsyncParsableCommand {
             workloads.append(
                 Workload(
                     FioSpec(job: FioJob(rw: .randread, blockSize: 4096, iodepth: 16), size: 32 << 20, direct: direct)))
+        }
+        if installed("hpcc") && installed("mpirun") {
+            workloads.append(Workload(HpccSpec(n: 1000, nb: 96, timeLimitSeconds: 300)))
+        }
+        if installed("xz") {
+            workloads.append(Workload(CompressSpec(threads: 2, level: 2, size: 16 << 20, timeLimitSeconds: 300)))
         }
         let timing = StepTiming(warmupNs: 500_000_000, durationNs: durationNs)
         return workloads.flatMap { w in modes.map { PlannedStep(w, timing: timing, placement: Placement(mode: $0)) } }
@@ -110,6 +117,10 @@ struct QuickstartCommand: AsyncParsableCommand {
             out.append("skipped mysql: neither mariadbd nor mysqld is installed")
         }
         if !installed("fio") { out.append("skipped fio: fio is not installed (apt-get install fio)") }
+        if !installed("hpcc") || !installed("mpirun") {
+            out.append("skipped hpcc: hpcc or mpirun is not installed (apt-get install hpcc openmpi-bin)")
+        }
+        if !installed("xz") { out.append("skipped compress: xz is not installed (apt-get install xz-utils)") }
         return out
     }
 

@@ -61,16 +61,17 @@ struct PlanFile: Sendable {
     /// The kvm guest's run-wide keys: the workload commands' options of the same names.
     static let vmKeys = [
         "vm-image", "vm-cpus", "vm-memory", "accel", "vm-disk", "vm-disk-size", "vm-disk-format", "vm-disk-cache",
-        "vm-disk-aio", "vm-hugepages", "vm-bridge",
-        "vm-address", "vm-gateway",
+        "vm-disk-aio", "vm-hugepages", "vm-bridge", "vm-address", "vm-gateway", "vm-cpu-model", "vm-topology",
     ]
 
     /// Run-wide placement keys, parsed by the workload commands' own ``PlacementOptions``; an
     /// experiment may not set them.
-    static let runWideKeys = ["image", "storage", "mysql-storage", "storage-dir", "guest-ports"] + vmKeys
+    static let runWideKeys =
+        ["image", "storage", "mysql-storage", "storage-dir", "guest-ports", "container-cpus"] + vmKeys
 
-    /// Run-wide keys an experiment may set for its own cells (a plan's storage axis).
-    static let perExperiment: Set<String> = ["storage", "mysql-storage"]
+    /// Run-wide keys an experiment may set for its own cells (a plan's storage axis, and a kvm
+    /// guest's CPU model and topology: the tuned/untuned pair).
+    static let perExperiment: Set<String> = ["storage", "mysql-storage", "vm-cpu-model", "vm-topology"]
 
     /// The rule's and the order's keys.
     private static let ruleKeys = ["repetitions", "confidence", "order", "seed", "cooldown"]
@@ -122,7 +123,12 @@ struct PlanFile: Sendable {
         return steps.map { step in
             // A container cell names its storage when the step sets one (a plan's storage axis).
             let storage = [.dockerHost, .dockerNAT].contains(step.placement.mode) ? step.placement.storage : nil
-            let base = "\(step.stepName)-\(step.placement.mode.rawValue)" + (storage.map { "-\($0.rawValue)" } ?? "")
+            var base = "\(step.stepName)-\(step.placement.mode.rawValue)" + (storage.map { "-\($0.rawValue)" } ?? "")
+            // A kvm cell names the guest's CPU model and topology when the step sets them (tuned/untuned).
+            if step.placement.mode == .kvm {
+                if let model = step.placement.vmCPUModel { base += "-cpu-\(model.rawValue)" }
+                if let topology = step.placement.vmTopology { base += "-\(topology)" }
+            }
             seen[base, default: 0] += 1
             let n = seen[base]!
             return Cell(id: n == 1 ? base : "\(base)-\(n)", step: step)

@@ -44,17 +44,19 @@ struct ReportFigures {
         }
     }
 
-    private func seriesName(_ run: ReportRun, _ mode: DeploymentMode) -> String {
-        runs.count > 1 ? "\(run.name): \(mode.rawValue)" : mode.rawValue
+    private func seriesName(_ run: ReportRun, _ placement: Placement) -> String {
+        runs.count > 1 ? "\(run.name): \(placement.seriesName)" : placement.seriesName
     }
 
     /// The series (run and mode) of `list`, native first.
     private func series(_ list: [Entry]) -> [String] {
         var out: [String] = []
         for run in runs {
-            for mode in DeploymentMode.allCases
-            where list.contains(where: { $0.run.name == run.name && $0.cell.step.placement.mode == mode }) {
-                out.append(seriesName(run, mode))
+            for mode in DeploymentMode.allCases {
+                for entry in list where entry.run.name == run.name && entry.cell.step.placement.mode == mode {
+                    let name = seriesName(run, entry.cell.step.placement)
+                    if !out.contains(name) { out.append(name) }
+                }
             }
         }
         return out
@@ -68,13 +70,13 @@ struct ReportFigures {
         var entry: (String, String) -> Entry?
 
         init(
-            _ list: [Entry], series: [String], name: @escaping (ReportRun, DeploymentMode) -> String,
+            _ list: [Entry], series: [String], name: @escaping (ReportRun, Placement) -> String,
             group: @escaping (PlanFile.Cell) -> String
         ) {
             for (_, cell) in list where !groups.contains(group(cell)) { groups.append(group(cell)) }
             names = series
             entry = { wanted, point in
-                list.first { name($0.run, $0.cell.step.placement.mode) == wanted && group($0.cell) == point }
+                list.first { name($0.run, $0.cell.step.placement) == wanted && group($0.cell) == point }
             }
         }
     }
@@ -139,7 +141,7 @@ struct ReportFigures {
         let names = series(list)
         func lines(_ metric: Metric) -> [LineChart.Series] {
             names.map { name in
-                let points = list.filter { seriesName($0.run, $0.cell.step.placement.mode) == name }.compactMap {
+                let points = list.filter { seriesName($0.run, $0.cell.step.placement) == name }.compactMap {
                     entry -> LineChart.Point? in
                     guard let row = entry.run.aggregate(entry.cell.id, metric.name),
                         let x = Double(row.labels[spec.x] ?? "")
@@ -181,7 +183,7 @@ struct ReportFigures {
         for (run, cell) in list {
             var cells: [SVGNode] = [
                 .element("td", [], [.text(run.name)]), .element("td", [], [.text(cell.id)]),
-                .element("td", [], [.text(cell.step.placement.mode.rawValue)]),
+                .element("td", [], [.text(cell.step.placement.seriesName)]),
             ]
             for metric in metrics.map(\.name) {
                 guard let a = run.aggregate(cell.id, metric) else {
@@ -222,5 +224,19 @@ struct ReportFigures {
         guard points.count > 200 else { return points }
         let stride = points.count / 200 + 1
         return points.enumerated().filter { $0.offset % stride == 0 || $0.offset >= points.count - 20 }.map(\.element)
+    }
+}
+
+extension Placement {
+    /// A figure's series for cells of this placement: the mode, with the storage a container cell
+    /// set and the CPU model and topology a kvm cell set (`docker-nat (layered)`, `kvm (cpu default)`).
+    var seriesName: String {
+        var extras: [String] = []
+        if [.dockerHost, .dockerNAT].contains(mode), let storage { extras.append(storage.rawValue) }
+        if mode == .kvm {
+            if let vmCPUModel { extras.append("cpu \(vmCPUModel.rawValue)") }
+            if let vmTopology { extras.append("\(vmTopology)") }
+        }
+        return extras.isEmpty ? mode.rawValue : "\(mode.rawValue) (\(extras.joined(separator: ", ")))"
     }
 }

@@ -86,6 +86,7 @@ extension BenchmarkRun {
         var place = Place(
             mode: mode, checkOnly: checkOnly, cpus: cpus, image: plan.image, storage: plan.storage,
             storageDir: plan.storageDir, portBase: plan.guestPortBase, vm: plan.vm)
+        place.containerCPUs = plan.containerCPUs
         place.storageBytes = storageNeed?.bytes
         place.directIO = storageNeed?.directIO ?? false
         return place
@@ -100,6 +101,11 @@ extension BenchmarkRun {
         let host = session.agents(.sut)[0]
         var request = place(mode, cpus: step.placement.sutCPUs)
         request.storage = key.storage
+        if let model = key.vmCPUModel { request.vm.cpuModel = model }
+        if let topology = key.vmTopology {
+            request.vm.topology = topology
+            request.vm.cpus = topology.cpus
+        }
         host.link.send(.place(request))
         // The longest placement: a kvm guest that fails under KVM (20 s), boots under TCG (up to
         // 180 s) and whose agent then starts listening (up to 60 s).
@@ -112,10 +118,8 @@ extension BenchmarkRun {
         try await session.connect([(.sut, address)])
         let guest = session.agents[session.agents.count - 1]
         let estimate = try await sync(guest, session, &state)
-        // run.json: one entry per mode, and per storage where a mode ran with more than one.
-        let name =
-            state.guests.keys.contains { $0.mode == mode && $0 != key }
-            ? "\(mode.rawValue)-\(key.storage.rawValue)" : mode.rawValue
+        // run.json: one entry per mode, and per storage or CPU settings where a mode ran with more than one.
+        let name = key.name(among: state.guests.keys)
         state.info.modes = (state.info.modes ?? [:]).merging([name: placed.setup ?? ModeSetup()]) { $1 }
         progress(
             "placed \(mode.rawValue) guest agent '\(guest.name)' at \(guest.link.address) "

@@ -129,7 +129,7 @@ struct BenchmarkRun {
         }
         let mode = planned.placement.mode
         guard mode.hasGuest else { return stage }
-        let key = GuestKey(mode: mode, storage: planned.placement.storage ?? plan.storage)
+        let key = GuestKey(planned.placement, plan: plan)
         if state.guests[key] == nil { state.guests[key] = try await placeGuest(key, for: planned, session, &state) }
         let (guest, placed) = state.guests[key]!
         stage.place(in: guest, placed, host: session.agents(.sut)[0])

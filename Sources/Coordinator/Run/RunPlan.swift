@@ -31,6 +31,8 @@ struct RunPlan: Sendable {
     var guestPortBase = GuestPorts.defaultBase
     /// How a `kvm` guest is booted.
     var vm = VMSettings()
+    /// The container modes' CPU quota (`--container-cpus`), in CPUs.
+    var containerCPUs: Double?
     /// How long to wait for an agent still busy with another session (one that just ended may be
     /// stopping its servers); 0: refuse at once.
     var busyWaitNs: Int64 = 30_000_000_000

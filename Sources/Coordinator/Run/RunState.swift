@@ -23,8 +23,31 @@ struct RunState {
     var done = 0
 }
 
-/// A guest of the run: one per mode and (for the container modes) storage placement.
+/// A guest of the run: one per mode, (for the container modes) storage placement and (for kvm)
+/// CPU model and topology.
 struct GuestKey: Hashable {
     var mode: DeploymentMode
     var storage: ContainerStorage
+    var vmCPUModel: VMCPUModel? = nil
+    var vmTopology: VMTopology? = nil
+
+    /// The key of `placement` in a run of `plan`.
+    init(_ placement: Placement, plan: RunPlan) {
+        mode = placement.mode
+        storage = placement.storage ?? plan.storage
+        if mode == .kvm {
+            vmCPUModel = placement.vmCPUModel ?? plan.vm.cpuModel
+            vmTopology = placement.vmTopology ?? plan.vm.topology
+        }
+    }
+
+    /// run.json's name of the guest's mode: the mode, and its storage or CPU settings where the run
+    /// placed more than one guest of the mode.
+    func name(among keys: some Sequence<GuestKey>) -> String {
+        guard keys.contains(where: { $0.mode == mode && $0 != self }) else { return mode.rawValue }
+        if mode == .kvm {
+            return "\(mode.rawValue)-cpu-\(vmCPUModel?.rawValue ?? "host")" + (vmTopology.map { "-\($0)" } ?? "")
+        }
+        return "\(mode.rawValue)-\(storage.rawValue)"
+    }
 }

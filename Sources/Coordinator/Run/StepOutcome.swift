@@ -123,7 +123,11 @@ struct StepOutcome {
 
     /// One line for progress output.
     static func describe(_ plan: PlannedStep) -> String {
-        "\(plan.workload.spec.summary), \(seconds(plan.timing.warmupNs)) warm-up + \(seconds(plan.timing.durationNs))"
+        if let budget = plan.workload.spec.completionBudgetNs {
+            return "\(plan.workload.spec.summary), to completion (at most \(seconds(budget)))"
+        }
+        return
+            "\(plan.workload.spec.summary), \(seconds(plan.timing.warmupNs)) warm-up + \(seconds(plan.timing.durationNs))"
     }
 
     private static func seconds(_ ns: Int64) -> String { String(format: "%gs", Double(ns) / 1e9) }

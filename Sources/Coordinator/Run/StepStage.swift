@@ -42,6 +42,9 @@ struct StepStage {
         dataHost = placed.guestHost ?? dataHost
         if placed.pinnedByHost { step.placement.sutCPUs = nil }
         if let accel = placed.setup?.accel { modeLabels["accel"] = accel }
+        if let model = placed.setup?.vm?.cpu_model?.split(separator: " ").first {
+            modeLabels["vm_cpu_model"] = String(model)
+        }
         if let labels = placed.setup?.storageLabels {
             // The guest keeps its data on its own storage (a volume, its layer, its disk), not in a
             // folder of the host.

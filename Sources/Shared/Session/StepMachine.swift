@@ -162,7 +162,7 @@ package struct StepMachine: Sendable {
         case (.starting, .started(let started)) where started.stepID == stepID && awaiting.contains(index):
             awaiting.remove(index)
             guard awaiting.isEmpty else { return .wait(deadlineNs: deadlineNs) }
-            let until = (startAtNs ?? nowNs) + plan.timing.totalNs + Self.resultSlackNs
+            let until = (startAtNs ?? nowNs) + plan.runBudgetNs + Self.resultSlackNs
             let running = enders.filter { results[$0.index] == nil }
             guard !running.isEmpty else { return stopOthers(nowNs: nowNs) }
             return enter(.running, waitingFor: running, until: until, [])

@@ -22,6 +22,9 @@ package struct HostFacts: Codable, Equatable, Sendable {
     package var provenance: Provenance?
     /// What the interface under the agent's control address offers for clock-probe timestamps.
     package var timestamping: Timestamping?
+    /// What the agent's CPUs look like from where it runs (a guest's from inside the guest):
+    /// model, vector flags, topology, clock, memory; `nil` from older agents.
+    package var cpu: CPUView?
 
     package init(
         hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String,
@@ -53,6 +56,7 @@ package struct HostFacts: Codable, Equatable, Sendable {
             hostname: field(uts.nodename), kernel: "\(field(uts.sysname)) \(field(uts.release))",
             cpuModel: model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion,
             realtimeStarts: MonotonicClock.realtimeStarts)
+        facts.cpu = CPUView.current()
         if provenance { facts.provenance = Provenance.current() }
         return facts
     }

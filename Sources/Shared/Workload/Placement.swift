@@ -40,6 +40,11 @@ package struct Placement: Codable, Equatable, Sendable {
     /// SUT in a container mode: its data on a volume or in the container's layer, when the step says
     /// (a plan's axis); `nil`: the run's `--storage`. A guest is placed per mode and storage.
     package var storage: ContainerStorage?
+    /// SUT in `kvm`: the guest's CPU model when the step says (a plan's tuned/untuned pair); `nil`:
+    /// the run's `--vm-cpu-model`. A guest is placed per mode, storage and CPU settings.
+    package var vmCPUModel: VMCPUModel?
+    /// SUT in `kvm`: the guest's topology when the step says; `nil`: the run's `--vm-topology`.
+    package var vmTopology: VMTopology?
 
     /// The one default bind address: loopback, so that nothing listens on a network by accident.
     package static let defaultBindHost = "127.0.0.1"

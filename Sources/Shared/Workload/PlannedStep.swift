@@ -15,6 +15,9 @@ package struct PlannedStep: Codable, Equatable, Sendable {
         self.placement = placement
     }
 
+    /// How long the started step may run: an engine's completion budget, else warm-up and window.
+    package var runBudgetNs: Int64 { workload.spec.completionBudgetNs ?? timing.totalNs }
+
     /// Step id prefix: the workload's, e.g. `rr-tcp`, `redis-c16`.
     package var stepName: String { workload.spec.stepName }
 

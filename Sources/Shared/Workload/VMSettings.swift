@@ -2,9 +2,9 @@
 package enum Accelerator: String, Codable, Sendable, CaseIterable {
     /// KVM where /dev/kvm boots the guest, else TCG with a warning line.
     case auto
-    /// Hardware virtualization (`-accel kvm -cpu host`); a guest that does not boot is an error.
+    /// Hardware virtualization (`-accel kvm`); a guest that does not boot is an error.
     case kvm
-    /// qemu's emulator (`-accel tcg -cpu max`): runs anywhere, measures nothing about KVM.
+    /// qemu's emulator (`-accel tcg`): runs anywhere, measures nothing about KVM.
     case tcg
 }
 
@@ -31,6 +31,51 @@ package enum DiskAIO: String, Codable, Sendable, CaseIterable {
     case threads
 }
 
+/// The CPU model a `kvm` guest is shown.
+package enum VMCPUModel: String, Codable, Sendable, CaseIterable {
+    /// The host's own CPU, every feature passed through (`-cpu host` under KVM; under TCG qemu's
+    /// `max`, every feature it emulates): the tuned guest.
+    case host
+    /// qemu's generic model (`qemu64`): SSE2 and no AVX, what a guest gets when nobody says; a
+    /// math library that dispatches on CPUID then runs its slowest kernels (the paper's untuned KVM).
+    case `default`
+
+    /// qemu's `-cpu` value under `accel`.
+    package func qemuModel(kvm: Bool) -> String {
+        switch self {
+        case .host: kvm ? "host" : "max"
+        case .default: "qemu64"
+        }
+    }
+}
+
+/// A guest's CPU topology, `SOCKETSxCORESxTHREADS` (qemu's `-smp sockets=,cores=,threads=`).
+package struct VMTopology: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    package var sockets: Int
+    package var cores: Int
+    package var threads: Int
+
+    package init(sockets: Int, cores: Int, threads: Int) {
+        self.sockets = sockets
+        self.cores = cores
+        self.threads = threads
+    }
+
+    /// `2x8x2`; `nil` when it is not three positive numbers.
+    package init?(_ text: String) {
+        let parts = text.lowercased().split(separator: "x").map { Int($0) }
+        guard parts.count == 3, let s = parts[0], let c = parts[1], let t = parts[2], s > 0, c > 0, t > 0,
+            s * c * t <= 1024
+        else { return nil }
+        self.init(sockets: s, cores: c, threads: t)
+    }
+
+    /// vCPUs it holds.
+    package var cpus: Int { sockets * cores * threads }
+
+    package var description: String { "\(sockets)x\(cores)x\(threads)" }
+}
+
 /// How the host agent boots a `kvm` guest: the image `lockstep-agent vm build` wrote, the guest's
 /// size, its accelerator and the knobs the paper says KVM needs (vCPU pinning, hugepages, a virtio
 /// disk for MySQL's data), and its network (lockstep's own routed bridge, or the user's bridge with
@@ -42,6 +87,11 @@ package struct VMSettings: Codable, Equatable, Sendable {
     package var cpus: Int
     package var memoryMiB: Int
     package var accel: Accelerator
+    /// The CPU model the guest is shown.
+    package var cpuModel: VMCPUModel = .host
+    /// The guest's sockets x cores x threads (their product is `cpus`); `nil`: qemu's default (one
+    /// socket per vCPU).
+    package var topology: VMTopology?
     /// The file or host block device backing the guest's virtio-blk disk (fio's file, MySQL's data); a
     /// device is overwritten (the guest makes its file system), so it must be named explicitly and not
     /// be mounted; `nil`: a sparse file lockstep makes in the storage folder, removed with the guest.
@@ -85,6 +135,9 @@ package struct VMSettings: Codable, Equatable, Sendable {
     package func problems() -> [String] {
         var out: [String] = []
         if !(1...256).contains(cpus) { out.append("--vm-cpus must be 1...256, got \(cpus)") }
+        if let topology, topology.cpus != cpus {
+            out.append("--vm-topology \(topology) holds \(topology.cpus) vCPUs, --vm-cpus is \(cpus)")
+        }
         if memoryMiB < 256 { out.append("--vm-memory must be at least 256M, got \(memoryMiB)M") }
         if !(1...4096).contains(diskGiB) { out.append("--vm-disk-size must be 1...4096 GiB, got \(diskGiB)") }
         if (bridge == nil) != (address == nil) { out.append("--vm-bridge and --vm-address go together") }

@@ -7,6 +7,7 @@ package enum WorkloadRegistry {
     /// The built-in workloads, in the order tables and reports list them.
     package static let builtIn: [any WorkloadType.Type] = [
         RRWorkload.self, StreamWorkload.self, RedisWorkload.self, MySQLWorkload.self, FioWorkload.self,
+        HpccWorkload.self, CompressWorkload.self,
     ]
 
     /// Results that are the envelope's, not a workload's: the host agent's meter.

@@ -14,6 +14,9 @@ package protocol WorkloadSpec: Codable, Equatable, Sendable {
     var summary: String { get }
     /// How long the SUT may take to get ready (start a server, load data), nanoseconds.
     var prepareBudgetNs: Int64 { get }
+    /// For an engine that runs to completion (hpcc, xz): how long it may run, which bounds the step
+    /// instead of its window; `nil`: the step's warm-up and window.
+    var completionBudgetNs: Int64? { get }
 }
 
 extension WorkloadSpec {
@@ -22,4 +25,7 @@ extension WorkloadSpec {
 
     /// Ten seconds: enough to bind a socket or start redis-server.
     package var prepareBudgetNs: Int64 { 10_000_000_000 }
+
+    /// The step's window bounds it.
+    package var completionBudgetNs: Int64? { nil }
 }

@@ -21,7 +21,7 @@ final class FioEngine: Engine, @unchecked Sendable {
     private let folder: String
     private let file: String
     private let prefillBytes: UInt64
-    private let stop = Atomic<Bool>(false)
+    private let stop = StopFlag()
 
     /// How long fio may run past the step's warm-up and window before it counts as hung.
     static let graceNs: Int64 = 10_000_000_000
@@ -82,45 +82,32 @@ final class FioEngine: Engine, @unchecked Sendable {
         _ = EngineThread(name: "fio") { [self] in run(atNs: atNs) }
     }
 
-    func requestStop() { stop.store(true, ordering: .relaxed) }
+    func requestStop() { stop.raise() }
 
     private func run(atNs: Int64) {
         let output = "\(folder)/\(step.stepID).json"
         try? FileManager.default.removeItem(atPath: output)
         let arguments = FioCommandLine.job(spec, timing: step.timing, file: file, output: output)
-        let started = MonotonicClock.sleepThenSpin(until: atNs)
-        let process: ServerProcess
-        do {
-            process = try ServerProcess.start(
-                fio, arguments, cpus: step.placement.sutCPUs, logPath: "\(folder)/\(step.stepID).log")
-        } catch let error as WireError {
-            return events(.failed(error))
-        } catch {
-            return events(.failed(WireError(.serverFailed, "cannot start fio: \(error)")))
-        }
-        events(.started(started))
-        let limit = started + step.timing.totalNs + Self.graceNs
-        while process.exitDescription() == nil {
-            if stop.load(ordering: .relaxed) {
-                process.stop(graceNs: 2_000_000_000)
-                return events(.failed(WireError(.aborted, "fio job \(spec.job.name) stopped before it ended")))
-            }
-            if MonotonicClock.now() > limit {
-                process.stop(graceNs: 2_000_000_000)
-                return events(.failed(WireError(.serverFailed, "fio job \(spec.job.name) did not end in time (hung)")))
-            }
-            usleep(20_000)
-        }
-        finish(process, started: started, arguments: arguments, output: output)
+        let watch = ExternalRun(
+            name: "fio job \(spec.job.name)", budgetNs: step.timing.totalNs + Self.graceNs,
+            stopRequested: { [stop] in stop.isRaised }, events: events)
+        guard
+            let exit = watch.run(
+                atNs: atNs,
+                start: {
+                    try ServerProcess.start(
+                        fio, arguments, cpus: step.placement.sutCPUs, logPath: "\(folder)/\(step.stepID).log")
+                })
+        else { return }
+        finish(exit, arguments: arguments, output: output)
     }
 
     /// Reads fio's JSON once it exited: the step's result, or one line naming the job.
-    private func finish(_ process: ServerProcess, started: Int64, arguments: [String], output: String) {
-        let stopped = MonotonicClock.now()
-        let ended = process.exitDescription() ?? "ended"
-        guard ended == "exited with status 0" else {
+    private func finish(_ exit: ExternalRun.Exit, arguments: [String], output: String) {
+        let (started, stopped) = (exit.startedNs, exit.endedNs)
+        guard exit.status == "exited with status 0" else {
             return events(
-                .failed(WireError(.serverFailed, "fio job \(spec.job.name) \(ended): \(process.logTail())")))
+                .failed(WireError(.serverFailed, "fio job \(spec.job.name) \(exit.status): \(exit.process.logTail())")))
         }
         do {
             let report = try FioReport.decode((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")

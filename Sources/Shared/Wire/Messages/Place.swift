@@ -31,6 +31,8 @@ package struct Place: Codable, Equatable, Sendable {
     package var portBase: Int
     /// How a `kvm` guest is booted.
     package var vm: VMSettings
+    /// Container modes: a CPU quota (`docker run --cpus`), in CPUs; `nil`: none.
+    package var containerCPUs: Double?
 
     package init(
         mode: DeploymentMode, checkOnly: Bool = false, cpus: [Int]? = nil, image: String? = nil,
@@ -112,10 +114,11 @@ package struct ModeSetup: Codable, Equatable, Sendable {
     package var rules: String?
     /// The guest's own address (bridge or container network), if it has one.
     package var guestAddress: String?
-    /// Container modes: the image and container ids and the cpuset.
+    /// Container modes: the image and container ids, the cpuset and the CPU quota (`--cpus`).
     package var imageID: String?
     package var containerID: String?
     package var cpuset: String?
+    package var cpuQuota: String?
     /// Where the guest's data lives, for run.json (`volume HOSTFOLDER`, `layered`, `disk FILE ...`).
     package var storage: String?
     /// The labels a storage-using step's samples carry for it: `storage` (`volume`, `layered`,
@@ -172,6 +175,12 @@ package struct VMApplied: Codable, Equatable, Sendable {
     package var vhost_net: String?
     /// The host thread ids of the vCPUs, in vCPU order.
     package var vcpu_threads: String?
+    /// The CPU model the guest was shown (`host`, `default`) and qemu's `-cpu` value.
+    package var cpu_model: String?
+    /// The guest's sockets x cores x threads, or qemu's default.
+    package var topology: String?
+    /// Each vCPU's host CPU (`vCPU0->1 vCPU1->0`), or that the scheduler places them.
+    package var vcpu_pinning: String?
 
     package init(
         image: String, kernel: String, vcpus: String, memory_mib: String, network: String, guest_address: String,
