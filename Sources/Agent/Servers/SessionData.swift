@@ -26,8 +26,16 @@ final class SessionData: Sendable {
     /// The session's data folder under the guest's own storage, else `storageDir`, else the state
     /// folder: `ROOT/lockstep-data-ID` (0700).
     func folder(storageDir: String?) throws -> String {
-        let root = dataDirectory ?? storageDir ?? stateDirectory
-        return try made.withLock { made in
+        try folder(root: dataDirectory ?? storageDir ?? stateDirectory)
+    }
+
+    /// The session's folder in the agent's own state folder, for work files that belong to no
+    /// storage placement (hpcc's input and output, the compression corpus): in a guest, its state
+    /// folder rather than its data disk.
+    func scratchFolder() throws -> String { try folder(root: stateDirectory) }
+
+    private func folder(root: String) throws -> String {
+        try made.withLock { made in
             if let record = made[root], let folder = record.folders.first,
                 FileManager.default.fileExists(atPath: folder)
             {

@@ -40,7 +40,7 @@ final class CompressEngine: Engine, @unchecked Sendable {
         var cpu = CPUView.current()
         if let pinned = step.placement.sutCPUs, !pinned.isEmpty { cpu.cpus = pinned.count }
         self.cpu = cpu
-        folder = try data.folder(storageDir: nil)
+        folder = try data.scratchFolder()
         guard Int64(spec.size) + (64 << 20) <= cpu.memoryAvailableBytes else {
             throw WireError(
                 .badStep,

@@ -44,7 +44,7 @@ final class HpccEngine: Engine, @unchecked Sendable {
         self.cpu = cpu
         ranks = spec.ranks ?? cpu.usableCPUs
         problem = try HpccProblem(spec, ranks: ranks, availableBytes: cpu.memoryAvailableBytes)
-        folder = try data.folder(storageDir: nil) + "/hpcc-\(step.stepID)"
+        folder = try data.scratchFolder() + "/hpcc-\(step.stepID)"
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try problem.inputFile.write(toFile: folder + "/hpccinf.txt", atomically: true, encoding: .utf8)
