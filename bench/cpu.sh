@@ -18,6 +18,9 @@ N=${2:-3000}
 SIZE=${3:-64MiB}
 cd "$(dirname "$0")/.."
 command -v hpcc >/dev/null && command -v mpirun >/dev/null || { echo "hpcc missing: apt-get install hpcc openmpi-bin" >&2; exit 1; }
+# The engine runs without the shell's math-library tuning (lockstep's agent removes it too): an
+# OPENBLAS_CORETYPE left in the environment would make both sides run kernels the CPU did not choose.
+for v in $(compgen -e | grep -E '^(OPENBLAS_|GOTO|OMP_|MKL_|BLIS_)' || true); do unset "$v"; done
 source bench/lib.sh
 RANKS=$(nproc)
 

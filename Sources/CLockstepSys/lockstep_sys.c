@@ -98,12 +98,12 @@ int lockstep_wait_exit(int pid, int timeout_ms) {
 int lockstep_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
 
 int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int ncpus, int log_fd, int death_signal) {
-    return lockstep_spawn_io(path, argv, cpus, ncpus, log_fd, log_fd, NULL, death_signal);
+    return lockstep_spawn_io(path, argv, cpus, ncpus, log_fd, log_fd, NULL, NULL, death_signal);
 }
 
 int lockstep_spawn_io(
     const char *path, char *const argv[], const int *cpus, int ncpus, int out_fd, int log_fd, const char *cwd,
-    int death_signal) {
+    char *const envp[], int death_signal) {
     cpu_set_t set;
     if (ncpus > 0) {
         int bad = lockstep_cpu_set(cpus, ncpus, &set);
@@ -136,7 +136,11 @@ int lockstep_spawn_io(
             sigemptyset(&none);
             sigprocmask(SIG_SETMASK, &none, NULL);
             if (!err) {
-                execv(path, argv);
+                if (envp != NULL) {
+                    execve(path, argv, envp);
+                } else {
+                    execv(path, argv);
+                }
                 err = errno;
             }
         }

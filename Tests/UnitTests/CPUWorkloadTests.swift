@@ -148,6 +148,22 @@ import Testing
     /// sha256 of the 1 MiB corpus of seed 1 (recorded when the generator was written).
     static let seedOneDigest = "80ea312b1387e2d792e3d3861b1882c7dcb14958c254e6b0930ed5b5c5e3a33f"
 
+    @Test func theEngineRunsWithoutTheShellsMathLibraryTuningAndSaysWhichKernelsItGot() {
+        let (env, removed) = HpccEngine.environment([
+            "PATH": "/usr/bin", "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512", "OMP_NUM_THREADS": "8",
+            "GOTO_NUM_THREADS": "4", "HOME": "/root",
+        ])
+        #expect(removed == ["GOTO_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"])
+        #expect(env == ["PATH": "/usr/bin", "HOME": "/root", "OPENBLAS_VERBOSE": "2"])
+        #expect(HpccEngine.blasCore(log: "Core: SkylakeX\nCore: SkylakeX\n[vm:1] help message\n") == "SkylakeX")
+        #expect(HpccEngine.blasCore(log: "nothing said\n") == nil)
+        // qemu's generic model: OpenBLAS is told its SSE3 kernels; a CPU with AVX picks its own.
+        var generic = Self.view
+        generic.isa = .sse2
+        generic.flags = ["hypervisor", "pni", "sse2"]
+        #expect(HpccEngine.openBLASCore(generic) == "Prescott" && HpccEngine.openBLASCore(Self.view) == nil)
+    }
+
     @Test func theGuestCPUSettingsReachQemu() throws {
         #expect(VMTopology("1x2x1") == VMTopology(sockets: 1, cores: 2, threads: 1))
         #expect(VMTopology("2x0x1") == nil && VMTopology("2x2") == nil)

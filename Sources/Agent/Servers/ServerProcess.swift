@@ -66,7 +66,7 @@ final class ServerProcess: Sendable {
     /// caller reads), in `workingDirectory` when given.
     static func start(
         _ executable: String, _ arguments: [String], cpus: [Int]?, logPath: String, stdout: Int32? = nil,
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil, environment: [String: String]? = nil
     ) throws -> ServerProcess {
         guard let path = Executable.find(executable) else {
             throw WireError(
@@ -78,13 +78,24 @@ final class ServerProcess: Sendable {
         }
         defer { close(logFD) }
         let argv = [path] + arguments
+        let envList = environment.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         let result = Spawner.shared.run {
             var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-            defer { cArgs.forEach { free($0) } }
+            var cEnv: [UnsafeMutablePointer<CChar>?]? = envList.map { $0.map { strdup($0) } + [nil] }
+            defer {
+                cArgs.forEach { free($0) }
+                cEnv?.forEach { free($0) }
+            }
             let mask = (cpus ?? []).map(Int32.init)
-            return mask.withUnsafeBufferPointer {
-                lockstep_spawn_io(
-                    path, &cArgs, $0.baseAddress, Int32($0.count), stdout ?? logFD, logFD, workingDirectory, SIGKILL)
+            return mask.withUnsafeBufferPointer { cpuList in
+                if cEnv != nil {
+                    return lockstep_spawn_io(
+                        path, &cArgs, cpuList.baseAddress, Int32(cpuList.count), stdout ?? logFD, logFD,
+                        workingDirectory, &cEnv!, SIGKILL)
+                }
+                return lockstep_spawn_io(
+                    path, &cArgs, cpuList.baseAddress, Int32(cpuList.count), stdout ?? logFD, logFD, workingDirectory,
+                    nil, SIGKILL)
             }
         }
         let name = (executable as NSString).lastPathComponent

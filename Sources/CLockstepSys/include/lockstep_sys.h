@@ -27,10 +27,11 @@ int lockstep_set_thread_name(const char *name);
 int lockstep_spawn(const char *path, char *const argv[], const int *cpus, int ncpus, int log_fd, int death_signal);
 
 /// `lockstep_spawn` with stdout on `out_fd` (a pipe the agent counts) and stderr on `log_fd`, in the
-/// working directory `cwd` when it is not NULL.
+/// working directory `cwd` when it is not NULL, with the environment `envp` (NULL-terminated) when it
+/// is not NULL (else this process's).
 int lockstep_spawn_io(
     const char *path, char *const argv[], const int *cpus, int ncpus, int out_fd, int log_fd, const char *cwd,
-    int death_signal);
+    char *const envp[], int death_signal);
 
 /// Waits at most `timeout_ms` for the child `pid` to exit (pidfd_open and poll; a 1 ms sleep where the
 /// kernel has no pidfd). Returns 1 when it has exited, 0 on timeout, -errno on error. Does not reap it.

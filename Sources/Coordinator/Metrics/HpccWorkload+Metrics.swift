@@ -13,6 +13,7 @@ extension HpccWorkload: WorkloadMetrics {
         l["ranks"] = String(r.ranks)
         l["isa"] = r.cpu.isa.rawValue
         l["n"] = String(r.n)
+        if let core = r.blasCore { l["blas_core"] = core }
         var out = [hplGflops.sample(r.hplGflops, l), hplSeconds.sample(r.hplSeconds, l)]
         if let peak = r.hplPeakPercent { out.append(hplPeak.sample(peak, l)) }
         let placement = r.streamPlacement

@@ -59,6 +59,12 @@ package struct HpccResult: WorkloadResult {
     package var seconds: Double
     /// What the placement's CPUs looked like to the ranks.
     package var cpu: CPUView
+    /// The kernel set OpenBLAS picked from the CPU's flags (`SkylakeX`, `Haswell`, `Prescott`), where
+    /// it said.
+    package var blasCore: String?
+    /// Variables of the agent's environment that would have chosen the BLAS's kernels or threads,
+    /// removed for the engine (`OPENBLAS_CORETYPE`).
+    package var environmentRemoved: [String] = []
 
     /// STREAM over the placement: the per-process figure times the processes (said so in its help).
     package var streamPlacement: StreamKernels { streamPerProcess.times(Double(ranks)) }
@@ -109,7 +115,11 @@ package struct HpccResult: WorkloadResult {
         }
     }
 
-    package var engineCommand: String? { "\(engine) (\(blas), \(mpi)): \(command)" }
+    package var engineCommand: String? {
+        "\(engine) (\(blas)\(blasCore.map { ", core \($0)" } ?? ""), \(mpi))"
+            + (environmentRemoved.isEmpty ? "" : " without \(environmentRemoved.joined(separator: ", "))")
+            + ": \(command)"
+    }
 }
 
 /// The SUT's side of a compression step: the corpus, what the compressor made of it, how long and

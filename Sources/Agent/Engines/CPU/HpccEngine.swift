@@ -77,6 +77,32 @@ final class HpccEngine: Engine, @unchecked Sendable {
         cpu.isa < .avx && cpu.flags.contains("pni") ? "Prescott" : nil
     }
 
+    /// Variables of the agent's environment that would choose the math library's kernels or threads
+    /// for it (`OPENBLAS_CORETYPE=Haswell` left in a shell makes a native run slower than a
+    /// container's, whose environment is clean): every placement's engine runs without them.
+    static let inheritedTuning = ["OPENBLAS_", "GOTO", "OMP_", "MKL_", "BLIS_"]
+
+    /// The engine's environment: the agent's without ``inheritedTuning``, with OpenBLAS asked to say
+    /// which kernels it picked; and the names removed.
+    static func environment(_ inherited: [String: String] = ProcessInfo.processInfo.environment) -> (
+        [String: String], [String]
+    ) {
+        var env = inherited
+        let removed = env.keys.filter { key in inheritedTuning.contains { key.hasPrefix($0) } }.sorted()
+        for key in removed { env[key] = nil }
+        env["OPENBLAS_VERBOSE"] = "2"
+        return (env, removed)
+    }
+
+    /// The kernel set OpenBLAS reported (`Core: SkylakeX` on the ranks' output), if it did.
+    static func blasCore(log: String) -> String? {
+        log.split(separator: "\n").lazy.compactMap { line -> String? in
+            guard let range = line.range(of: "Core: ") else { return nil }
+            let core = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            return core.isEmpty ? nil : core
+        }.first
+    }
+
     /// The BLAS library hpcc links (`libblas.so.3` resolved through Debian's alternatives).
     static func blasLibrary() -> String {
         let link = "/usr/lib/x86_64-linux-gnu/libblas.so.3"
@@ -99,13 +125,14 @@ final class HpccEngine: Engine, @unchecked Sendable {
         let watch = ExternalRun(
             name: "hpcc", budgetNs: spec.completionBudgetNs ?? 3_600_000_000_000,
             stopRequested: { [stop] in stop.isRaised }, events: events)
+        let (environment, removed) = Self.environment()
         guard
             let exit = watch.run(
                 atNs: atNs,
                 start: {
                     try ServerProcess.start(
                         mpirun, arguments, cpus: step.placement.sutCPUs, logPath: folder + "/mpirun.log",
-                        workingDirectory: folder)
+                        workingDirectory: folder, environment: environment)
                 })
         else { return }
         guard exit.status == "exited with status 0" else {
@@ -115,9 +142,12 @@ final class HpccEngine: Engine, @unchecked Sendable {
             let parsed = try HpccOutput.parse((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
             let command = ([mpirun] + arguments).joined(separator: " ")
             let seconds = Double(exit.endedNs - exit.startedNs) / 1e9
-            let result = try HpccResult(
+            var result = try HpccResult(
                 output: parsed, engine: "hpcc \(parsed.version)", blas: Self.blasLibrary(), mpi: mpiVersion,
                 command: command, ranks: ranks, seconds: seconds, cpu: cpu)
+            result.blasCore = Self.blasCore(
+                log: (try? String(contentsOfFile: folder + "/mpirun.log", encoding: .utf8)) ?? "")
+            result.environmentRemoved = removed
             events(
                 .finished(
                     SideResult(
