@@ -54,25 +54,8 @@ PY
 
 [ "${MODES:-0}" = 1 ] || exit 0
 # Modes: lockstep alone, the same job per storage placement, alternating with native.
-# A dockerd of the script's own; what it leaves behind (docker0, its nat and filter tables where they
-# were not there before, ip_forward, the exec root's netns mount) is put back when the script ends.
-DD="$WORK/docker"; mkdir -p "$DD"
-TABLES_BEFORE=$(nft list tables 2>/dev/null || true)
-FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
-dockerd --data-root "$DD/root" --exec-root "$DD/exec" --pidfile "$DD/pid" -H "unix://$DD/sock" >"$DD/log" 2>&1 & DPID=$!
-export DOCKER_HOST="unix://$DD/sock"
-for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-stop_dockerd() {
-  docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
-  kill $DPID 2>/dev/null; sleep 2; kill -9 $DPID 2>/dev/null || true
-  ip link del docker0 2>/dev/null || true
-  for t in nat filter; do
-    grep -qx "table ip $t" <<<"$TABLES_BEFORE" || nft delete table ip $t 2>/dev/null || true
-  done
-  sysctl -qw net.ipv4.ip_forward="$FORWARD_BEFORE"
-  umount "$DD/exec/netns/default" 2>/dev/null || true
-}
-trap 'stop_dockerd; cleanup' EXIT
+# A dockerd of the script's own (bench/lib.sh), put back when the script ends.
+own_dockerd
 "$BIN/lockstep-agent" image build --agent "$BIN/lockstep-agent" >"$WORK/image.log" 2>&1
 "$BIN/lockstep-agent" vm build --agent "$BIN/lockstep-agent" --out "$WORK/vm" >"$WORK/vm.log" 2>&1
 kill "$SUT_PID"; wait "$SUT_PID" 2>/dev/null || true

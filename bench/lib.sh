@@ -26,3 +26,26 @@ SUT_PORT=$(port); PEER_PORT=$(port)
 "$BIN/lockstep-agent" serve --listen 127.0.0.1:$SUT_PORT --token-file "$TOKEN" --name sut 2>"$WORK/sut.log" & PIDS+=($!); SUT_PID=$!
 "$BIN/lockstep-agent" serve --listen 127.0.0.1:$PEER_PORT --token-file "$TOKEN" --name peer 2>"$WORK/peer.log" & PIDS+=($!)
 sleep 1
+
+# own_dockerd: starts a dockerd of the script's own and points DOCKER_HOST at it; what it leaves
+# behind (docker0, its nat and filter tables where they were not there before, ip_forward, the exec
+# root's netns mount) is put back when the script ends.
+own_dockerd() {
+  DD="$WORK/docker"; mkdir -p "$DD"
+  TABLES_BEFORE=$(nft list tables 2>/dev/null || true)
+  FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
+  dockerd --data-root "$DD/root" --exec-root "$DD/exec" --pidfile "$DD/pid" -H "unix://$DD/sock" >"$DD/log" 2>&1 & DPID=$!
+  export DOCKER_HOST="unix://$DD/sock"
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  stop_dockerd() {
+    docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
+    kill $DPID 2>/dev/null; sleep 2; kill -9 $DPID 2>/dev/null || true
+    ip link del docker0 2>/dev/null || true
+    for t in nat filter; do
+      grep -qx "table ip $t" <<<"$TABLES_BEFORE" || nft delete table ip $t 2>/dev/null || true
+    done
+    sysctl -qw net.ipv4.ip_forward="$FORWARD_BEFORE"
+    umount "$DD/exec/netns/default" 2>/dev/null || true
+  }
+  trap 'stop_dockerd; cleanup' EXIT
+}
