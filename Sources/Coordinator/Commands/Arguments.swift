@@ -381,6 +381,14 @@ protocol WorkloadOptions: ParsableArguments {
 extension WorkloadOptions {
     func placements() throws -> [Placement] { try placement.placements() }
 
+    /// Checks the placement options and each spec; the first problem as the parser's error.
+    func validate(_ specs: [some WorkloadSpec]) throws {
+        _ = try placement.placement()
+        for spec in specs {
+            if let problem = spec.problems().first { throw ValidationError(problem) }
+        }
+    }
+
     /// Every step: for every point, each mode in the order given.
     func steps() throws -> [PlannedStep] {
         let placements = try placements()

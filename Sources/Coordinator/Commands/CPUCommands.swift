@@ -41,12 +41,7 @@ struct HpccOptions: WorkloadOptions {
 
     @OptionGroup var placement: PlacementOptions
 
-    func validate() throws {
-        _ = try placement.placement()
-        for spec in specs() {
-            if let problem = spec.problems().first { throw ValidationError(problem) }
-        }
-    }
+    func validate() throws { try validate(specs()) }
 
     /// One spec per N (or one sized from memory).
     func specs() -> [HpccSpec] {
@@ -103,12 +98,7 @@ struct CompressOptions: WorkloadOptions {
 
     @OptionGroup var placement: PlacementOptions
 
-    func validate() throws {
-        _ = try placement.placement()
-        for spec in specs() {
-            if let problem = spec.problems().first { throw ValidationError(problem) }
-        }
-    }
+    func validate() throws { try validate(specs()) }
 
     /// One spec per thread count and level.
     func specs() -> [CompressSpec] {

@@ -66,9 +66,7 @@ struct FioOptions: WorkloadOptions {
         if ![0, 1].contains(direct) { throw ValidationError("--direct must be 0 or 1, got \(direct)") }
         if jobs == .single && rw == nil { throw ValidationError("--jobs single needs --rw") }
         if jobs == .paper && rw != nil { throw ValidationError("--jobs paper runs the paper's jobs: leave out --rw") }
-        for spec in try specs() {
-            if let problem = spec.problems().first { throw ValidationError(problem) }
-        }
+        try validate(try specs())
     }
 
     /// The paper's jobs, or one spec per iodepth and numjobs of the single job.
