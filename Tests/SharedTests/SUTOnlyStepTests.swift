@@ -108,4 +108,18 @@ struct SoloResult: WorkloadResult {
         #expect(String(decoding: text, as: UTF8.self) == "{\"soloSUT\":{\"count\":9}}")
         #expect(try JSONDecoder().decode(SideOutcome.self, from: text) == outcome)
     }
+
+    @Test func anEngineThatRunsToCompletionIsBoundedByItsTimeLimitNotTheWindow() {
+        // hpcc with a 20 s limit and a plan window of 6 us: the running deadline is the limit's.
+        let plan = PlannedStep(
+            Workload(HpccSpec(n: 1000, timeLimitSeconds: 20)), timing: StepTiming(warmupNs: 1_000, durationNs: 5_000))
+        #expect(plan.runBudgetNs == 20_000_000_000 && Self.plan.runBudgetNs == 6_000)
+        let agents = [StepMachine.Agent(index: 0, role: .sut, name: "sut", clock: Self.clock)]
+        var m = StepMachine(
+            runID: "r", stepID: "s", plan: plan, agents: agents, dataHost: "198.18.0.1", startLeadNs: 100)
+        _ = m.begin(nowNs: 0)
+        _ = m.received(.ready(Ready(stepID: "s")), from: 0, nowNs: 1)
+        let running = m.received(.started(Started(stepID: "s", actualNs: 101)), from: 0, nowNs: 102)
+        #expect(running == .send([], deadlineNs: 101 + 20_000_000_000 + StepMachine.resultSlackNs), "\(running)")
+    }
 }
