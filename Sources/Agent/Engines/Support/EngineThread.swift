@@ -40,6 +40,13 @@ final class EngineThread: @unchecked Sendable {
         precondition(rc == 0, "pthread_create failed: \(rc)")
     }
 
+    /// A thread nobody will join (`_ = EngineThread(...)`, or its owner gone) is detached, so its
+    /// stack and descriptor are freed when it ends: an agent that runs steps all night does not keep
+    /// every finished engine's thread.
+    deinit {
+        if !joined { pthread_detach(handle) }
+    }
+
     /// The calling thread's CPU time, nanoseconds (CLOCK_THREAD_CPUTIME_ID).
     static func cpuNs() -> Int64 {
         var ts = timespec()
@@ -67,7 +74,7 @@ final class EngineThread: @unchecked Sendable {
         return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : []
     }
 
-    /// Waits for the thread to end. Call once, from one thread.
+    /// Waits for the thread to end. Call once, from one thread, while holding the object.
     func join() {
         guard !joined else { return }
         joined = true
