@@ -135,7 +135,7 @@ extension Integration {
             guard let info = try? ResumeTests.runInfo(dir), let steps = info["steps"] as? [[String: Any]] else {
                 return []
             }
-            return steps.map { StepRow(id: $0["id"] as! String, status: $0["status"] as! String) }
+            return steps.map { StepRow(id: $0["id"] as? String ?? "?", status: $0["status"] as? String ?? "?") }
         }
     }
 }

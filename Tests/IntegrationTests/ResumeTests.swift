@@ -33,7 +33,7 @@ extension Integration {
         static func stepStatus(_ dir: String) -> [String: String] {
             guard let info = try? runInfo(dir), let steps = info["steps"] as? [[String: Any]] else { return [:] }
             var out: [String: String] = [:]
-            for step in steps { out[step["id"] as! String] = step["status"] as? String }
+            for step in steps { out[step["id"] as? String ?? "?"] = step["status"] as? String }
             return out
         }
 

@@ -67,7 +67,7 @@ extension Integration {
                 try jsonObject(out + "/run.json")
             let sutClock = try #require((run["agents"] as? [[String: Any]])?.first?["clock"] as? [String: Any])
             let recorded = try #require(sutClock["offset_ns"] as? Int)
-            #expect(abs(Int64(recorded) - trueOffset) <= Int64(sutClock["offset_error_ns"] as! Int))
+            #expect(abs(Int64(recorded) - trueOffset) <= Int64(sutClock["offset_error_ns"] as? Int ?? 0))
             #expect(sutClock["drift_method"] as? String == "fit")
             // Each agent says what its interface offers for timestamps (loopback: software only).
             let timestamping = (run["agents"] as? [[String: Any]])?.compactMap {
@@ -83,12 +83,16 @@ extension Integration {
             #expect((sutClock["stamps"] as? [String: String])?["t2"] == "kernel-software-tx")
 
             let log = try jsonLines(out + "/merged-log.jsonl")
-            let inversions = zip(log, log.dropFirst()).filter { ($0["t_ns"] as! Int) > ($1["t_ns"] as! Int) }
+            #expect(log.allSatisfy { $0["t_ns"] is Int }, "a merged-log line without t_ns")
+            let inversions = zip(log, log.dropFirst()).filter {
+                ($0["t_ns"] as? Int ?? -1) > ($1["t_ns"] as? Int ?? -1)
+            }
             #expect(inversions.isEmpty, "merged log out of order: \(inversions.map { "\($0) > \($1)" })")
             try expectCausalOrder(log, step: "rr-tcp-1", runDirectory: out)
             // The agent's own reading is kept beside the merged time, 1000 s apart.
             let sutRow = try #require(log.first { $0["host"] as? String == "sut" && $0["agent_t_ns"] != nil })
-            #expect(abs((sutRow["agent_t_ns"] as! Int) - (sutRow["t_ns"] as! Int) - Int(trueOffset)) < 10_000_000)
+            #expect(
+                abs((sutRow["agent_t_ns"] as? Int ?? 0) - (sutRow["t_ns"] as? Int ?? 0) - Int(trueOffset)) < 10_000_000)
 
             // Ending the wrapper must end the agent inside the namespace too: nothing may outlive the test.
             shifted.child.terminate(signal: SIGKILL)
