@@ -84,6 +84,8 @@ extension Integration {
                 #expect(labels["workload"] == "hpcc" && labels["mode"] == "native" && labels["n"] == "400")
                 #expect(["avx512", "avx2", "avx", "sse2"].contains(labels["isa"] ?? ""), "\(labels)")
                 #expect(labels["ranks"] == String(CPUView.current().usableCPUs) && labels["engine"] == "hpcc 1.5.0f")
+                // OpenBLAS said which kernels it picked (the engine asks it to).
+                #expect(labels["blas_core"]?.isEmpty == false, "\(labels)")
                 #expect((row["value"] as? Double ?? 0) > 0, "\(metric)")
             }
             let info = try jsonObject(rig.scratch.path + "/hpcc/run.json")

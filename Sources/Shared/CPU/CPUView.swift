@@ -98,15 +98,6 @@ package struct CPUView: Codable, Equatable, Sendable {
         return max(1, min(cpus, Int(quotaCPUs.rounded(.up))))
     }
 
-    /// One line: `AMD EPYC, avx512 (fma), 2 CPUs (1 socket x 2 cores x 1 thread, 1 NUMA node), 2596 MHz`.
-    package var summary: String {
-        var s = "\(model), \(isa.rawValue)\(flags.contains("fma") ? " (fma)" : ""), \(cpus) CPUs"
-        s += " (\(sockets) socket x \(coresPerSocket) cores x \(threadsPerCore) thread, \(numaNodes) NUMA node)"
-        if let mhz = peakMHz { s += ", \(Int(mhz)) MHz" }
-        if let quotaCPUs { s += ", quota \(quotaCPUs) CPUs" }
-        return s
-    }
-
     /// Reads the view of the process it runs in.
     package static func current() -> CPUView {
         func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
@@ -121,9 +112,9 @@ package struct CPUView: Codable, Equatable, Sendable {
             cpuinfo: read("/proc/cpuinfo") ?? "", meminfo: read("/proc/meminfo") ?? "",
             cgroupCPUMax: read("/sys/fs/cgroup/cpu.max") ?? v1Quota,
             cgroupMemoryMax: read("/sys/fs/cgroup/memory.max") ?? read("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
-        view.cpus = affinityCount() ?? view.onlineCPUs
-        let nodes = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/node")) ?? []
-        view.numaNodes = max(1, nodes.filter { $0.hasPrefix("node") && Int($0.dropFirst(4)) != nil }.count)
+        let allowed = allowedCPUs()
+        view.cpus = allowed.isEmpty ? view.onlineCPUs : allowed.count
+        view.numaNodes = numaNodeCount()
         if let khz = read("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").flatMap({
             Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
         }) {
@@ -199,10 +190,23 @@ package struct CPUView: Codable, Equatable, Sendable {
         return fields["MemAvailable"] ?? fields["MemFree"] ?? 0
     }
 
-    /// CPUs in this process's affinity mask.
-    static func affinityCount() -> Int? {
-        var cpus = [Int32](repeating: 0, count: 4096)
-        let n = lockstep_allowed_cpus(&cpus, Int32(cpus.count))
-        return n > 0 ? Int(n) : nil
+    /// The view of the process it runs in, where a step pins its engine to `cpus` (when given).
+    package static func current(pinnedTo cpus: [Int]?) -> CPUView {
+        var view = current()
+        if let cpus, !cpus.isEmpty { view.cpus = cpus.count }
+        return view
+    }
+
+    /// The CPUs this process may run on (its affinity mask, sched_getaffinity).
+    package static func allowedCPUs() -> [Int] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let n = cpus.withUnsafeMutableBufferPointer { lockstep_allowed_cpus($0.baseAddress, Int32($0.count)) }
+        return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : []
+    }
+
+    /// NUMA nodes the kernel shows (`/sys/devices/system/node/nodeN`), at least 1.
+    package static func numaNodeCount() -> Int {
+        let nodes = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/node")) ?? []
+        return max(1, nodes.filter { $0.hasPrefix("node") && Int($0.dropFirst(4)) != nil }.count)
     }
 }

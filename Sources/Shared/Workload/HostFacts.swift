@@ -47,16 +47,12 @@ package struct HostFacts: Codable, Equatable, Sendable {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
         }
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model =
-            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
-            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let cpu = CPUView.current()
         var facts = HostFacts(
             hostname: field(uts.nodename), kernel: "\(field(uts.sysname)) \(field(uts.release))",
-            cpuModel: model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion,
+            cpuModel: cpu.model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion,
             realtimeStarts: MonotonicClock.realtimeStarts)
-        facts.cpu = CPUView.current()
+        facts.cpu = cpu
         if provenance { facts.provenance = Provenance.current() }
         return facts
     }

@@ -44,17 +44,16 @@ package struct Provenance: Codable, Equatable, Sendable {
         let cpuRoot = "/sys/devices/system/cpu"
         let policies = (try? FileManager.default.contentsOfDirectory(atPath: "\(cpuRoot)/cpufreq")) ?? []
         let governors = Set(policies.compactMap { read("\(cpuRoot)/cpufreq/\($0)/scaling_governor") }).sorted()
-        let nodes = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/node")) ?? [])
-            .filter { $0.hasPrefix("node") && Int($0.dropFirst(4)) != nil }.count
         let memTotal =
             read("/proc/meminfo")?.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
             .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int64($0) } ?? 0
         return Provenance(
             kernelCommandLine: read("/proc/cmdline") ?? "", onlineCPUs: read("\(cpuRoot)/online") ?? "",
             smtActive: read("\(cpuRoot)/smt/active").map { $0 == "1" }, governors: governors,
-            numaNodes: max(nodes, 1), memoryBytes: memTotal * 1024, interfaces: interfaces(runningTools: runningTools),
-            sysctls: sysctls(), dockerVersion: runningTools ? firstLine(of: "docker", ["--version"]) : nil,
-            qemuVersion: runningTools ? firstLine(of: "qemu-system-x86_64", ["--version"]) : nil)
+            numaNodes: CPUView.numaNodeCount(), memoryBytes: memTotal * 1024,
+            interfaces: interfaces(runningTools: runningTools),
+            sysctls: sysctls(), dockerVersion: runningTools ? Executable.firstLine(of: "docker", ["--version"]) : nil,
+            qemuVersion: runningTools ? Executable.firstLine(of: "qemu-system-x86_64", ["--version"]) : nil)
     }
 
     /// A short fingerprint of what the file reads give (no tools run): the agents send it with every
@@ -87,10 +86,10 @@ package struct Provenance: Codable, Equatable, Sendable {
                 interface.driver = URL(fileURLWithPath: link).lastPathComponent
             }
             if hasEthtool, name != "lo" {
-                let info = firstLines(of: "ethtool", ["-i", name])
+                let info = Executable.outputLines(of: "ethtool", ["-i", name])
                 interface.driver = interface.driver ?? value(info, "driver")
                 interface.firmware = value(info, "firmware-version").flatMap { $0.isEmpty ? nil : $0 }
-                interface.offloadsOn = firstLines(of: "ethtool", ["-k", name])
+                interface.offloadsOn = Executable.outputLines(of: "ethtool", ["-k", name])
                     .filter { $0.hasSuffix(": on") || $0.contains(": on [") }
                     .map { String($0.split(separator: ":")[0]).trimmingCharacters(in: .whitespaces) }
             }
@@ -123,30 +122,5 @@ package struct Provenance: Codable, Equatable, Sendable {
         lines.first { $0.hasPrefix("\(key):") }.map {
             String($0.dropFirst(key.count + 1)).trimmingCharacters(in: .whitespaces)
         }
-    }
-
-    private static func firstLine(of program: String, _ arguments: [String]) -> String? {
-        firstLines(of: program, arguments).first
-    }
-
-    /// The output lines of a program found on the PATH; empty when it is missing or fails (2 s at most).
-    private static func firstLines(of program: String, _ arguments: [String]) -> [String] {
-        guard let path = Executable.find(program) else { return [] }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return [] }
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            return []
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        guard process.terminationStatus == 0 else { return [] }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }

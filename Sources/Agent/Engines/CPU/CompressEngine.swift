@@ -37,8 +37,7 @@ final class CompressEngine: Engine, @unchecked Sendable {
         self.step = step
         self.events = events
         self.tool = tool
-        var cpu = CPUView.current()
-        if let pinned = step.placement.sutCPUs, !pinned.isEmpty { cpu.cpus = pinned.count }
+        let cpu = CPUView.current(pinnedTo: step.placement.sutCPUs)
         self.cpu = cpu
         folder = try data.scratchFolder()
         guard Int64(spec.size) + (64 << 20) <= cpu.memoryAvailableBytes else {
@@ -48,9 +47,7 @@ final class CompressEngine: Engine, @unchecked Sendable {
             )
         }
         (corpus, digest) = try Self.corpus(spec, folder: folder)
-        version =
-            (try? HostCommand.run(tool, ["--version"], timeoutSeconds: 10))?.split(separator: "\n").first
-            .map(String.init) ?? spec.tool.rawValue
+        version = Executable.firstLine(of: tool, ["--version"]) ?? spec.tool.rawValue
     }
 
     /// Writes the corpus unless the session did (its digest kept beside it), then reads it once so it

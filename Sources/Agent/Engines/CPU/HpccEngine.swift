@@ -39,8 +39,7 @@ final class HpccEngine: Engine, @unchecked Sendable {
         self.events = events
         self.hpcc = hpcc
         self.mpirun = mpirun
-        var cpu = CPUView.current()
-        if let pinned = step.placement.sutCPUs, !pinned.isEmpty { cpu.cpus = pinned.count }
+        let cpu = CPUView.current(pinnedTo: step.placement.sutCPUs)
         self.cpu = cpu
         ranks = spec.ranks ?? cpu.usableCPUs
         problem = try HpccProblem(spec, ranks: ranks, availableBytes: cpu.memoryAvailableBytes)
@@ -48,9 +47,7 @@ final class HpccEngine: Engine, @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try problem.inputFile.write(toFile: folder + "/hpccinf.txt", atomically: true, encoding: .utf8)
-        mpiVersion =
-            (try? HostCommand.run(mpirun, ["--version"], timeoutSeconds: 10))?.split(separator: "\n").first
-            .map(String.init) ?? "Open MPI"
+        mpiVersion = Executable.firstLine(of: mpirun, ["--version"]) ?? "Open MPI"
     }
 
     /// mpirun's arguments: the ranks, bound to cores unless there are more ranks than CPUs, shared

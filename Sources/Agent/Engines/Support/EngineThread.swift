@@ -58,20 +58,13 @@ final class EngineThread: @unchecked Sendable {
     /// a step never starts with threads silently unpinned. Throws a ``WireError`` naming the list.
     static func checkPinning(_ cpus: [Int]?) throws {
         guard let cpus, !cpus.isEmpty else { return }
-        let allowed = Set(Self.allowedCPUs())
+        let allowed = Set(CPUView.allowedCPUs())
         if let missing = cpus.first(where: { !allowed.contains($0) }) {
             throw WireError(
                 .badStep,
                 "cannot pin to CPU \(missing): this host allows CPUs \(allowed.sorted().map(String.init).joined(separator: ","))"
             )
         }
-    }
-
-    /// The CPUs this process may run on (sched_getaffinity).
-    static func allowedCPUs() -> [Int] {
-        var cpus = [Int32](repeating: 0, count: 1024)
-        let n = cpus.withUnsafeMutableBufferPointer { lockstep_allowed_cpus($0.baseAddress, Int32($0.count)) }
-        return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : []
     }
 
     /// Waits for the thread to end. Call once, from one thread, while holding the object.
