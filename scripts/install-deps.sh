@@ -22,6 +22,8 @@
 #               OpenMPI; OpenBLAS picks its kernels by the CPU's flags, as the paper's math library did);
 #               pixz: the compression workload's second compressor (xz comes with xz-utils)
 #   kubernetes-validate (PyPI) the Kubernetes manifests in deploy/kubernetes are validated offline
+#   apache-otava scipy (PyPI) the history's change points are checked against Apache Otava's and its
+#               Mann-Whitney U against scipy's on the same inputs (Tests/UnitTests/Fixtures/reference_stats.py)
 # (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
 PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static
@@ -39,5 +41,9 @@ fi
 if ! python3 -m kubernetes_validate --version >/dev/null 2>&1; then
   echo "installing: kubernetes-validate (pip)"
   python3 -m pip install -q kubernetes-validate >/dev/null
+fi
+if ! python3 -c 'import otava.analysis, scipy.stats' >/dev/null 2>&1; then
+  echo "installing: apache-otava scipy (pip)"
+  python3 -m pip install -q apache-otava scipy >/dev/null
 fi
 command -v swift >/dev/null || { echo "swift not found on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }

@@ -353,6 +353,10 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "No progress output (no status line, no per-step lines); tables and errors still print.")
     var quiet = false
 
+    @Option(
+        help: "Add the finished run to this history database (SQLite, made when absent); see `lockstep regressions`.")
+    var history: String?
+
     func validate() throws {
         switch (out, resume) {
         case (nil, nil): throw ValidationError("give --out DIR for a new run or --resume DIR to continue one")
@@ -419,7 +423,7 @@ extension CLI {
             print("resumed: \(outcomes.count) step(s) run now, \(steps.count - outcomes.count) finished before")
         }
         print("results: \(output.directory)")
-        writeReport(output.directory)
+        await finish(output.directory, history: output.history)
     }
 }
 

@@ -29,6 +29,9 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Flag(help: "No progress output (no status line, no per-step lines); tables and errors still print.")
     var quiet = false
 
+    @Option(help: "Add the finished run to this history database (SQLite, made when absent).")
+    var history: String?
+
     func run() async throws {
         let outDirectory = out ?? "lockstep-results/quickstart-\(BenchmarkRun.makeRunID())"
         let outcomes = try await CLI.reportingRun(into: outDirectory) {
@@ -46,7 +49,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         print(SummaryTable.render(outcomes))
         if let ratios = RatioTable.render(outcomes) { print("\n" + ratios) }
         print("results: \(outDirectory) (run.json, samples.jsonl, summary.csv, histograms/, merged-log.jsonl)")
-        CLI.writeReport(outDirectory)
+        await CLI.finish(outDirectory, history: history)
     }
 
     /// The suite: RR both protocols, bulk both directions, then Redis, MySQL and fio (a 4 KiB random

@@ -3,7 +3,7 @@ import Foundation
 import Shared
 
 /// `lockstep report DIR [DIR ...] --out report.html`.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Draw the paper's figures from results directories into one self-contained HTML file.",
@@ -19,21 +19,38 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The HTML file to write.")
     var out: String = "report.html"
 
-    func run() throws {
-        do {
-            let path = try Self.write(directories, to: out)
+    @Option(help: "A history database: add each cell's series over time with its change points.")
+    var history: String?
+
+    func run() async throws {
+        try await CLI.reportingErrors {
+            let path = try await Self.write(directories, to: out, history: history)
             print("report: \(path)")
-        } catch let error as any LockstepError {
-            CLI.fail(error)
         }
+    }
+
+    /// Writes the report of `directories` to `path`, with their series from the `history` database
+    /// when given; returns the path.
+    @discardableResult
+    static func write(_ directories: [String], to path: String, history: String?) async throws -> String {
+        let runs = load(directories)
+        var section: HistorySection?
+        if let history { section = try await HistorySection.load(history, runs: runs) }
+        return try write(ReportPage(runs: runs, history: section), to: path)
     }
 
     /// Writes the report of `directories` to `path`; returns the path.
     @discardableResult
     static func write(_ directories: [String], to path: String) throws -> String {
-        let names = ReportRun.names(directories)
-        let runs = zip(directories, names).map { ReportRun.load($0, name: $1) }
-        let html = ReportPage(runs: runs).html()
+        try write(ReportPage(runs: load(directories)), to: path)
+    }
+
+    private static func load(_ directories: [String]) -> [ReportRun] {
+        zip(directories, ReportRun.names(directories)).map { ReportRun.load($0, name: $1) }
+    }
+
+    private static func write(_ page: ReportPage, to path: String) throws -> String {
+        let html = page.html()
         do {
             try html.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
@@ -48,7 +65,7 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract:
-            "Compare two runs cell by cell: each headline metric, its change in percent, and whether it is significant."
+            "Compare two runs cell by cell: each headline metric, its change in percent, and whether it is significant (Welch and Mann-Whitney)."
     )
 
     @Argument(help: "The baseline results directory.")

@@ -61,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
         print(AggregateTable.render(rows, rule: file.rule))
         if runPlan.resume { print("resumed: \(outcomes.count) step(s) run now") }
         print("results: \(output.directory)")
-        CLI.writeReport(output.directory)
+        await CLI.finish(output.directory, history: output.history)
     }
 }
 

@@ -38,6 +38,11 @@ enum ResultsCode: String, Sendable {
     case results
 }
 
+/// The one code of a history database: it cannot be opened, read or written, or is not lockstep's.
+enum HistoryCode: String, Sendable {
+    case history
+}
+
 /// The codes of a deployment mode that cannot be placed.
 enum PlacementCode: String, Sendable {
     /// Its prerequisites are missing on the SUT's host.
@@ -52,6 +57,8 @@ typealias SSHError = LayerError<SSHCode>
 typealias FileError = LayerError<FileCode>
 /// The results directory's errors.
 typealias ResultsError = LayerError<ResultsCode>
+/// A history database's errors.
+typealias HistoryError = LayerError<HistoryCode>
 /// A placement's errors on the coordinator's side (the host agent's own come over the wire).
 typealias PlacementError = LayerError<PlacementCode>
 

@@ -86,8 +86,7 @@ enum Statistics {
         let t = (b.mean - a.mean) / (va + vb).squareRoot()
         let parts: Double = va * va / Double(a.n - 1) + vb * vb / Double(b.n - 1)
         let df = (va + vb) * (va + vb) / parts
-        let p = 2 * (1 - tCDF(abs(t), degreesOfFreedom: df))
-        return (t, df, min(max(p, 0), 1))
+        return (t, df, tTwoSidedP(t, degreesOfFreedom: df))
     }
 
     /// The `p` quantile (0.5 < p < 1) of Student's t with `df` degrees of freedom, by bisection on
@@ -102,6 +101,13 @@ enum Statistics {
             if high - low < 1e-12 * max(1, high) { break }
         }
         return (low + high) / 2
+    }
+
+    /// The two-sided p-value of Student's t statistic `t` with `df` degrees of freedom, from the
+    /// tail itself (no `1 - cdf` cancellation, so tiny p-values keep their digits).
+    static func tTwoSidedP(_ t: Double, degreesOfFreedom df: Double) -> Double {
+        guard t.isFinite else { return t.isNaN ? 1 : 0 }
+        return min(max(regularizedBeta(df / (df + t * t), df / 2, 0.5), 0), 1)
     }
 
     /// Student's t distribution function at `t` with `df` degrees of freedom.

@@ -241,6 +241,10 @@ struct LineChart: Sendable {
     var frame = ChartFrame()
     /// A logarithmic y axis (latency by percentile); confidence bands are not drawn on it.
     var logY = false
+    /// Dashed vertical lines at these x values, each with its hover text (a history's change points).
+    var verticals: [(x: Double, note: String)] = []
+    /// Points drawn larger, ringed, over the lines (a history's current run).
+    var highlighted: [Point] = []
 
     var xScale: LinearScale {
         let xs = series.flatMap { $0.points.map(\.x) } + (xTicks?.map(\.0) ?? [])
@@ -297,6 +301,25 @@ struct LineChart: Sendable {
                         [("cx", svgNumber(x(point.x))), ("cy", svgNumber(y(point.y))), ("r", "3"), ("fill", color)],
                         [.element("title", [], [.text(point.note)])]))
             }
+        }
+        for line in verticals {
+            marks.append(
+                .element(
+                    "line",
+                    [
+                        ("class", "change-point"), ("x1", svgNumber(x(line.x))), ("x2", svgNumber(x(line.x))),
+                        ("y1", svgNumber(frame.plotTop)), ("y2", svgNumber(frame.plotBottom)), ("stroke", "#d62728"),
+                        ("stroke-width", "1.5"), ("stroke-dasharray", "5 3"),
+                    ], [.element("title", [], [.text(line.note)])]))
+        }
+        for point in highlighted {
+            marks.append(
+                .element(
+                    "circle",
+                    [
+                        ("class", "current"), ("cx", svgNumber(x(point.x))), ("cy", svgNumber(y(point.y))), ("r", "6"),
+                        ("fill", "none"), ("stroke", "#111"), ("stroke-width", "2"),
+                    ], [.element("title", [], [.text(point.note)])]))
         }
         let ticks = (xTicks ?? x.ticks(6).map { ($0, tickLabel($0)) }).map { (x($0.0), $0.1) }
         return ChartParts.root(

@@ -4,8 +4,10 @@ import Shared
 /// Two runs of the same cells compared, per cell and headline metric: each side's mean, the change
 /// in percent, and whether it is significant: Welch's t test over the repetitions where both sides
 /// have at least two; where one side has one, whether that value lies outside the other's interval;
-/// with one repetition on each side, undecided. Cells whose hosts' provenance fingerprints differ
-/// between the runs are flagged.
+/// with one repetition on each side, undecided. Beside Welch, the Mann-Whitney U test (benchmark
+/// values are rarely normal) and the minimum detectable change at the runs' n and spread. Cells whose
+/// hosts' provenance fingerprints differ are flagged, and every row says when the two runs' testbeds
+/// (their machines) differ.
 struct Comparison {
     struct Row: Codable, Equatable, Sendable {
         var cell: String
@@ -28,6 +30,17 @@ struct Comparison {
         var worse: Bool
         /// Hosts whose provenance fingerprint differs between the two runs in this cell.
         var provenance_differs: [String]
+        /// Mann-Whitney U's two-sided p-value, its method (`exact`, `normal`) and the smallest p-value
+        /// the two sample sizes allow; `nil` with one repetition on each side.
+        var mann_whitney_p: Double?
+        var mann_whitney_method: String?
+        var mann_whitney_smallest_p: Double?
+        /// The smallest change of the mean Welch's test would find with 80% power at these n and
+        /// spreads, in the metric's unit and in percent of A's mean; `nil` below two repetitions a side.
+        var min_detectable_change: Double?
+        var min_detectable_change_pct: Double?
+        /// The runs' testbed fingerprints differ (other machines): the change may be the hardware's.
+        var testbed_differs: Bool
     }
 
     var rows: [Row]
@@ -42,6 +55,7 @@ struct Comparison {
 
     /// The comparison of `b` against `a` at significance `alpha`.
     static func compare(_ a: ReportRun, _ b: ReportRun, alpha: Double = 0.05) -> Comparison {
+        let testbedDiffers = Self.testbedsDiffer(a, b)
         let cellsA = Set(a.aggregates.map(\.cell))
         let cellsB = Set(b.aggregates.map(\.cell))
         var rows: [Row] = []
@@ -56,7 +70,19 @@ struct Comparison {
                     a_n: ra.n, b_mean: rb.mean, b_ci_half_width: rb.ci_half_width, b_n: rb.n,
                     change_pct: ra.mean != 0 ? (rb.mean - ra.mean) / abs(ra.mean) * 100 : nil, significant: nil,
                     method: "one repetition each", p_value: nil,
-                    worse: lowerIsBetter(metric) ? rb.mean > ra.mean : rb.mean < ra.mean, provenance_differs: differs)
+                    worse: lowerIsBetter(metric) ? rb.mean > ra.mean : rb.mean < ra.mean, provenance_differs: differs,
+                    testbed_differs: testbedDiffers)
+                if sa.n > 1 || sb.n > 1,
+                    let mw = Statistics.mannWhitney(values(a, cell.id, metric), values(b, cell.id, metric))
+                {
+                    row.mann_whitney_p = mw.p
+                    row.mann_whitney_method = mw.method
+                    row.mann_whitney_smallest_p = mw.smallestP
+                }
+                if let mdc = Statistics.minimumDetectableChange(sa, sb, alpha: alpha) {
+                    row.min_detectable_change = mdc
+                    row.min_detectable_change_pct = ra.mean != 0 ? mdc / abs(ra.mean) * 100 : nil
+                }
                 if let test = Statistics.welch(sa, sb) {
                     row.method = "welch"
                     row.p_value = test.p
@@ -79,13 +105,24 @@ struct Comparison {
 
     /// The repetitions' summary of a cell's metric (the values aggregates were made from).
     static func summary(_ run: ReportRun, _ cell: String, _ metric: String) -> Statistics.Summary? {
+        Statistics.summary(values(run, cell, metric), level: run.rule.level)
+    }
+
+    /// A cell's metric in each repetition (one value per step).
+    static func values(_ run: ReportRun, _ cell: String, _ metric: String) -> [Double] {
         var seen = Set<String>()
         var values: [Double] = []
         for s in run.samples where s.labels["cell"] == cell && s.metric == metric && s.labels["peer"] == nil {
             guard let step = s.labels["step"], seen.insert(step).inserted else { continue }
             values.append(s.value)
         }
-        return Statistics.summary(values, level: run.rule.level)
+        return values
+    }
+
+    /// Whether the two runs' testbed fingerprints (their agents' machines) differ.
+    static func testbedsDiffer(_ a: ReportRun, _ b: ReportRun) -> Bool {
+        guard let ia = a.info, let ib = b.info else { return false }
+        return Testbed(ia).fingerprint != Testbed(ib).fingerprint
     }
 
     /// Hosts whose fingerprint in `cell` differs between the runs.
@@ -111,28 +148,46 @@ struct Comparison {
 
     /// The terminal table.
     func text(nameA: String, nameB: String, alpha: Double) -> String {
-        var table = [["cell", "metric", "A", "B", "change", "significant", "test"]]
+        var table = [["cell", "metric", "A", "B", "change", "significant", "test", "mann-whitney", "detectable"]]
         func value(_ mean: Double, _ half: Double?, _ n: Int) -> String {
             String(format: "%.4g", mean) + (half.map { String(format: " ± %.3g", $0) } ?? "") + " (n=\(n))"
         }
         for r in rows {
-            table.append([
+            let verdict = r.significant.map { $0 ? (r.worse ? "yes, worse" : "yes, better") : "no" } ?? "undecided"
+            let welch: String = r.method + (r.p_value.map { String(format: " p=%.3g", $0) } ?? "")
+            var mannWhitney = "-"
+            if let p = r.mann_whitney_p {
+                mannWhitney = String(format: "p=%.3g", p) + " (\(r.mann_whitney_method ?? ""))"
+            }
+            let detectable: String = r.min_detectable_change_pct.map { String(format: "%.2g%%", $0) } ?? "-"
+            var row: [String] = [
                 r.cell + (r.provenance_differs.isEmpty ? "" : " *"), r.metric,
-                value(r.a_mean, r.a_ci_half_width, r.a_n),
-                value(r.b_mean, r.b_ci_half_width, r.b_n),
-                r.change_pct.map { String(format: "%+.2f%%", $0) } ?? "-",
-                r.significant.map { $0 ? (r.worse ? "yes, worse" : "yes, better") : "no" } ?? "undecided",
-                r.method + (r.p_value.map { String(format: " p=%.3g", $0) } ?? ""),
-            ])
+                value(r.a_mean, r.a_ci_half_width, r.a_n), value(r.b_mean, r.b_ci_half_width, r.b_n),
+                r.change_pct.map { String(format: "%+.2f%%", $0) } ?? "-", verdict, welch, mannWhitney, detectable,
+            ]
+            if r.testbed_differs { row.append("OTHER TESTBED") }
+            table.append(row)
         }
-        let widths = table[0].indices.map { c in table.map { $0[c].count }.max() ?? 0 }
-        var lines = ["A: \(nameA)", "B: \(nameB)"]
-        lines += table.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
+        var lines = ["A: \(nameA)", "B: \(nameB)", CLI.columns(table)]
         lines.append(
             "significant: Welch's t test (two-sided, alpha \(svgNumber(alpha))) where both runs have two or more repetitions; "
                 + "with one on a side, whether it lies outside the other's interval; one on each side: undecided")
+        lines.append(
+            "mann-whitney: the Mann-Whitney U test's two-sided p (exact without ties up to 8 a side, else normal); "
+                + "'-' with one repetition on each side")
+        if rows.contains(where: { ($0.mann_whitney_smallest_p ?? 0) > alpha }) {
+            lines.append(
+                "  at these repetition counts Mann-Whitney cannot go below p=\(String(format: "%.3g", rows.compactMap(\.mann_whitney_smallest_p).max() ?? 1)): run more repetitions for it to decide"
+            )
+        }
+        lines.append(
+            "detectable: the smallest change of the mean Welch's test finds with 80% power at these n and spreads, "
+                + "in percent of A; '-' below two repetitions a side")
+        if rows.contains(where: \.testbed_differs) {
+            lines.append(
+                "OTHER TESTBED: the runs ran on different machines (testbed fingerprints differ): every row compares hardware too"
+            )
+        }
         if rows.contains(where: { !$0.provenance_differs.isEmpty }) {
             lines.append(
                 "* a host's provenance (kernel, CPUs, sysctls, versions) differs between the runs in this cell")

@@ -9,6 +9,8 @@ struct ReportPage {
     var runs: [ReportRun]
     /// When the page was made (shown, not computed from).
     var madeAt = ISO8601DateFormatter().string(from: Date())
+    /// The runs' series over the history (`--history`), drawn after the figures.
+    var history: HistorySection? = nil
 
     func html() -> String {
         var body: [SVGNode] = [.element("h1", [], [.text("lockstep report")]), overview()]
@@ -17,6 +19,7 @@ struct ReportPage {
             body.append(.element("p", [("class", "missing")], [.text("No workload results in these directories yet.")]))
         }
         body += figures.map(render)
+        if let history { body.append(history.svg()) }
         body.append(timeSeries())
         body.append(runSection())
         body.append(provenance())
