@@ -3,6 +3,9 @@
 #
 #   bench/rr.sh [ROUNDS] [SECONDS]      (defaults: 3 rounds of 4 s each)
 #   PIN="0 1" bench/rr.sh ...           (server side on CPU 0, client on CPU 1, for both tools)
+#   OBSERVE=1 bench/rr.sh ...           (lockstep with --serve, --metrics and --events, scraped every
+#                                        second and the live page fetched every 2 s, as Prometheus and
+#                                        a browser would: the watching's cost shows in the ratio)
 #
 # Alternates lockstep rr and sockperf ping-pong round by round (so drift in the machine hits both),
 # for TCP and UDP at 100/100 bytes, then lockstep alone at the paper's 100/200. Prints transactions/s
@@ -24,11 +27,20 @@ if [ -n "${PIN_SUT:-}" ]; then
   SP_SERVER=(taskset -c "$PIN_SUT"); SP_CLIENT=(taskset -c "$PIN_PEER")
 fi
 
+LS_OBSERVE=()
+if [ -n "${OBSERVE:-}" ]; then
+  WEB_PORT=$(port); METRICS_PORT=$(port)
+  LS_OBSERVE=(--serve "$WEB_PORT" --metrics "127.0.0.1:$METRICS_PORT" --events "$WORK/events.jsonl")
+  # A scraper and a browser for the whole benchmark (between lockstep rounds they find nothing).
+  ( while :; do curl -sf -o /dev/null "http://127.0.0.1:$METRICS_PORT/metrics" || true; sleep 1; done ) & PIDS+=($!)
+  ( while :; do curl -sf -o /dev/null "http://127.0.0.1:$WEB_PORT/" || true; sleep 2; done ) & PIDS+=($!)
+fi
+
 # lockstep_round PROTO REQ RESP -> "tps p50_rtt_us"
 lockstep_round() {
   local out="$WORK/ls-$RANDOM$RANDOM"
   "$BIN/lockstep" rr --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
-    --protocol "$1" --request "$2" --response "$3" --duration "${SECS}s" --warmup 0.5s ${LS_PIN[@]+"${LS_PIN[@]}"} --out "$out" >/dev/null 2>"$WORK/last-run.err" || { cat "$WORK/last-run.err" >&2; exit 1; }
+    --protocol "$1" --request "$2" --response "$3" --duration "${SECS}s" --warmup 0.5s ${LS_PIN[@]+"${LS_PIN[@]}"} ${LS_OBSERVE[@]+"${LS_OBSERVE[@]}"} --out "$out" >/dev/null 2>"$WORK/last-run.err" || { cat "$WORK/last-run.err" >&2; exit 1; }
   python3 - "$out/summary.csv" <<'PY'
 import csv, sys
 row = next(csv.DictReader(open(sys.argv[1])))
@@ -60,7 +72,7 @@ for proto in tcp udp; do
     printf '%-5s %-9s %5s %14.0f %12.1f\n' $proto sockperf $r "$t" "$p"
   done
   kill $SP_PID 2>/dev/null || true
-  python3 - "$proto" "$ls_tps" "$sp_tps" "$ls_p50" "$sp_p50" "${PIN:-unpinned}" <<'PY'
+  python3 - "$proto" "$ls_tps" "$sp_tps" "$ls_p50" "$sp_p50" "${PIN:-unpinned}${OBSERVE:+, watched: --serve --metrics --events}" <<'PY'
 import statistics, sys
 proto, lt, st, lp, spp, pin = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split(), sys.argv[5].split(), sys.argv[6]
 pairs = [float(a) / float(b) for a, b in zip(lt, st)]

@@ -21,13 +21,16 @@
 #   hpcc openmpi-bin libopenblas0-serial the CPU and memory workload (HPL, STREAM, RandomAccess under
 #               OpenMPI; OpenBLAS picks its kernels by the CPU's flags, as the paper's math library did);
 #               pixz: the compression workload's second compressor (xz comes with xz-utils)
+#   prometheus  promtool: the tests check the agent's and the coordinator's /metrics with `promtool check
+#               metrics` and import `lockstep export --format openmetrics` with `promtool tsdb create-blocks-from`
+#               (the prometheus server itself is installed but not started or used)
 #   kubernetes-validate (PyPI) the Kubernetes manifests in deploy/kubernetes are validated offline
 #   apache-otava scipy (PyPI) the history's change points are checked against Apache Otava's and its
 #               Mann-Whitney U against scipy's on the same inputs (Tests/UnitTests/Fixtures/reference_stats.py)
 # (the benchmarks also want sockperf, nuttcp, iperf3 and sysbench; the tests do not)
 set -euo pipefail
 PACKAGES=(util-linux iproute2 procps redis-server libssh2-1-dev openssh-server mariadb-server nftables docker.io busybox-static
-  qemu-system-x86 qemu-utils xz-utils e2fsprogs chromium fio hpcc openmpi-bin libopenblas0-serial pixz)
+  qemu-system-x86 qemu-utils xz-utils e2fsprogs chromium fio hpcc openmpi-bin libopenblas0-serial pixz prometheus)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Observe
 import ServiceLifecycle
 import Shared
 
@@ -59,9 +60,18 @@ struct Serve: AsyncParsableCommand {
         help: "Data folder of a guest's storage (a container's volume, a VM's disk): MySQL's data, fio's file.")
     var dataDirectory: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://ADDR/metrics (HOST:PORT; bind 127.0.0.1 unless a scraper elsewhere needs it).",
+            valueName: "addr"))
+    var metrics: String?
+
     func validate() throws {
         guard Endpoint(parsing: listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
+        }
+        if let metrics, Endpoint(parsing: metrics) == nil {
+            throw ValidationError("--metrics must be HOST:PORT, got '\(metrics)'")
         }
         guard lease > 0 else { throw ValidationError("--lease must be positive") }
     }
@@ -83,13 +93,25 @@ struct Serve: AsyncParsableCommand {
         config.stateDirectory = stateDir ?? AgentConfig.defaultStateDirectory
         config.isGuest = guest
         config.dataDirectory = dataDirectory
+        let agentMetrics = metrics.map { _ in AgentMetrics(name: name) }
         if !guest {
             // What a killed host agent left (namespaces, links, nft tables, containers) goes first.
-            for line in PlacementJournal(directory: config.stateDirectory).sweep() {
-                logger.warning("\(line)")
+            let swept = PlacementJournal(directory: config.stateDirectory).sweep()
+            for line in swept { logger.warning("\(line)") }
+            agentMetrics?.swept(swept.count)
+        }
+        var endpoint: HTTPEndpoint?
+        if let agentMetrics, let address = metrics.flatMap({ Endpoint(parsing: $0) }) {
+            do {
+                endpoint = try agentMetrics.serve(on: address)
+                logger.info("metrics at http://\(endpoint!.address)/metrics")
+            } catch {
+                logger.error("cannot serve metrics on \(address): \(error)")
+                throw ExitCode(1)
             }
         }
-        let server = AgentServer(config: config, logger: logger)
+        defer { endpoint?.close() }
+        let server = AgentServer(config: config, logger: logger, metrics: agentMetrics)
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()

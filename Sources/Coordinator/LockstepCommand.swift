@@ -12,7 +12,7 @@ struct LockstepCommand: AsyncParsableCommand {
             QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, MySQLCommand.self,
             FioCommand.self, HpccCommand.self, CompressCommand.self,
             RunCommand.self,
-            ReportCommand.self, CompareCommand.self, HistoryCommand.self, RegressionsCommand.self,
+            ReportCommand.self, CompareCommand.self, HistoryCommand.self, RegressionsCommand.self, ExportCommand.self,
             AgentsCommand.self, LabCommand.self,
         ])
 }

@@ -23,12 +23,14 @@ import Yams
             # lockstep agent as a systemd service. Install the binary as /usr/local/bin/lockstep-agent, put the
             # lab token in /etc/lockstep/token (mode 0600, owned by root), then:
             #   systemctl daemon-reload && systemctl enable --now lockstep-agent
-            # Set the control address with `systemctl edit lockstep-agent` (Environment=LOCKSTEP_LISTEN=...).
+            # Set the control address with `systemctl edit lockstep-agent` (Environment=LOCKSTEP_LISTEN=...);
+            # Prometheus metrics are served on LOCKSTEP_METRICS (http://127.0.0.1:9470/metrics by default).
             """,
         description: "lockstep load-generation agent", binary: "/usr/local/bin/lockstep-agent",
         listen: "${LOCKSTEP_LISTEN}", token: "/etc/lockstep/token", name: "${LOCKSTEP_NAME}",
         logDir: "/var/log/lockstep", stateDir: "/var/lib/lockstep", writable: "/var/lib/lockstep /var/log/lockstep",
-        environment: ["LOCKSTEP_LISTEN=0.0.0.0:7470", "LOCKSTEP_NAME=%H"],
+        metrics: "${LOCKSTEP_METRICS}",
+        environment: ["LOCKSTEP_LISTEN=0.0.0.0:7470", "LOCKSTEP_NAME=%H", "LOCKSTEP_METRICS=127.0.0.1:9470"],
         directories: [
             "# systemd makes /var/lib/lockstep and /var/log/lockstep (0700) before the start.",
             "StateDirectory=lockstep", "StateDirectoryMode=0700", "LogsDirectory=lockstep",
@@ -51,6 +53,7 @@ import Yams
         let unit = AgentDeployer.serviceUnit(host)
         #expect(unit.contains("ReadWritePaths=/opt/lockstep -/run/netns"))
         #expect(unit.contains("--state-dir /opt/lockstep/state"))
+        #expect(unit.contains("--metrics 192.0.2.1:9470"))
         #expect(unit.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_NICE CAP_PERFMON"))
     }
 
@@ -122,6 +125,12 @@ import Yams
                 #expect(control == Endpoint(parsing: serve.listen)?.port)
                 #expect(control == GuestPorts.defaultBase)
                 #expect(ports.contains { $0["protocol"] as? String == "UDP" && $0["containerPort"] as? Int == control })
+                // /metrics: the agent serves it on the port named `metrics`, which the scrape annotation names.
+                let metricsPort = ports.first { $0["name"] as? String == "metrics" }?["containerPort"] as? Int
+                #expect(metricsPort != nil && metricsPort == serve.metrics.flatMap { Endpoint(parsing: $0) }?.port)
+                let annotations = (template["metadata"] as? [String: Any])?["annotations"] as? [String: Any]
+                #expect(annotations?["prometheus.io/scrape"] as? String == "true")
+                #expect(annotations?["prometheus.io/port"] as? String == metricsPort.map(String.init))
                 // The token file is the Secret's key where the Secret is mounted.
                 let volumes = try #require(spec["volumes"] as? [[String: Any]])
                 let tokenVolume = try #require(

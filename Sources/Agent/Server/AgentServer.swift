@@ -13,11 +13,19 @@ struct AgentServer: Service {
     let log: EventLog
     /// Called once the server listens, with the bound address.
     var onListening: @Sendable (Endpoint) -> Void = { _ in }
+    /// The agent's `/metrics`, when served.
+    let metrics: AgentMetrics?
 
-    init(config: AgentConfig, logger: Logger, onListening: @escaping @Sendable (Endpoint) -> Void = { _ in }) {
+    init(
+        config: AgentConfig, logger: Logger, metrics: AgentMetrics? = nil,
+        onListening: @escaping @Sendable (Endpoint) -> Void = { _ in }
+    ) {
         self.config = config
         self.logger = logger
-        self.log = EventLog(host: config.name, directory: config.logDirectory)
+        self.metrics = metrics
+        var observer: (@Sendable (LogRecord) -> Void)?
+        if let metrics { observer = { metrics.observe($0) } }
+        self.log = EventLog(host: config.name, directory: config.logDirectory, observer: observer)
         self.onListening = onListening
     }
 
@@ -50,6 +58,7 @@ struct AgentServer: Service {
         let host = facts
         // Clock probes on a UDP port of the control address (the same number when it is free).
         let probes = try? ProbeResponder(host: config.listen.host, preferredPort: bound.port)
+        if let probes { metrics?.readProbes { probes.dropped } }
         let slot = SessionSlot()
         let open = LockedValue<[ObjectIdentifier: Channel]>([:])
         let serverChannel = server.channel

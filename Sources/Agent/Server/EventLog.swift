@@ -12,9 +12,12 @@ final class EventLog: Sendable {
     let host: String
     private let records = Mutex<[LogRecord]>([])
     private let file: Int32?
+    /// Sees every record as it is made (the agent's `/metrics` counts from here).
+    private let observer: (@Sendable (LogRecord) -> Void)?
 
-    init(host: String, directory: String?) {
+    init(host: String, directory: String?, observer: (@Sendable (LogRecord) -> Void)? = nil) {
         self.host = host
+        self.observer = observer
         if let directory {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let fd = open("\(directory)/\(host).jsonl", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -34,6 +37,7 @@ final class EventLog: Sendable {
         let record = LogRecord(
             tNs: tNs, host: host, level: level, event: event, runID: run, stepID: step, fields: fields)
         records.withLock { $0.append(record) }
+        observer?(record)
         if let file, var line = try? JSONEncoder().encode(record) {
             line.append(0x0A)
             _ = line.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }

@@ -296,8 +296,16 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "File holding the lab token (mode 0600).")
     var tokenFile: String?
 
+    @Flag(help: "Start two agents on this machine (SUT and peer on loopback, as quickstart does) and run against them.")
+    var local = false
+
     func validate() throws {
-        if lab == nil {
+        if local {
+            guard lab == nil, sut == nil, peer == nil, tokenFile == nil else {
+                throw ValidationError(
+                    "--local starts its own agents: --lab, --sut, --peer and --token-file do not apply")
+            }
+        } else if lab == nil {
             guard sut != nil, tokenFile != nil else {
                 throw ValidationError(
                     "give --lab FILE, or --sut, --peer and --token-file (--peer: where a workload has a load generator)"
@@ -308,8 +316,12 @@ struct AgentOptions: ParsableArguments {
         }
     }
 
-    /// The agents' addresses, the SUT's data address and the token file, from the lab file if given.
-    func resolve() throws -> (sut: Endpoint, peers: [Endpoint], sutData: String, tokenFile: String) {
+    /// The agents' addresses, the SUT's data address and the token file: the local agents' with
+    /// `--local`, the lab file's if given, else the options'.
+    func resolve(local agents: LocalAgents? = nil) throws -> (
+        sut: Endpoint, peers: [Endpoint], sutData: String, tokenFile: String
+    ) {
+        if let agents { return (agents.sut, [agents.peer], sutData ?? "127.0.0.1", agents.tokenPath) }
         if let lab {
             let file = try LabFile.load(lab)
             return (
@@ -402,11 +414,15 @@ extension WorkloadOptions {
 
 extension CLI {
     /// Runs a workload command's steps between the agents, prints the summary table and where the results are.
-    static func runWorkloads(_ options: some WorkloadOptions, agents: AgentOptions, output: OutputOptions)
-        async throws
-    {
+    static func runWorkloads(
+        _ options: some WorkloadOptions, agents: AgentOptions, output: OutputOptions, observe: ObserveOptions
+    ) async throws {
         let steps = try await reportingErrors { try options.steps() }
-        let target = try await reportingErrors { try agents.resolve() }
+        let local = try await reportingErrors { try agents.startLocal() }
+        defer { local?.stop() }
+        let target = try await reportingErrors { try agents.resolve(local: local) }
+        let watch = try await reportingErrors { try observe.start(directory: output.directory) }
+        defer { watch.close() }
         var plan = RunPlan(
             sut: target.sut, peers: target.peers, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
@@ -414,7 +430,7 @@ extension CLI {
         try plan.use(options.placement)
         let live = RunProgress.forStandardError(quiet: output.quiet)
         let outcomes = try await reportingRun(into: output.directory) {
-            try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
+            try await BenchmarkRun(plan: plan, progress: live.say, live: live, observer: watch.observer).run()
         }
         if !outcomes.isEmpty { print(SummaryTable.render(outcomes)) }
         if let peers = PeerTable.render(outcomes) { print("\n" + peers) }
@@ -424,6 +440,14 @@ extension CLI {
         }
         print("results: \(output.directory)")
         await finish(output.directory, history: output.history)
+    }
+}
+
+extension AgentOptions {
+    /// With `--local`, two agents started on loopback (stopped by the caller); else `nil`.
+    func startLocal() throws -> LocalAgents? {
+        guard local else { return nil }
+        return try LocalAgents(agentBinary: LocalAgents.siblingAgentBinary())
     }
 }
 

@@ -14,8 +14,9 @@ struct HpccCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
     @OptionGroup var options: HpccOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var observe: ObserveOptions
 
-    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
 /// `hpcc`'s own options, with placement: what the command line and a plan's `hpcc` experiment set.
@@ -66,8 +67,9 @@ struct CompressCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
     @OptionGroup var options: CompressOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var observe: ObserveOptions
 
-    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
 extension CompressTool: ExpressibleByArgument {}

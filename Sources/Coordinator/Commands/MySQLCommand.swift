@@ -14,8 +14,9 @@ struct MySQLCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
     @OptionGroup var options: MySQLOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var observe: ObserveOptions
 
-    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
 /// `mysql`'s own options, with timing and placement: what the command line and a plan's `mysql` experiment set.

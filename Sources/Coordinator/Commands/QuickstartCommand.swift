@@ -32,8 +32,12 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Option(help: "Add the finished run to this history database (SQLite, made when absent).")
     var history: String?
 
+    @OptionGroup var observe: ObserveOptions
+
     func run() async throws {
         let outDirectory = out ?? "lockstep-results/quickstart-\(BenchmarkRun.makeRunID())"
+        let watch = try await CLI.reportingErrors { try observe.start(directory: outDirectory) }
+        defer { watch.close() }
         let outcomes = try await CLI.reportingRun(into: outDirectory) {
             let agents = try LocalAgents(agentBinary: agentBinary ?? LocalAgents.siblingAgentBinary())
             defer { agents.stop() }
@@ -43,7 +47,7 @@ struct QuickstartCommand: AsyncParsableCommand {
                 token: try Token.load(path: agents.tokenPath), steps: steps, outDirectory: outDirectory,
                 command: CommandLine.arguments.joined(separator: " "))
             let live = RunProgress.forStandardError(quiet: quiet)
-            return try await BenchmarkRun(plan: plan, progress: live.say, live: live).run()
+            return try await BenchmarkRun(plan: plan, progress: live.say, live: live, observer: watch.observer).run()
         }
         for skipped in Self.skipped() + modeSkipped { print(skipped) }
         print(SummaryTable.render(outcomes))

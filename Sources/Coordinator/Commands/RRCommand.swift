@@ -11,8 +11,9 @@ struct RRCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
     @OptionGroup var options: RROptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var observe: ObserveOptions
 
-    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
 /// `rr`'s own options, with timing and placement: what the command line and a plan's `rr` experiment set.

@@ -13,8 +13,9 @@ struct RedisCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
     @OptionGroup var options: RedisOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var observe: ObserveOptions
 
-    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
 /// `redis`'s own options, with timing and placement: what the command line and a plan's `redis` experiment set.

@@ -17,6 +17,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var observe: ObserveOptions
+
     @Flag(help: "Print the schedule and check every mode's prerequisites on the SUT's host; start nothing.")
     var dryRun = false
 
@@ -28,7 +30,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let file = try await CLI.reportingErrors { try PlanFile.load(plan, scale: scale, seed: seed) }
-        let target = try await CLI.reportingErrors { try agents.resolve() }
+        let local = dryRun ? nil : try await CLI.reportingErrors { try agents.startLocal() }
+        defer { local?.stop() }
+        let target = try await CLI.reportingErrors { try agents.resolve(local: local) }
         var runPlan = RunPlan(
             sut: target.sut, peers: target.peers, sutDataHost: target.sutData,
             token: try CLI.loadToken(target.tokenFile),
@@ -51,9 +55,11 @@ struct RunCommand: AsyncParsableCommand {
             )
         }
 
+        let watch = try await CLI.reportingErrors { try observe.start(directory: output.directory) }
+        defer { watch.close() }
         let live = RunProgress.forStandardError(quiet: output.quiet)
         let outcomes = try await CLI.reportingRun(into: output.directory) {
-            try await BenchmarkRun(plan: runPlan, progress: live.say, live: live).run()
+            try await BenchmarkRun(plan: runPlan, progress: live.say, live: live, observer: watch.observer).run()
         }
         let rows = try await CLI.reportingErrors {
             try ResultStore(reading: output.directory).writeAggregates(rule: file.rule, cells: file.cells)

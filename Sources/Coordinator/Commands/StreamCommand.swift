@@ -11,8 +11,9 @@ struct StreamCommand: AsyncParsableCommand {
     @OptionGroup var agents: AgentOptions
     @OptionGroup var options: StreamOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var observe: ObserveOptions
 
-    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output) }
+    func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
 /// `stream`'s own options, with timing and placement: what the command line and a plan's `stream` experiment set.

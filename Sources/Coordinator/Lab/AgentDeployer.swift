@@ -207,10 +207,13 @@ struct AgentDeployer {
             comment: "# Installed by `lockstep agents deploy --systemd` for lab host \(host.name).",
             description: "lockstep load-generation agent (\(host.name))", binary: "\(host.agentDir)/lockstep-agent",
             listen: host.control.description, token: "\(host.agentDir)/lab.token", name: host.name,
-            logDir: "\(host.agentDir)/logs", stateDir: "\(host.agentDir)/state", writable: host.agentDir)
+            logDir: "\(host.agentDir)/logs", stateDir: "\(host.agentDir)/state", writable: host.agentDir,
+            metrics: "\(host.control.host):\(metricsPort)")
     }
 
     static let serviceName = "lockstep-agent.service"
+    /// The port of an installed agent's `/metrics` (on its control address).
+    static let metricsPort = 9470
 
     private static func installService(_ ssh: SSHSession, _ host: LabFile.Host) throws {
         try ssh.upload(Data(serviceUnit(host).utf8), to: "/etc/systemd/system/\(serviceName)", mode: 0o644)

@@ -35,11 +35,12 @@ enum SystemdUnit {
         """
     }
 
-    /// A unit for `binary`, serving on `listen` with `token`, its logs in `logDir` and its journal
-    /// of placed guests in `stateDir`.
+    /// A unit for `binary`, serving on `listen` with `token`, its logs in `logDir`, its journal
+    /// of placed guests in `stateDir` and its Prometheus metrics on `metrics`.
     static func text(
         comment: String, description: String, binary: String, listen: String, token: String, name: String,
-        logDir: String, stateDir: String, writable: String, environment: [String] = [], directories: [String] = []
+        logDir: String, stateDir: String, writable: String, metrics: String, environment: [String] = [],
+        directories: [String] = []
     ) -> String {
         """
         \(comment)
@@ -50,7 +51,7 @@ enum SystemdUnit {
 
         [Service]
         \(environment.map { "Environment=\($0)\n" }.joined())\
-        ExecStart=\(binary) serve --listen \(listen) --token-file \(token) --name \(name) --log-dir \(logDir) --state-dir \(stateDir)
+        ExecStart=\(binary) serve --listen \(listen) --token-file \(token) --name \(name) --log-dir \(logDir) --state-dir \(stateDir) --metrics \(metrics)
         KillSignal=SIGTERM
         TimeoutStopSec=10
         Restart=on-failure

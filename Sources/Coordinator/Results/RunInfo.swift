@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// How a run or a step stands in `run.json`.
@@ -80,9 +81,36 @@ struct RunInfo: Codable {
     var modes: [String: ModeSetup]?
     /// A plan's repetition rule, seed and order (`plan` then holds its cells); `--resume` compares it.
     var repetition: RepetitionRule?
+    /// The coordinator's monotonic clock and the wall clock read together when the run began: turns
+    /// the steps' windows (monotonic) into wall-clock times for exports. `nil` in older run.json files.
+    var clock_origin: ClockOrigin?
     /// Hosts whose facts (kernel, CPUs, sysctls, versions) differ from those recorded before a resume,
     /// and, for a plan, `cell C: host H` where a host's fingerprint changed between a cell's repetitions.
     var provenance_changed: [String]?
+}
+
+extension RunInfo {
+    /// A monotonic reading and the wall clock at the same moment.
+    struct ClockOrigin: Codable, Equatable {
+        var monotonic_ns: Int64
+        /// Nanoseconds since the Unix epoch.
+        var unix_ns: Int64
+
+        static func now() -> ClockOrigin {
+            ClockOrigin(monotonic_ns: MonotonicClock.now(), unix_ns: Int64(Date().timeIntervalSince1970 * 1e9))
+        }
+
+        /// The wall-clock instant of a monotonic reading of the same run.
+        func date(_ monotonicNs: Int64) -> Date {
+            Date(timeIntervalSince1970: Double(unix_ns + (monotonicNs - monotonic_ns)) / 1e9)
+        }
+
+        /// A window on the monotonic clock as wall-clock times; `nil` when either end is missing.
+        func interval(_ start: Int64?, _ end: Int64?) -> DateInterval? {
+            guard let start, let end, end >= start else { return nil }
+            return DateInterval(start: date(start), end: date(end))
+        }
+    }
 }
 
 extension RunInfo.Clock {

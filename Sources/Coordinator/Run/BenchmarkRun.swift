@@ -11,6 +11,8 @@ struct BenchmarkRun {
     var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// The live status line (step, rate so far, steps done, elapsed, ETA); `nil`: event lines only.
     var live: RunProgress?
+    /// What watches the run (`--serve`, `--metrics`, `--events`, `--grafana`).
+    var observer: (any RunObserver)?
 
     /// Runs the plan; returns the finished steps, or throws the first failure after writing results.
     func run() async throws -> [StepOutcome] {
@@ -38,12 +40,14 @@ struct BenchmarkRun {
         let sinceNs = MonotonicClock.now()
         let (store, earlier) = try openStore()
         let runID = earlier?.run_id ?? Self.makeRunID()
+        let observer = self.observer
         var info =
             earlier
             ?? RunInfo(
                 run_id: runID, command: plan.command, started_at: Self.wallClock(), status: .running,
                 parameters: parameters, coordinator: HostFacts.current(softwareVersion: LockstepVersion.current),
                 plan: plan.recorded, repetition: plan.repetition)
+        if info.clock_origin == nil { info.clock_origin = RunInfo.ClockOrigin.now() }
         if earlier != nil {
             // Only finished steps stay; the rest run again.
             info.steps = info.steps.filter { $0.status == .complete }
@@ -52,12 +56,16 @@ struct BenchmarkRun {
             info.finished_at = nil
             info.resumed_at = (info.resumed_at ?? []) + [Self.wallClock()]
         }
+        var onRecord: (@Sendable (LogRecord) -> Void)?
+        if let observer { onRecord = { observer.logged($0) } }
         let state = RunState(
-            store: store, info: info, log: RunLog(runID: runID), resumed: earlier != nil,
+            store: store, info: info, log: RunLog(runID: runID, observer: onRecord), resumed: earlier != nil,
             earlierLog: earlier != nil ? store.mergedLogLines() : [], sinceNs: sinceNs)
         try store.writeRunInfo(info)
         if earlier == nil, let text = plan.planText { try store.writePlan(text) }
         state.log.record(earlier == nil ? "run.begin" : "run.resume", ["out": plan.outDirectory])
+        observer?.runBegan(
+            runID: runID, directory: plan.outDirectory, command: plan.command, startedAt: info.started_at)
         return state
     }
 
@@ -105,6 +113,13 @@ struct BenchmarkRun {
             ranBefore = true
             let stage = try await self.stage(scheduled.planned, session, &state)
             announce(scheduled, stage, remaining: schedule.remaining, &state)
+            if let observer {
+                let observed = ObservedStep(
+                    scheduled.id, cell: scheduled.cell, repetition: scheduled.repetition, step: stage.step)
+                runner.onAnySample = { agent, role, sample, load in
+                    observer.interval(observed, agent: agent, role: role, sample: sample, load: load)
+                }
+            }
             try state.store.writeRunInfo(state.info)
             let results = try await runner.run(
                 stepID: scheduled.id, plan: stage.step, participants: stage.participants, dataHost: stage.dataHost,
@@ -144,6 +159,12 @@ struct BenchmarkRun {
         let done = state.done
         let total = "\(done + left.expected)" + (left.atMost > left.expected ? "-\(done + left.atMost)" : "")
         progress("step \(scheduled.id) (\(done + 1) of \(total)): \(StepOutcome.describe(stage.step))")
+        let observed = ObservedStep(
+            scheduled.id, cell: scheduled.cell, repetition: scheduled.repetition, step: stage.step)
+        state.observed = observed
+        observer?.stepBegan(
+            observed, done: done, total: total, lengthNs: Self.estimatedNs(stage.step),
+            remainingNs: Int64(left.expected - 1) * Self.estimatedNs(stage.step))
         live?.began(
             step: scheduled.id, done: done, total: total, lengthNs: Self.estimatedNs(stage.step),
             remainingNs: Int64(left.expected - 1) * Self.estimatedNs(stage.step),
@@ -169,6 +190,7 @@ struct BenchmarkRun {
                     realtimeStart: agent.host.realtimeStarts, share: stage.shares[index]))
             state.tracks[index] = state.tracks[index]!.extended(to: after)
             state.current[index] = after
+            observer?.clock(agent: agent.name, role: role, offsetNs: after.offsetNs, errorNs: after.errorNs)
         }
         let outcome = StepOutcome(
             stepID: scheduled.id, plan: scheduled.planned, sides: sides, cell: scheduled.cell,
@@ -199,6 +221,9 @@ struct BenchmarkRun {
         state.log.record("step.written", step: scheduled.id)
         state.done += 1
         progress("step \(scheduled.id): done, \(StepOutcome.headlineText(outcome, headline))")
+        observer?.stepFinished(
+            ObservedStep(scheduled.id, cell: scheduled.cell, repetition: scheduled.repetition, step: scheduled.planned),
+            samples: samples, outcome: outcome, windowWall: state.info.clock_origin?.interval(window.start, window.end))
         return headline
     }
 
@@ -206,6 +231,7 @@ struct BenchmarkRun {
     private func writeAggregates(_ state: inout RunState) throws {
         guard let rule = plan.repetition else { return try state.store.writeSummary() }
         let rows = try state.store.writeAggregates(rule: rule, cells: PlanFile.cells(plan.steps))
+        observer?.aggregates(rows)
         for row in rows where row.headline {
             for host in row.provenance_changed ?? [] {
                 let line = "cell \(row.cell): host \(host) changed between repetitions"
@@ -236,6 +262,7 @@ struct BenchmarkRun {
         if let last = state.info.steps.indices.last, state.info.steps[last].status == .running {
             state.info.steps[last].status = .failed
             state.info.steps[last].error = wire.message
+            if let observed = state.observed { observer?.stepFailed(observed, error: wire.message) }
         }
         session.abortAll(reason: wire.message)
         state.log.record("run.failed", level: "error", ["error": wire.description])
@@ -260,6 +287,7 @@ struct BenchmarkRun {
         await session.close()
         state.info.finished_at = Self.wallClock()
         state.info.agents = agentInfo(session, state.tracks)
+        defer { observer?.runEnded(status: state.info.status, error: state.info.error) }
         try state.store.writeMergedLog(
             MergedLog.merge(coordinator: state.log.all, agents: agentLogs, sinceNs: state.sinceNs - 1_000_000_000),
             after: state.earlierLog)
@@ -270,6 +298,8 @@ struct BenchmarkRun {
     @discardableResult
     func sync(_ agent: ConnectedAgent, _ session: LabSession, _ state: inout RunState) async throws -> ClockEstimate {
         let estimate = try await session.syncClock(agent)
+        observer?.clock(
+            agent: agent.name, role: agent.link.role, offsetNs: estimate.offsetNs, errorNs: estimate.errorNs)
         state.current[agent.link.index] = estimate
         state.tracks[agent.link.index] = ClockTrack(before: estimate)
         return estimate

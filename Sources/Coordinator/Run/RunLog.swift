@@ -4,8 +4,13 @@ import Shared
 final class RunLog: Sendable {
     private let records = LockedValue<[LogRecord]>([])
     let runID: String
+    /// Sees every record as it is made (`--events`, the live page).
+    private let observer: (@Sendable (LogRecord) -> Void)?
 
-    init(runID: String) { self.runID = runID }
+    init(runID: String, observer: (@Sendable (LogRecord) -> Void)? = nil) {
+        self.runID = runID
+        self.observer = observer
+    }
 
     /// Records an event now (or at `tNs`).
     func record(
@@ -16,6 +21,7 @@ final class RunLog: Sendable {
             tNs: tNs, host: "coordinator", level: level, event: event, runID: runID,
             stepID: step, fields: fields)
         records.withLock { $0.append(record) }
+        observer?(record)
     }
 
     /// Everything recorded so far.

@@ -21,6 +21,8 @@ struct RunState {
     var guests: [GuestKey: (agent: ConnectedAgent, placed: Placed)] = [:]
     /// Steps finished (run or kept), for progress.
     var done = 0
+    /// The step running now, as observers know it.
+    var observed: ObservedStep?
 }
 
 /// A guest of the run: one per mode, (for the container modes) storage placement and (for kvm)

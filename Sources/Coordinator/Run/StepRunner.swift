@@ -11,6 +11,9 @@ struct StepRunner {
     /// Called with every interval sample of the agents that end the step's window (the peers, or a
     /// SUT that runs alone) and the role of the agent that sent it.
     var onInterval: ((Role, IntervalSample) -> Void)?
+    /// Called with every interval sample of every agent in the step: the agent's name and role, and
+    /// whether it comes from the side whose rate is the step's (`load`).
+    var onAnySample: ((String, Role, IntervalSample, Bool) -> Void)?
 
     /// Runs the step on `participants` (each agent with its role in this step); each agent's
     /// result and interval samples. `bindHost` and `portMap` place the SUT's server in a guest;
@@ -25,11 +28,15 @@ struct StepRunner {
         let mailbox = session.mailbox
         let roles = Dictionary(participants.map { ($0.agent.link.index, $0.role) }) { a, _ in a }
         let onInterval = self.onInterval
+        let onAnySample = self.onAnySample
+        let names = Dictionary(participants.map { ($0.agent.link.index, $0.agent.name) }) { a, _ in a }
         let live = plan.workload.shape.windowEndedBy
         mailbox.onSample = { index, sample in
             guard sample.stepID == stepID else { return }
             intervals[index, default: []].append(sample)
-            if let role = roles[index], role == live { onInterval?(role, sample) }
+            guard let role = roles[index] else { return }
+            if role == live { onInterval?(role, sample) }
+            onAnySample?(names[index] ?? "#\(index)", role, sample, role == live)
         }
         defer { mailbox.onSample = { _, _ in } }
         var machine = StepMachine(
@@ -101,6 +108,8 @@ struct StepRunner {
         switch message {
         case .ready(let ready):
             log.record("step.ready", step: stepID, ["agent": name, "endpoint": ready.endpoint?.description ?? "-"])
+        case .started(let started):
+            log.record("step.started", step: stepID, ["agent": name, "agent_started_ns": String(started.actualNs)])
         case .finished(let finished):
             log.record(
                 "step.finished.received", step: stepID,

@@ -1,0 +1,150 @@
+import Foundation
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `--events FILE|-`: newline-delimited JSON events while the run goes (iperf3 `--json-stream`'s
+/// shape: one object per line, `{"event": NAME, "data": {...}}`, with `t` the wall-clock time in
+/// seconds): `run.start`, `step.start`, `step.ready` and `step.started` (per agent),
+/// `interval` (every agent's per-second sample), `step.finished` (its summary samples),
+/// `step.failed`, `aggregates` (a plan's cells so far), `run.end`. Each line is written whole with
+/// one `write`; a reader that stops reading a pipe blocks nothing (the stream is non-blocking, and a
+/// line that cannot be written is counted as dropped and said at the end).
+final class EventStream: RunObserver, @unchecked Sendable {
+    private let fd: Int32
+    private let ownsFile: Bool
+    private let lock = NSLock()
+    private var dropped = 0
+
+    /// Writes to `path`, or to standard output for `-`.
+    init(path: String) throws {
+        if path == "-" {
+            fd = dup(1)
+            ownsFile = true
+        } else {
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            ownsFile = true
+        }
+        guard fd >= 0 else {
+            throw ResultsError(.results, "cannot write events to \(path): \(String(cString: strerror(errno)))")
+        }
+        if path == "-" { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    }
+
+    deinit { if ownsFile { close(fd) } }
+
+    /// How many lines a reader did not take.
+    var droppedLines: Int { lock.withLock { dropped } }
+
+    private func emit(_ event: String, _ data: [String: Any]) {
+        let object: [String: Any] = [
+            "event": event, "t": Date().timeIntervalSince1970, "data": data,
+        ]
+        guard
+            var line = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return }
+        line.append(0x0A)
+        lock.withLock {
+            let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written != line.count { dropped += 1 }
+        }
+    }
+
+    func runBegan(runID: String, directory: String, command: String, startedAt: String) {
+        emit(
+            "run.start",
+            [
+                "run": runID, "directory": directory, "command": command,
+                "started_at": startedAt,
+            ])
+    }
+
+    func stepBegan(_ step: ObservedStep, done: Int, total: String, lengthNs: Int64, remainingNs: Int64) {
+        var data = Self.fields(step)
+        data["done"] = Double(done)
+        data["total"] = total
+        data["eta_s"] = Double(lengthNs + remainingNs) / 1e9
+        emit("step.start", data)
+    }
+
+    func logged(_ record: LogRecord) {
+        guard ["step.ready", "step.started"].contains(record.event) else { return }
+        var data: [String: Any] = ["step": record.stepID ?? ""]
+        for (k, v) in record.fields { data[k] = v }
+        emit(record.event, data)
+    }
+
+    func interval(_ step: ObservedStep, agent: String, role: Role, sample: IntervalSample, load: Bool) {
+        var data = Self.fields(step)
+        let seconds = Double(max(sample.lengthNs, 1)) / 1e9
+        data["agent"] = agent
+        data["role"] = role.rawValue
+        data["load"] = load
+        data["interval"] = Double(sample.index)
+        data["seconds"] = seconds
+        data["transactions"] = Double(sample.transactions)
+        data["lost"] = Double(sample.lost)
+        if let bytes = sample.bytes {
+            data["bytes"] = Double(bytes)
+            data["gbps"] = Double(bytes) * 8 / seconds / 1e9
+        } else {
+            data["rate"] = Double(sample.transactions) / seconds
+            data["rate_unit"] = step.rateUnit
+        }
+        if let latency = sample.latencyNs, sample.transactions > 0 {
+            data["latency_mean_us"] = Double(latency) / Double(sample.transactions) / 1000
+        }
+        if let cpu = sample.cpuPercent { data["cpu_pct"] = cpu }
+        emit("interval", data)
+    }
+
+    func stepFinished(_ step: ObservedStep, samples: [MetricSample], outcome: StepOutcome, windowWall: DateInterval?) {
+        var data = Self.fields(step)
+        var metrics: [String: Any] = [:]
+        for s in samples where s.labels["kind"] != "interval" && s.labels["peer"] == nil && metrics[s.metric] == nil {
+            metrics[s.metric] = ["value": s.value, "unit": s.unit]
+        }
+        data["metrics"] = metrics
+        if let windowWall {
+            data["window_start"] = windowWall.start.timeIntervalSince1970
+            data["window_end"] = windowWall.end.timeIntervalSince1970
+        }
+        emit("step.finished", data)
+    }
+
+    func stepFailed(_ step: ObservedStep, error: String) {
+        var data = Self.fields(step)
+        data["error"] = error
+        emit("step.failed", data)
+    }
+
+    func aggregates(_ rows: [AggregateRow]) {
+        let cells = rows.filter { $0.headline }.map { row -> [String: Any] in
+            var o: [String: Any] = [
+                "cell": row.cell, "metric": row.metric, "unit": row.unit,
+                "n": Double(row.n), "mean": row.mean, "confidence_met": row.confidence_met,
+            ]
+            if let half = row.ci_half_width { o["ci_half_width"] = half }
+            return o
+        }
+        emit("aggregates", ["cells": cells])
+    }
+
+    func runEnded(status: RunStatus, error: String?) {
+        var data: [String: Any] = ["status": status.rawValue]
+        if let error { data["error"] = error }
+        emit("run.end", data)
+    }
+
+    private static func fields(_ step: ObservedStep) -> [String: Any] {
+        var data: [String: Any] = [
+            "step": step.id, "cell": step.cell, "workload": step.workload,
+            "mode": step.mode,
+        ]
+        if let r = step.repetition { data["repetition"] = Double(r) }
+        return data
+    }
+}
