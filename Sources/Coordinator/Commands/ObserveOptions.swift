@@ -115,6 +115,7 @@ struct Observation {
 
     func close() {
         endpoints.forEach { $0.close() }
+        for stream in streams { stream.flush(seconds: 2) }
         for stream in streams where stream.droppedLines > 0 {
             FileHandle.standardError.write(
                 Data("lockstep: warning: \(stream.droppedLines) event line(s) not taken by the reader\n".utf8))

@@ -9,34 +9,36 @@ import Shared
 /// shape: one object per line, `{"event": NAME, "data": {...}}`, with `t` the wall-clock time in
 /// seconds): `run.start`, `step.start`, `step.ready` and `step.started` (per agent),
 /// `interval` (every agent's per-second sample), `step.finished` (its summary samples),
-/// `step.failed`, `aggregates` (a plan's cells so far), `run.end`. Each line is written whole with
-/// one `write`; a reader that stops reading a pipe blocks nothing (the stream is non-blocking, and a
-/// line that cannot be written is counted as dropped and said at the end).
+/// `step.failed`, `aggregates` (a plan's cells so far), `run.end`. Lines are written whole, in
+/// order, by a writer of their own: a reader that stops reading a pipe stalls only that writer; once
+/// `limit` lines wait, new ones are dropped and counted (said when the command ends).
 final class EventStream: RunObserver, @unchecked Sendable {
     private let fd: Int32
-    private let ownsFile: Bool
     private let lock = NSLock()
+    private let writer = DispatchQueue(label: "lockstep.events")
+    private let drained = DispatchGroup()
+    private var waiting = 0
     private var dropped = 0
+    /// Lines that may wait for the reader before new ones are dropped.
+    let limit: Int
 
     /// Writes to `path`, or to standard output for `-`.
-    init(path: String) throws {
-        if path == "-" {
-            fd = dup(1)
-            ownsFile = true
-        } else {
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            ownsFile = true
-        }
+    init(path: String, limit: Int = 10_000) throws {
+        self.limit = limit
+        fd = path == "-" ? dup(1) : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ResultsError(.results, "cannot write events to \(path): \(String(cString: strerror(errno)))")
         }
-        if path == "-" { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     }
 
-    deinit { if ownsFile { close(fd) } }
+    deinit { close(fd) }
 
     /// How many lines a reader did not take.
     var droppedLines: Int { lock.withLock { dropped } }
+
+    /// Waits up to `seconds` for the lines written so far to reach the reader; whether they did.
+    @discardableResult
+    func flush(seconds: Double) -> Bool { drained.wait(timeout: .now() + seconds) == .success }
 
     private func emit(_ event: String, _ data: [String: Any]) {
         let object: [String: Any] = [
@@ -47,9 +49,35 @@ final class EventStream: RunObserver, @unchecked Sendable {
                 withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
         line.append(0x0A)
-        lock.withLock {
-            let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written != line.count { dropped += 1 }
+        let admitted = lock.withLock {
+            guard waiting < limit else {
+                dropped += 1
+                return false
+            }
+            waiting += 1
+            return true
+        }
+        guard admitted else { return }
+        drained.enter()
+        writer.async { [fd, line] in
+            var offset = 0
+            line.withUnsafeBytes { raw in
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n > 0 {
+                        offset += n
+                    } else if n < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        break
+                    }
+                }
+            }
+            self.lock.withLock {
+                self.waiting -= 1
+                if offset < line.count { self.dropped += 1 }
+            }
+            self.drained.leave()
         }
     }
 

@@ -39,6 +39,8 @@ final class LivePage: RunObserver, @unchecked Sendable {
     }
 
     let refreshSeconds: Int
+    /// The results directory the page draws.
+    let directory: String
     private let lock = NSLock()
     private var status: Status
     private let begunNs = MonotonicClock.now()
@@ -49,6 +51,7 @@ final class LivePage: RunObserver, @unchecked Sendable {
 
     init(directory: String, refreshSeconds: Int = 2) {
         self.refreshSeconds = refreshSeconds
+        self.directory = directory
         status = Status(
             run: "", directory: directory, state: "starting", done: 0, total: "?", elapsed_s: 0, agents: [], failed: [])
     }
@@ -157,7 +160,6 @@ final class LivePage: RunObserver, @unchecked Sendable {
 
     /// The report of the results directory, cached until its samples or run.json change.
     private func reportHTML() -> String {
-        let directory = status.directory
         func size(_ name: String) -> String {
             let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
             return "\((attributes?[.size] as? Int) ?? -1)"
