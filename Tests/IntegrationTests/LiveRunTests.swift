@@ -263,15 +263,48 @@ extension Integration {
             #expect(otava.wait(seconds: 30) == 0, "\(otava.stderr)")
         }
 
+        /// A receiver of Grafana's annotation API for the test: it records each POST's path,
+        /// Authorization header and body as one JSON line, answers 200.
+        static let annotationReceiver = """
+            import http.server, json, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                    with open(sys.argv[2], "a") as f:
+                        f.write(json.dumps({"path": self.path, "auth": self.headers.get("Authorization"), "body": json.loads(body)}) + "\\n")
+                    self.send_response(200); self.end_headers(); self.wfile.write(b'{"id":1}')
+                def log_message(self, *a): pass
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            """
+
         @Test func localStartsItsOwnAgentsAndEventsGoToStandardOutput() throws {
             let scratch = Scratch()
+            let grafanaPort = try freePort()
+            let posted = scratch.path + "/posted.jsonl"
+            let receiver = try ChildProcess(
+                "/usr/bin/env", ["python3", "-c", Self.annotationReceiver, String(grafanaPort), posted],
+                scratch: scratch, label: "grafana")
+            defer { receiver.terminate(signal: SIGKILL) }
+            try waitUntilListening(Endpoint(host: "127.0.0.1", port: grafanaPort))
+            try "glsa_test_token\n".write(toFile: scratch.path + "/grafana.token", atomically: true, encoding: .utf8)
             let run = try ChildProcess(
                 Binaries.coordinator,
                 [
                     "rr", "--local", "--duration", "1s", "--warmup", "200ms", "--quiet", "--events", "-", "--out",
-                    scratch.path + "/rr",
+                    scratch.path + "/rr", "--grafana", "http://127.0.0.1:\(grafanaPort)", "--grafana-token-file",
+                    scratch.path + "/grafana.token",
                 ], scratch: scratch, label: "local")
             #expect(run.wait(seconds: 60) == 0, "\(run.stderr)")
+            // The step went to Grafana's annotation API with the token.
+            try expectEventually(seconds: 10, "no annotation was posted") {
+                FileManager.default.fileExists(atPath: posted)
+            }
+            let post = try #require(try jsonLines(posted).first)
+            #expect(post["path"] as? String == "/api/annotations")
+            #expect(post["auth"] as? String == "Bearer glsa_test_token")
+            let body = try #require(post["body"] as? [String: Any])
+            #expect((body["tags"] as? [String])?.contains("lockstep") == true)
+            #expect((body["timeEnd"] as? Int64 ?? 0) > (body["time"] as? Int64 ?? 0))
             let events = run.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
             #expect(events.contains { $0.contains("\"event\":\"run.end\"") }, "\(run.stdout)")
             #expect(FileManager.default.fileExists(atPath: scratch.path + "/rr/samples.jsonl"))

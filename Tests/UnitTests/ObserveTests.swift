@@ -131,6 +131,20 @@ import Testing
         #expect(annotations.contains { (($0["target"] as? [String: Any])?["tags"] as? [String]) == ["lockstep"] })
     }
 
+    @Test func theETAUsesMeasuredStepTimesOnceThereAreSome() {
+        var pace = StepPace()
+        // Before any step finished: the step's expected length left plus the estimate for the rest.
+        pace.began(lengthNs: 10, remainingNs: 90, done: 0, total: "10", at: 0)
+        #expect(pace.etaNs(at: 4) == Int64(6 + 90))
+        pace.finished(at: 20)  // measured: 20, twice the estimate
+        pace.began(lengthNs: 10, remainingNs: 80, done: 1, total: "10-30", at: 20)
+        // 20 - 5 of this step, then 8 more steps (the lower bound of 10) at 20 each.
+        #expect(pace.etaNs(at: 25) == Int64(15 + 8 * 20))
+        #expect(pace.etaNs(at: 60) == Int64(8 * 20))
+        pace.ended()
+        #expect(pace.etaNs(at: 61) == nil)
+    }
+
     @Test func exportersEscapeWhatTheirFormatsReserve() {
         #expect(Exporters.metricName("latency_p99.9_us") == "latency_p99_9_us")
         #expect(Exporters.metricName("9lives") == "_9lives")

@@ -30,10 +30,13 @@ final class LivePage: RunObserver, @unchecked Sendable {
         var cell: String?
         var workload: String?
         var mode: String?
+        var repetition: Int?
         var done: Int
         var total: String
         var elapsed_s: Double
         var eta_s: Double?
+        /// What the ETA is made from: `configured step lengths` until a step finished, then `measured step times`.
+        var eta_from: String?
         var agents: [AgentSecond]
         var failed: [String]
     }
@@ -44,9 +47,7 @@ final class LivePage: RunObserver, @unchecked Sendable {
     private let lock = NSLock()
     private var status: Status
     private let begunNs = MonotonicClock.now()
-    private var stepBegunNs: Int64 = 0
-    private var stepLengthNs: Int64 = 0
-    private var remainingNs: Int64 = 0
+    private var pace = StepPace()
     private var cached: (key: String, html: String)?
 
     init(directory: String, refreshSeconds: Int = 2) {
@@ -73,10 +74,9 @@ final class LivePage: RunObserver, @unchecked Sendable {
             status.mode = step.mode
             status.done = done
             status.total = total
+            status.repetition = step.repetition
             status.agents = []
-            stepBegunNs = MonotonicClock.now()
-            stepLengthNs = lengthNs
-            self.remainingNs = remainingNs
+            pace.began(lengthNs: lengthNs, remainingNs: remainingNs, done: done, total: total, at: MonotonicClock.now())
         }
     }
 
@@ -107,7 +107,10 @@ final class LivePage: RunObserver, @unchecked Sendable {
     }
 
     func stepFinished(_ step: ObservedStep, samples: [MetricSample], outcome: StepOutcome, windowWall: DateInterval?) {
-        lock.withLock { status.done += 1 }
+        lock.withLock {
+            status.done += 1
+            pace.finished(at: MonotonicClock.now())
+        }
     }
 
     func stepFailed(_ step: ObservedStep, error: String) {
@@ -119,8 +122,7 @@ final class LivePage: RunObserver, @unchecked Sendable {
             status.state = ended.rawValue
             status.step = nil
             status.agents = []
-            remainingNs = 0
-            stepLengthNs = 0
+            pace.ended()
         }
     }
 
@@ -132,9 +134,8 @@ final class LivePage: RunObserver, @unchecked Sendable {
             var s = status
             let now = MonotonicClock.now()
             s.elapsed_s = Double(now - begunNs) / 1e9
-            if s.state == "running", s.step != nil {
-                s.eta_s = Double(max(stepLengthNs - (now - stepBegunNs), 0) + remainingNs) / 1e9
-            }
+            if s.state == "running", s.step != nil { s.eta_s = pace.etaNs(at: now).map { Double($0) / 1e9 } }
+            s.eta_from = pace.measuredSteps > 0 ? "measured step times" : "configured step lengths"
             return s
         }
     }
@@ -177,7 +178,8 @@ final class LivePage: RunObserver, @unchecked Sendable {
         let where_: String =
             s.step.map { step in
                 "step \(step) (\(s.done + 1) of \(s.total))"
-                    + [s.workload, s.mode].compactMap { $0 }.map { ", " + $0 }.joined()
+                    + [s.workload, s.mode, s.repetition.map { "repetition \($0)" }].compactMap { $0 }.map { ", " + $0 }
+                    .joined()
             } ?? "run \(s.state)"
         lines.append(
             .element(
@@ -185,7 +187,8 @@ final class LivePage: RunObserver, @unchecked Sendable {
                 [
                     .text(
                         "\(where_) | \(s.done) step(s) done | elapsed \(RunProgress.clock(Int64(s.elapsed_s * 1e9)))"
-                            + (s.eta_s.map { " | ETA \(RunProgress.clock(Int64($0 * 1e9)))" } ?? ""))
+                            + (s.eta_s.map { " | ETA \(RunProgress.clock(Int64($0 * 1e9))) (\(s.eta_from ?? ""))" }
+                                ?? ""))
                 ]))
         if !s.agents.isEmpty {
             var rows: [SVGNode] = [

@@ -12,9 +12,7 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
     let registry = PrometheusCollectorRegistry()
     private let lock = NSLock()
     private var run = ""
-    private var stepLengthNs: Int64 = 0
-    private var remainingNs: Int64 = 0
-    private var stepBegunNs: Int64 = 0
+    private var pace = StepPace()
     private var runningGauge: Gauge?
 
     /// Latency buckets, seconds: 1 us to 10 s, three per decade.
@@ -29,11 +27,10 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
     }
 
     func stepBegan(_ step: ObservedStep, done: Int, total: String, lengthNs: Int64, remainingNs: Int64) {
-        let run = lock.withLock {
-            stepLengthNs = lengthNs
-            self.remainingNs = remainingNs
-            stepBegunNs = MonotonicClock.now()
-            return self.run
+        let (run, eta) = lock.withLock {
+            let now = MonotonicClock.now()
+            pace.began(lengthNs: lengthNs, remainingNs: remainingNs, done: done, total: total, at: now)
+            return (self.run, pace.etaNs(at: now) ?? 0)
         }
         registry.gauge("lockstep_run_steps_done", "steps finished so far", labels: [("run", run)]).set(Double(done))
         let expected = Double(total.split(separator: "-").first.flatMap { Int($0) } ?? done)
@@ -42,7 +39,7 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
         )
         .set(expected)
         registry.gauge("lockstep_run_eta_seconds", "estimated seconds until the run ends", labels: [("run", run)])
-            .set(Double(lengthNs + remainingNs) / 1e9)
+            .set(Double(eta) / 1e9)
     }
 
     func interval(_ step: ObservedStep, agent: String, role: Role, sample: IntervalSample, load: Bool) {
@@ -69,7 +66,7 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
             )
             .set(cpu)
         }
-        let eta = lock.withLock { max(stepLengthNs - (MonotonicClock.now() - stepBegunNs), 0) + remainingNs }
+        let eta = lock.withLock { pace.etaNs(at: MonotonicClock.now()) ?? 0 }
         registry.gauge(
             "lockstep_run_eta_seconds", "estimated seconds until the run ends", labels: [("run", currentRun)]
         )
@@ -90,6 +87,7 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
 
     /// A step finished with this start skew across its agents.
     func finished(_ step: ObservedStep, startSkewNs: Int64) {
+        lock.withLock { pace.finished(at: MonotonicClock.now()) }
         let labels = cellLabels(step)
         registry.counter("lockstep_steps_done_total", "steps finished", labels: labels).increment()
         registry.gauge("lockstep_start_skew_seconds", "start skew across the step's agents (last step)", labels: labels)
@@ -101,7 +99,11 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
     }
 
     func runEnded(status: RunStatus, error: String?) {
-        lock.withLock { runningGauge }?.set(0.0)
+        let running = lock.withLock {
+            pace.ended()
+            return runningGauge
+        }
+        running?.set(0.0)
         registry.gauge(
             "lockstep_run_eta_seconds", "estimated seconds until the run ends", labels: [("run", currentRun)]
         )
