@@ -61,3 +61,24 @@ package func step(_ workload: Workload, warmupNs: Int64 = 200_000_000, durationN
 {
     PlannedStep(workload, timing: StepTiming(warmupNs: warmupNs, durationNs: durationNs))
 }
+
+/// Runs `arguments` (the first found on PATH through /usr/bin/env) with `input` on its standard
+/// input; its exit status (127: not found), standard output and standard error.
+package func runFilter(_ arguments: [String], input: Data) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let stdin = Pipe()
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    stdin.fileHandleForWriting.write(input)
+    try stdin.fileHandleForWriting.close()
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    let err = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}

@@ -337,26 +337,13 @@ import Testing
     /// The answer of Fixtures/reference_stats.py (Otava, scipy) to `request`. Fails, not skips,
     /// without them: `.ci/run` and install-deps.sh install them (pip install apache-otava scipy).
     static func reference(_ request: [String: Any]) throws -> Any {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", referenceScript]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let run = try runFilter(
+            ["python3", referenceScript], input: try JSONSerialization.data(withJSONObject: request))
+        guard run.status == 0 else {
             throw ReferenceError(
-                description: "reference_stats.py failed (pip install apache-otava scipy): \(problem.suffix(400))")
+                description: "reference_stats.py failed (pip install apache-otava scipy): \(run.stderr.suffix(400))")
         }
-        return try JSONSerialization.jsonObject(with: data)
+        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
     }
 
     struct ReferenceError: Error, CustomStringConvertible { let description: String }

@@ -37,21 +37,9 @@ import Testing
 
     /// promtool's verdict on `text` (`nil`: it passes). Fails, not skips, without promtool.
     static func promtool(_ text: String) throws -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["promtool", "check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 127 { return "promtool is missing (apt-get install prometheus)" }
-        return process.terminationStatus == 0 ? nil : said
+        let run = try runFilter(["promtool", "check", "metrics"], input: Data(text.utf8))
+        if run.status == 127 { return "promtool is missing (apt-get install prometheus)" }
+        return run.status == 0 ? nil : run.stdout + run.stderr
     }
 
     @Test func theRunsMetricsPassPromtoolWithBoundedLabels() throws {

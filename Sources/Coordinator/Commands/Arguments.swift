@@ -322,6 +322,7 @@ struct AgentOptions: ParsableArguments {
         sut: Endpoint, peers: [Endpoint], sutData: String, tokenFile: String
     ) {
         if let agents { return (agents.sut, [agents.peer], sutData ?? "127.0.0.1", agents.tokenPath) }
+        if local { throw ValidationError("--local: the local agents were not started") }
         if let lab {
             let file = try LabFile.load(lab)
             return (

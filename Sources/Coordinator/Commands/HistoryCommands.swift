@@ -208,16 +208,10 @@ struct RegressionsCommand: AsyncParsableCommand {
             print(analysis.text(database: db, options: options))
         }
         if let pct = failOnRegression {
-            let failing = analysis.failing(over: pct)
-            if !failing.isEmpty {
-                FileHandle.standardError.write(
-                    Data(
-                        ("lockstep: regression: "
-                            + failing.map {
-                                String(format: "%@ %@ %+.1f%% at %@", $0.cell, $0.metric, $0.change_pct, $0.run)
-                            }.joined(separator: "; ") + " (worse than \(svgNumber(pct))%, still in effect)\n").utf8))
-                throw ExitCode(1)
-            }
+            try CLI.failOnRegressions(
+                analysis.failing(over: pct).map {
+                    String(format: "%@ %@ %+.1f%% at %@", $0.cell, $0.metric, $0.change_pct, $0.run)
+                }, "worse than \(svgNumber(pct))%, still in effect")
         }
     }
 }
@@ -228,6 +222,14 @@ extension CLI {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// With regressions, one line `lockstep: regression: A; B (why)` on stderr and exit status 1.
+    static func failOnRegressions(_ items: [String], _ why: String) throws {
+        guard !items.isEmpty else { return }
+        FileHandle.standardError.write(
+            Data("lockstep: regression: \(items.joined(separator: "; ")) (\(why))\n".utf8))
+        throw ExitCode(1)
     }
 
     /// `value` as one line of JSON with sorted keys.

@@ -100,22 +100,15 @@ struct CompareCommand: ParsableCommand {
             CLI.fail(ResultsError("\(a) and \(b) share no finished cell to compare"))
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(comparison.rows), as: UTF8.self))
+            print(try CLI.prettyJSON(comparison.rows))
         } else {
             print(comparison.text(nameA: "\(runA.name) (\(a))", nameB: "\(runB.name) (\(b))", alpha: alpha))
         }
         if let pct = failOnRegression {
-            let worse = comparison.regressions(over: pct)
-            if !worse.isEmpty {
-                FileHandle.standardError.write(
-                    Data(
-                        ("lockstep: regression: "
-                            + worse.map { String(format: "%@ %@ %+.2f%%", $0.cell, $0.metric, $0.change_pct ?? 0) }
-                            .joined(separator: "; ") + " (worse than \(svgNumber(pct))%, significant)\n").utf8))
-                throw ExitCode(1)
-            }
+            try CLI.failOnRegressions(
+                comparison.regressions(over: pct).map {
+                    String(format: "%@ %@ %+.2f%%", $0.cell, $0.metric, $0.change_pct ?? 0)
+                }, "worse than \(svgNumber(pct))%, significant")
         }
     }
 }

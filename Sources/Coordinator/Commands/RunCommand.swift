@@ -30,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let file = try await CLI.reportingErrors { try PlanFile.load(plan, scale: scale, seed: seed) }
-        let local = dryRun ? nil : try await CLI.reportingErrors { try agents.startLocal() }
+        let local = try await CLI.reportingErrors { try agents.startLocal() }
         defer { local?.stop() }
         let target = try await CLI.reportingErrors { try agents.resolve(local: local) }
         var runPlan = RunPlan(
