@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Fuzz", "TestSupport",
+                "Fuzz", "TestSupport", "Observe",
                 "Shared", "Agent", "Coordinator",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -88,6 +88,18 @@ extension Integration {
             #expect(text.wait(seconds: 30) == 0)
             #expect(text.stdout.contains("REGRESSION stream-sut-tx-native goodput_gbps: at night-5"), "\(text.stdout)")
 
+            // One cell's series, oldest first, each run with its interval.
+            let show = try lab.inControl(
+                ["history", "show", "stream-sut-tx-native", "--db", db, "--metric", "goodput_gbps"], label: "show")
+            #expect(show.wait(seconds: 30) == 0, "\(show.stderr)")
+            let shown = show.stdout.split(separator: "\n").filter { $0.hasPrefix("night-") }
+                .map { String($0.split(separator: " ")[0]) }
+            #expect(shown == (1...8).map { "night-\($0)" }, "\(show.stdout)")
+            #expect(show.stdout.contains("± "), "each run's interval: \(show.stdout)")
+            let missing = try lab.inControl(["history", "show", "no-such-cell", "--db", db], label: "show-missing")
+            #expect(missing.wait(seconds: 30) == 1)
+            #expect(missing.stderr.contains("no run holds cell no-such-cell"))
+
             // The report over the history: the series, its change point, the run ringed.
             let page = lab.scratch.path + "/history.html"
             let report = try lab.inControl(["report", runs[7], "--history", db, "--out", page], label: "report")

@@ -1,4 +1,5 @@
 import Foundation
+import Observe
 import Shared
 import TestSupport
 import Testing
@@ -277,6 +278,24 @@ extension Integration {
             http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
             """
 
+        /// The endpoint's limits: past `maxConnections` a connection is closed at accept; a client that
+        /// sends nothing is closed after the request timeout, and the endpoint serves again.
+        @Test func theEndpointClosesWhatItCannotServeAndRecovers() throws {
+            let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, maxConnections: 2, requestTimeout: .seconds(1))
+            { _ in
+                HTTPEndpoint.Response(contentType: "text/plain", text: "ok\n")
+            }
+            defer { endpoint.close() }
+            let port = try #require(Int(endpoint.address.split(separator: ":").last ?? ""))
+            #expect(httpGet(port, "/")?.body == "ok\n")
+            let silent = [stuckConnection(port), stuckConnection(port)]
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(httpGet(port, "/", seconds: 2) == nil, "a third connection was served past the limit of 2")
+            Thread.sleep(forTimeInterval: 1.5)  // the silent ones are closed after 1 s
+            #expect(httpGet(port, "/", seconds: 2)?.body == "ok\n")
+            silent.forEach { close($0) }
+        }
+
         @Test func localStartsItsOwnAgentsAndEventsGoToStandardOutput() throws {
             let scratch = Scratch()
             let grafanaPort = try freePort()
@@ -308,6 +327,14 @@ extension Integration {
             let events = run.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
             #expect(events.contains { $0.contains("\"event\":\"run.end\"") }, "\(run.stdout)")
             #expect(FileManager.default.fileExists(atPath: scratch.path + "/rr/samples.jsonl"))
+            // A plan's dry run with --local checks the modes against its own agents.
+            let planPath = scratch.path + "/plan.yaml"
+            try Self.plan.write(toFile: planPath, atomically: true, encoding: .utf8)
+            let dry = try ChildProcess(
+                Binaries.coordinator, ["run", planPath, "--local", "--dry-run", "--out", scratch.path + "/dry"],
+                scratch: scratch, label: "dry")
+            #expect(dry.wait(seconds: 60) == 0, "\(dry.stderr)")
+            #expect(dry.stdout.contains("prerequisites: every mode can run"), "\(dry.stdout)")
             // --local with --sut is a mistake said in one line.
             let both = try ChildProcess(
                 Binaries.coordinator, ["rr", "--local", "--sut", "127.0.0.1:1", "--out", scratch.path + "/x"],

@@ -6,6 +6,10 @@ import Testing
 @testable import Agent
 @testable import Coordinator
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The coordinator's and the agent's metrics without a run: fed synthetic events, their exposition
 /// passes Debian's promtool; the Grafana dashboard has the fields Grafana requires and asks only for
 /// metrics the two endpoints serve; the exporters' escaping.
@@ -131,6 +135,53 @@ import Testing
         #expect(pace.etaNs(at: 60) == Int64(8 * 20))
         pace.ended()
         #expect(pace.etaNs(at: 61) == nil)
+    }
+
+    /// A FIFO in `scratch` with its read end open (non-blocking) and an event stream writing to it.
+    static func stalledStream(_ scratch: Scratch, limit: Int) throws -> (stream: EventStream, reader: Int32) {
+        let fifo = scratch.path + "/events.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        return (try EventStream(path: fifo, limit: limit), reader)
+    }
+
+    static let longEvent = String(repeating: "x", count: 2000)
+
+    @Test func aReaderThatStopsReadingCostsDroppedLinesNotAStalledRun() throws {
+        let scratch = Scratch()
+        let (stream, reader) = try Self.stalledStream(scratch, limit: 10)
+        // 3,000 lines of 2 kB into a pipe nobody reads: the pipe fills, ten wait, the rest are dropped
+        // (each call returns: the run's thread never waits for the reader).
+        for _ in 0..<3000 { stream.runEnded(status: .failed, error: Self.longEvent) }
+        #expect(stream.droppedLines > 2000, "\(stream.droppedLines) dropped")
+        #expect(!stream.flush(seconds: 0.2), "the stalled reader was not stalled")
+        // The reader comes back: what waited reaches it, whole lines in order.
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var got = Data()
+        while !stream.flush(seconds: 0.01) {
+            let n = read(reader, &buffer, buffer.count)
+            if n > 0 { got.append(contentsOf: buffer[0..<n]) }
+        }
+        while true {
+            let n = read(reader, &buffer, buffer.count)
+            guard n > 0 else { break }
+            got.append(contentsOf: buffer[0..<n])
+        }
+        close(reader)
+        let lines = String(decoding: got, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count + stream.droppedLines == 3000)
+        #expect(lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") })
+    }
+
+    @Test func aReaderThatGoesAwayDoesNotEndTheProcess() throws {
+        let scratch = Scratch()
+        let (stream, reader) = try Self.stalledStream(scratch, limit: 100)
+        close(reader)
+        // Without SIGPIPE ignored, the first write would kill this test process.
+        for _ in 0..<5 { stream.runEnded(status: .complete, error: nil) }
+        #expect(stream.flush(seconds: 5))
+        #expect(stream.droppedLines == 5)
     }
 
     @Test func exportersEscapeWhatTheirFormatsReserve() {

@@ -48,4 +48,35 @@ enum CLI {
         FileHandle.standardError.write(Data("lockstep: error: \(error.codeText): \(error.message)\n".utf8))
         exit(1)
     }
+
+    /// `value` as indented JSON with sorted keys.
+    static func prettyJSON(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// With regressions, one line `lockstep: regression: A; B (why)` on stderr and exit status 1.
+    static func failOnRegressions(_ items: [String], _ why: String) throws {
+        guard !items.isEmpty else { return }
+        FileHandle.standardError.write(
+            Data("lockstep: regression: \(items.joined(separator: "; ")) (\(why))\n".utf8))
+        throw ExitCode(1)
+    }
+
+    /// `value` as one line of JSON with sorted keys.
+    static func compactJSON(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Rows as left-aligned columns two spaces apart (the terminal tables of compare, history, a
+    /// plan's aggregates and the peers).
+    static func columns(_ rows: [[String]]) -> String {
+        let widths = rows[0].indices.map { c in rows.map { $0.count > c ? $0[c].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
 }

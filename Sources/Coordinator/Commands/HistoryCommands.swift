@@ -217,37 +217,6 @@ struct RegressionsCommand: AsyncParsableCommand {
 }
 
 extension CLI {
-    /// `value` as indented JSON with sorted keys.
-    static func prettyJSON(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// With regressions, one line `lockstep: regression: A; B (why)` on stderr and exit status 1.
-    static func failOnRegressions(_ items: [String], _ why: String) throws {
-        guard !items.isEmpty else { return }
-        FileHandle.standardError.write(
-            Data("lockstep: regression: \(items.joined(separator: "; ")) (\(why))\n".utf8))
-        throw ExitCode(1)
-    }
-
-    /// `value` as one line of JSON with sorted keys.
-    static func compactJSON(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// Rows as left-aligned columns two spaces apart.
-    static func columns(_ rows: [[String]]) -> String {
-        let widths = rows[0].indices.map { c in rows.map { $0.count > c ? $0[c].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
-    }
-
     /// A finished run's last words: adds it to the history at `db` (when given), then writes its
     /// report (with its series over the history) and says where.
     static func finish(_ directory: String, history db: String?) async {

@@ -28,10 +28,6 @@ enum PeerTable {
                 ])
             }
         }
-        let widths = table[0].indices.map { c in table.map { $0[c].count }.max() ?? 0 }
-        return "per peer (each peer's share of the load and what it measured)\n"
-            + table.map { row in
-                zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            }.joined(separator: "\n")
+        return "per peer (each peer's share of the load and what it measured)\n" + CLI.columns(table)
     }
 }

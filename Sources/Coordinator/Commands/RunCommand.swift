@@ -146,10 +146,7 @@ enum AggregateTable {
                 r.ci_width_pct.map { String(format: "%.1f", $0) } ?? "-", r.confidence_met ? "yes" : "NO", ratio,
             ])
         }
-        let widths = table[0].indices.map { c in table.map { $0[c].count }.max() ?? 0 }
-        var lines = table.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
+        var lines = [CLI.columns(table)]
         let missed = headlines.filter { !$0.confidence_met }.map(\.cell)
         lines.append(
             "\(Int(rule.level * 100))% Student-t intervals, target width \(String(format: "%g", rule.widthPercent))% "

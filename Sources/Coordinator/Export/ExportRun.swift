@@ -53,16 +53,6 @@ struct ExportRun {
         samples = stamped
     }
 
-    /// The catalog's help of each metric name (the first workload that declares it).
-    static let help: [String: String] = {
-        var out: [String: String] = [:]
-        for type in WorkloadRegistry.all {
-            for metric in type.catalog.metrics where out[metric.name] == nil { out[metric.name] = metric.help }
-        }
-        for metric in CommonMetrics.all where out[metric.name] == nil { out[metric.name] = metric.help }
-        return out
-    }()
-
     /// A UUID made from `text` (SHA-256, version 4 and variant bits set): the same sample gets the
     /// same id in every export.
     static func uuid(_ text: String) -> String {

@@ -54,7 +54,7 @@ enum Exporters {
         for name in families.keys.sorted() {
             let metric = String(name.dropFirst("lockstep_".count))
             out += "# TYPE \(name) gauge\n"
-            out += "# HELP \(name) \(escapeHelp(ExportRun.help[metric] ?? metric))\n"
+            out += "# HELP \(name) \(escapeHelp(Metric.named(metric)?.help ?? metric))\n"
             var seen = Set<String>()
             for entry in families[name]!.sorted(by: { ($0.series, $0.time) < ($1.series, $1.time) }) {
                 // One value per series and millisecond (a repeated row of the same instant is dropped).

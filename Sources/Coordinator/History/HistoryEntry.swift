@@ -79,12 +79,7 @@ extension HistoryEntry {
         }
         aggregates = run.aggregates
         var better: [String: String] = [:]
-        for cell in run.cells {
-            for metric in cell.step.workload.metrics.catalog.metrics { better[metric.name] = metric.better.rawValue }
-        }
-        for row in run.aggregates where better[row.metric] == nil {
-            better[row.metric] = Comparison.lowerIsBetter(row.metric) ? "lower" : "higher"
-        }
+        for row in run.aggregates { better[row.metric] = Comparison.better(row.metric).rawValue }
         self.better = better
         var seen = Set<String>()
         var repetitions: [Repetition] = []

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// The change points of a history: per testbed, cell and headline metric, the series of the runs'
 /// means over time, its change points (``ChangePoints``), each one's size and p-value, whether it
@@ -79,21 +80,10 @@ struct Regressions {
         _ points: [HistoryStore.Point], testbeds: [Int: Testbed], options: ChangePoints.Options,
         since: Since = .all, failOver threshold: Double? = nil, headlineOnly: Bool = true
     ) -> Regressions {
-        var order: [String] = []
-        var groups: [String: [HistoryStore.Point]] = [:]
-        let ranked = points.enumerated().sorted {
-            ($0.element.headlineRank ?? Int.max, $0.offset) < ($1.element.headlineRank ?? Int.max, $1.offset)
-        }.map(\.element)
-        for p in ranked where !headlineOnly || p.headlineRank != nil {
-            let key = "\(p.run.testbed)\u{1}\(p.cell)\u{1}\(p.metric)"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(p)
-        }
         var changes: [Change] = []
         var series: [Series] = []
         var summaries: [String: String] = [:]
-        for key in order {
-            let group = groups[key]!
+        for group in Self.series(points, headlineOnly: headlineOnly) {
             let first = group[0]
             summaries[first.run.testbed] = first.run.testbed_summary
             let values = group.map(\.mean)
@@ -113,12 +103,8 @@ struct Regressions {
                 }
             for point in found where point.index >= (firstKept ?? Int.max) {
                 let run = group[point.index].run
-                let worse: (Double, Double) -> Bool =
-                    switch first.better {
-                    case "lower": { $0 > $1 }
-                    case "higher": { $0 < $1 }
-                    default: { _, _ in false }
-                    }
+                let better = Metric.Better(rawValue: first.better) ?? .neither
+                let worse = { (b: Double, a: Double) in better.isWorse(b, than: a) }
                 let regression = worse(point.meanAfter, point.meanBefore)
                 let latestPct = point.meanBefore == 0 ? 0 : abs(latest / point.meanBefore - 1) * 100
                 let still = worse(latest, point.meanBefore) && latestPct > (threshold ?? 0)
@@ -144,6 +130,22 @@ struct Regressions {
         }
         return Regressions(
             changes: changes, series: series, testbeds: summaries, runCount: Set(points.map(\.run.id)).count)
+    }
+
+    /// `points` as series: one per testbed, cell and metric, oldest run first, the most telling
+    /// headline metrics' series first; only headline metrics with `headlineOnly`.
+    static func series(_ points: [HistoryStore.Point], headlineOnly: Bool = true) -> [[HistoryStore.Point]] {
+        var order: [String] = []
+        var groups: [String: [HistoryStore.Point]] = [:]
+        let ranked = points.enumerated().sorted {
+            ($0.element.headlineRank ?? Int.max, $0.offset) < ($1.element.headlineRank ?? Int.max, $1.offset)
+        }.map(\.element)
+        for p in ranked where !headlineOnly || p.headlineRank != nil {
+            let key = "\(p.run.testbed)\u{1}\(p.cell)\u{1}\(p.metric)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(p)
+        }
+        return order.map { groups[$0]! }
     }
 
     /// The changes that fail `--fail-on-regression PCT`: regressions larger than `pct` percent that

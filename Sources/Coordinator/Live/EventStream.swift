@@ -11,7 +11,9 @@ import Shared
 /// `interval` (every agent's per-second sample), `step.finished` (its summary samples),
 /// `step.failed`, `aggregates` (a plan's cells so far), `run.end`. Lines are written whole, in
 /// order, by a writer of their own: a reader that stops reading a pipe stalls only that writer; once
-/// `limit` lines wait, new ones are dropped and counted (said when the command ends).
+/// `limit` lines wait, new ones are dropped and counted (said when the command ends). A reader that
+/// goes away (`lockstep ... --events - | head`) does not end the run: SIGPIPE is ignored once an
+/// event stream is opened, so the write fails with EPIPE and its line is counted as dropped.
 final class EventStream: RunObserver, @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
@@ -25,6 +27,7 @@ final class EventStream: RunObserver, @unchecked Sendable {
     /// Writes to `path`, or to standard output for `-`.
     init(path: String, limit: Int = 10_000) throws {
         self.limit = limit
+        signal(SIGPIPE, SIG_IGN)
         fd = path == "-" ? dup(1) : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ResultsError(.results, "cannot write events to \(path): \(String(cString: strerror(errno)))")
@@ -107,24 +110,21 @@ final class EventStream: RunObserver, @unchecked Sendable {
 
     func interval(_ step: ObservedStep, agent: String, role: Role, sample: IntervalSample, load: Bool) {
         var data = Self.fields(step)
-        let seconds = Double(max(sample.lengthNs, 1)) / 1e9
         data["agent"] = agent
         data["role"] = role.rawValue
         data["load"] = load
         data["interval"] = Double(sample.index)
-        data["seconds"] = seconds
+        data["seconds"] = sample.seconds
         data["transactions"] = Double(sample.transactions)
         data["lost"] = Double(sample.lost)
-        if let bytes = sample.bytes {
+        if let bytes = sample.bytes, let gbps = sample.gbps {
             data["bytes"] = Double(bytes)
-            data["gbps"] = Double(bytes) * 8 / seconds / 1e9
+            data["gbps"] = gbps
         } else {
-            data["rate"] = Double(sample.transactions) / seconds
+            data["rate"] = sample.transactionsPerSecond
             data["rate_unit"] = step.rateUnit
         }
-        if let latency = sample.latencyNs, sample.transactions > 0 {
-            data["latency_mean_us"] = Double(latency) / Double(sample.transactions) / 1000
-        }
+        if let latency = sample.meanLatencyUs { data["latency_mean_us"] = latency }
         if let cpu = sample.cpuPercent { data["cpu_pct"] = cpu }
         emit("interval", data)
     }

@@ -81,21 +81,12 @@ final class LivePage: RunObserver, @unchecked Sendable {
     }
 
     func interval(_ step: ObservedStep, agent: String, role: Role, sample: IntervalSample, load: Bool) {
-        let seconds = Double(max(sample.lengthNs, 1)) / 1e9
         var second = AgentSecond(
             agent: agent, role: role.rawValue, load: load, rate: nil, unit: nil, latency_us: nil,
             cpu_pct: sample.cpuPercent, second: sample.index + 1)
         if load {
-            if let bytes = sample.bytes {
-                second.rate = Double(bytes) * 8 / seconds / 1e9
-                second.unit = "Gbit/s"
-            } else {
-                second.rate = Double(sample.transactions) / seconds
-                second.unit = step.rateUnit
-            }
-            if let latency = sample.latencyNs, sample.transactions > 0 {
-                second.latency_us = Double(latency) / Double(sample.transactions) / 1000
-            }
+            (second.rate, second.unit) = sample.rate(unit: step.rateUnit)
+            second.latency_us = sample.meanLatencyUs
         }
         lock.withLock {
             if let i = status.agents.firstIndex(where: { $0.agent == agent && $0.role == second.role }) {

@@ -44,20 +44,17 @@ final class RunMetrics: RunObserver, @unchecked Sendable {
 
     func interval(_ step: ObservedStep, agent: String, role: Role, sample: IntervalSample, load: Bool) {
         let labels = self.labels(step, role: role, agent: agent)
-        let seconds = Double(max(sample.lengthNs, 1)) / 1e9
         if load {
-            let (value, unit) =
-                sample.bytes.map { (Double($0) * 8 / seconds / 1e9, "Gbit/s") }
-                ?? (Double(sample.transactions) / seconds, step.rateUnit)
+            let (value, unit) = sample.rate(unit: step.rateUnit)
             registry.gauge(
                 "lockstep_step_rate", "the step's rate in the last second, in its unit",
                 labels: labels + [("unit", unit)]
             ).set(value)
-            if let latency = sample.latencyNs, sample.transactions > 0 {
+            if let latency = sample.meanLatencyUs {
                 registry.histogram(
                     "lockstep_step_latency_seconds", "mean latency of each second of the step",
                     buckets: Self.latencyBuckets, labels: labels
-                ).record(Double(latency) / Double(sample.transactions) / 1e9)
+                ).record(latency / 1e6)
             }
         }
         if let cpu = sample.cpuPercent {

@@ -48,9 +48,19 @@ struct Comparison {
     var onlyA: [String]
     var onlyB: [String]
 
-    /// Whether a larger value of `metric` is worse.
+    /// Whether a larger value of `metric` is worse, by its name (for a name no catalog declares).
     static func lowerIsBetter(_ metric: String) -> Bool {
         ["latency", "cpu", "cycles", "lost", "errors", "retransmits"].contains { metric.contains($0) }
+    }
+
+    /// Which way `metric` is better: its catalog's word, else by its name.
+    static func better(_ metric: String) -> Metric.Better {
+        Metric.named(metric)?.better ?? (lowerIsBetter(metric) ? .lower : .higher)
+    }
+
+    /// Whether `b` is worse than `a` for `metric` (never for a metric that is neither better higher nor lower).
+    static func isWorse(_ b: Double, than a: Double, _ metric: String) -> Bool {
+        better(metric).isWorse(b, than: a)
     }
 
     /// The comparison of `b` against `a` at significance `alpha`.
@@ -70,7 +80,7 @@ struct Comparison {
                     a_n: ra.n, b_mean: rb.mean, b_ci_half_width: rb.ci_half_width, b_n: rb.n,
                     change_pct: ra.mean != 0 ? (rb.mean - ra.mean) / abs(ra.mean) * 100 : nil, significant: nil,
                     method: "one repetition each", p_value: nil,
-                    worse: lowerIsBetter(metric) ? rb.mean > ra.mean : rb.mean < ra.mean, provenance_differs: differs,
+                    worse: Self.isWorse(rb.mean, than: ra.mean, metric), provenance_differs: differs,
                     testbed_differs: testbedDiffers)
                 if sa.n > 1 || sb.n > 1,
                     let mw = Statistics.mannWhitney(values(a, cell.id, metric), values(b, cell.id, metric))

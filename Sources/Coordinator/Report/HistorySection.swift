@@ -32,16 +32,9 @@ struct HistorySection {
         let cells = Set(runs.flatMap { $0.aggregates.map(\.cell) })
         let current = Set(infos.map { "\($0.run_id)@\($0.started_at)" })
         let stored = Set(points.map(\.run.key))
-        var order: [String] = []
-        var groups: [String: [HistoryStore.Point]] = [:]
-        for p in points where p.headlineRank != nil && cells.contains(p.cell) && testbeds.contains(p.run.testbed) {
-            let key = "\(p.run.testbed)\u{1}\(p.cell)\u{1}\(p.metric)"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(p)
-        }
-        let series = order.map { key in
-            let group = groups[key]!
-            return Series(
+        let mine = points.filter { cells.contains($0.cell) && testbeds.contains($0.run.testbed) }
+        let series = Regressions.series(mine).map { group in
+            Series(
                 testbed: group[0].run.testbed, cell: group[0].cell, metric: group[0].metric, unit: group[0].unit,
                 points: group, changes: ChangePoints.find(group.map(\.mean), options: options))
         }

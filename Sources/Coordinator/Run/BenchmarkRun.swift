@@ -113,9 +113,7 @@ struct BenchmarkRun {
             ranBefore = true
             let stage = try await self.stage(scheduled.planned, session, &state)
             announce(scheduled, stage, remaining: schedule.remaining, &state)
-            if let observer {
-                let observed = ObservedStep(
-                    scheduled.id, cell: scheduled.cell, repetition: scheduled.repetition, step: stage.step)
+            if let observer, let observed = state.observed {
                 runner.onAnySample = { agent, role, sample, load in
                     observer.interval(observed, agent: agent, role: role, sample: sample, load: load)
                 }
@@ -221,9 +219,11 @@ struct BenchmarkRun {
         state.log.record("step.written", step: scheduled.id)
         state.done += 1
         progress("step \(scheduled.id): done, \(StepOutcome.headlineText(outcome, headline))")
-        observer?.stepFinished(
-            ObservedStep(scheduled.id, cell: scheduled.cell, repetition: scheduled.repetition, step: scheduled.planned),
-            samples: samples, outcome: outcome, windowWall: state.info.clock_origin?.interval(window.start, window.end))
+        if let observer, let observed = state.observed {
+            observer.stepFinished(
+                observed, samples: samples, outcome: outcome,
+                windowWall: state.info.clock_origin?.interval(window.start, window.end))
+        }
         return headline
     }
 

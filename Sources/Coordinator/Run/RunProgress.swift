@@ -66,11 +66,10 @@ final class RunProgress: @unchecked Sendable {
     /// An interval sample from a load generator (or a bulk receiver): the step's rate so far.
     func interval(_ sample: IntervalSample) {
         lock.withLock {
-            let seconds = Double(max(sample.lengthNs, 1)) / 1e9
-            if let bytes = sample.bytes {
-                rate = String(format: "%.2f Gbit/s", Double(bytes) * 8 / seconds / 1e9)
+            if let gbps = sample.gbps {
+                rate = String(format: "%.2f Gbit/s", gbps)
             } else {
-                rate = String(format: "%.0f ", Double(sample.transactions) / seconds) + rateUnit
+                rate = String(format: "%.0f ", sample.transactionsPerSecond) + rateUnit
             }
             redraw()
         }

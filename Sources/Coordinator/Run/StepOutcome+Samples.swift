@@ -107,16 +107,13 @@ extension StepOutcome {
                 if side.role == .peer && peers.count > 1 { l["peer"] = side.name }
                 l["t_s"] = String(format: "%.3f", Double(interval.tNs - side.result.startedNs) / 1e9)
                 l["warmup"] = interval.tNs <= side.result.windowStartNs ? "true" : "false"
-                let seconds = Double(max(interval.lengthNs, 1)) / 1e9
-                if let bytes = interval.bytes {
-                    out.append(CommonMetrics.Interval.goodput.sample(Double(bytes) * 8 / seconds / 1e9, l))
+                if let gbps = interval.gbps {
+                    out.append(CommonMetrics.Interval.goodput.sample(gbps, l))
                 } else {
-                    out.append(rate.sample(Double(interval.transactions) / seconds, l))
+                    out.append(rate.sample(interval.transactionsPerSecond, l))
                     out.append(CommonMetrics.Interval.lost.sample(Double(interval.lost), l))
-                    if let sum = interval.latencyNs, interval.transactions > 0 {
-                        out.append(
-                            CommonMetrics.Interval.latencyMean.sample(
-                                Double(sum) / Double(interval.transactions) / 1000, l))
+                    if let latency = interval.meanLatencyUs {
+                        out.append(CommonMetrics.Interval.latencyMean.sample(latency, l))
                     }
                 }
                 if let cpu = interval.cpuPercent { out.append(CommonMetrics.Interval.cpuUtil.sample(cpu, l)) }
