@@ -21,14 +21,17 @@ import Testing
         while done.current < 8 { usleep(1000) }
         usleep(50_000)
         let before = Self.virtualKiB()
-        for _ in 0..<300 {
+        for _ in 0..<1000 {
             _ = EngineThread(name: "discarded") { done.increment() }
         }
-        while done.current < 308 { usleep(1000) }
+        while done.current < 1008 { usleep(1000) }
         usleep(100_000)
-        // Undetached, each would keep its stack: 300 x 8 MiB more; detached, glibc caches a few.
+        // Undetached, each would keep its stack: 1000 x 8 MiB = 8 GiB more; detached, glibc caches a
+        // few. The whole process is measured while other suites run in parallel (their threads and
+        // malloc arenas of 64 MiB each, up to 16 on two cores: CI once saw 256 MiB), so the bound is
+        // far from both.
         let grown = Self.virtualKiB() - before
-        #expect(grown < 256 * 1024, "virtual size grew by \(grown / 1024) MiB")
+        #expect(grown < 2 * 1024 * 1024, "virtual size grew by \(grown / 1024) MiB")
     }
 
     @Test func aJoinedThreadIsJoinedOnce() {
