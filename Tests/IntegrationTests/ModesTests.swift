@@ -87,14 +87,23 @@ extension Integration {
                 let setup = try #require((info["modes"] as? [String: Any])?["netns-nat"] as? [String: Any])
                 #expect((setup["rules"] as? String)?.contains("dnat to 198.18.") == true)
                 #expect((setup["commands"] as? [String])?.first?.hasPrefix("ip netns add lockstep-") == true)
-                #expect(
-                    (info["agents"] as? [[String: Any]])?.contains { $0["name"] as? String == "sut-netns-nat" } == true)
+                let guest = (info["agents"] as? [[String: Any]])?.first { $0["name"] as? String == "sut-netns-nat" }
+                // Its clock probes reach it through the NAT like its control port: kernel-stamped probes,
+                // a sub-microsecond bound here (the control channel's was about 100 us).
+                let clock = try #require(guest?["clock"] as? [String: Any], "\(workload): no guest clock")
+                #expect(clock["method"] as? String == "udp-kernel-timestamps", "\(workload): \(clock)")
                 // Removed by the time the command returned.
                 #expect(HostLeftovers.now() == before, "\(workload) left \(HostLeftovers.now()) (before \(before))")
             }
             // The UDP path through the NAT answers like the direct one, and costs something.
             let rr = try Self.summaries(lab.scratch.path + "/rr")
             #expect((Self.value(rr, "lost_transactions", ["mode": "netns-nat", "protocol": "udp"]) ?? 1) < 100)
+            // Through the NAT both flights are resolved (each far above the bound of two probed clocks).
+            for proto in ["tcp", "udp"] {
+                let bound = try #require(Self.value(rr, "owd_bound_us", ["mode": "netns-nat", "protocol": proto]))
+                let request = Self.value(rr, "owd_request_mean_us", ["mode": "netns-nat", "protocol": proto])
+                #expect(bound < 10 && request != nil, "\(proto): bound \(bound) us, request \(request ?? -1) us")
+            }
             let mysql = try Self.summaries(lab.scratch.path + "/mysql")
             #expect(Self.value(mysql, "mysql_rows_after", ["mode": "netns-nat"]) == 2000)
         }

@@ -62,6 +62,23 @@ extension Integration {
             // wrong offset would show as a 1000 s skew). 50 ms leaves room for scheduling outliers
             // (about 1 ms seen on two cores) without weakening that.
             #expect(outcome.startSkewNs < 50_000_000, "start skew \(outcome.startSkewNs) ns")
+            // One-way delays read across the two clocks, 1000 s apart: each flight is a part of the
+            // round trip (loopback is symmetric), the three parts add up to it, none came out
+            // negative, and the bound is both agents' (well under a microsecond each here).
+            let rtt = try #require(outcome.value("latency_mean_us"))
+            let request = try #require(outcome.value("owd_request_mean_us"))
+            let response = try #require(outcome.value("owd_response_mean_us"))
+            let sutTime = try #require(outcome.value("sut_time_mean_us"))
+            let bound = try #require(outcome.value("owd_bound_us"))
+            print(
+                "one-way: request \(request) us + SUT \(sutTime) us + response \(response) us, round trip \(rtt) us, bound ±\(bound) us"
+            )
+            #expect(abs(request + sutTime + response - rtt) <= 0.05 * rtt)
+            #expect(
+                request > 0.2 * rtt && response > 0.2 * rtt,
+                "request \(request) us, response \(response) us of \(rtt) us")
+            #expect(outcome.value("owd_clamped_transactions") == 0)
+            #expect(bound > 0 && bound < 5)
 
             let run =
                 try jsonObject(out + "/run.json")

@@ -52,7 +52,7 @@ import Testing
         let ports = GuestPorts(base: 7470)
         #expect(ports.all == [7470, 7471, 7472, 7473, 7474])
         #expect(ports.port(for: Workload(RRSpec())) == 7471 && ports.port(for: Workload(MySQLSpec(threads: 1))) == 7474)
-        #expect(ports.udp == [7471])
+        #expect(ports.udp == [7470, 7471])
     }
 
     /// Each built-in workload's step as a synthetic outcome (a SUT and a peer with results of its kind).

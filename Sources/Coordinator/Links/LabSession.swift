@@ -97,6 +97,15 @@ final class LabSession {
         if ticker == nil { startTicker() }
     }
 
+    /// A guest agent reached through ports published on its host: its clock probes go to the host
+    /// port that `hostPort` publishes for the port it announced.
+    func publishProbe(ofLink index: Int, _ hostPort: (Int) -> Int) {
+        guard let at = agents.firstIndex(where: { $0.link.index == index }), let probe = agents[at].probe else {
+            return
+        }
+        agents[at].probe = (hostPort(probe.port), probe.key)
+    }
+
     /// The agents playing `role`, in the order they were connected.
     func agents(_ role: Role) -> [ConnectedAgent] { agents.filter { $0.link.role == role } }
 

@@ -116,6 +116,9 @@ extension BenchmarkRun {
         let address = Endpoint(
             host: placed.guestHost ?? host.link.address.host, port: placed.hostPort(for: ports.control))
         try await session.connect([(.sut, address)])
+        if placed.guestHost == nil {
+            session.publishProbe(ofLink: session.agents[session.agents.count - 1].link.index, placed.hostPort(for:))
+        }
         let guest = session.agents[session.agents.count - 1]
         let estimate = try await sync(guest, session, &state)
         // run.json: one entry per mode, and per storage or CPU settings where a mode ran with more than one.

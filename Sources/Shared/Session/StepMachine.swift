@@ -145,9 +145,12 @@ package struct StepMachine: Sendable {
             guard !peers.isEmpty else { return startAll(nowNs: nowNs) }
             var placement = withBind(plan.placement)
             placement.target = endpoint
+            let sutClock = agents.first { $0.role == .sut }?.clock
             let out = peers.map { peer in
                 var part = plan
                 if let share = peer.share { part.workload = share }
+                var placement = placement
+                placement.sutClockOffsetNs = sutClock.map { $0.offsetNs - peer.clock.offsetNs }
                 return Outgoing(
                     agent: peer.index,
                     .prepare(Prepare(step: part.spec(runID: runID, stepID: stepID, role: .peer, placement: placement))))

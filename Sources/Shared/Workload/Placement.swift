@@ -45,6 +45,10 @@ package struct Placement: Codable, Equatable, Sendable {
     package var vmCPUModel: VMCPUModel?
     /// SUT in `kvm`: the guest's topology when the step says; `nil`: the run's `--vm-topology`.
     package var vmTopology: VMTopology?
+    /// Peer: the SUT agent's clock minus this agent's, as estimated just before the step (the
+    /// coordinator's clock syncs of both); lets the peer read one-way delays off the SUT's stamps.
+    /// `nil`: not known, no one-way delays.
+    package var sutClockOffsetNs: Int64?
 
     /// The one default bind address: loopback, so that nothing listens on a network by accident.
     package static let defaultBindHost = "127.0.0.1"

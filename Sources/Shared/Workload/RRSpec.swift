@@ -47,6 +47,14 @@ package struct RRSpec: WorkloadSpec {
 
     /// Whether UDP messages carry an 8-byte sequence tag so a late response is not taken for the next one.
     package var tagsSequence: Bool { requestSize >= 8 && responseSize >= 8 }
+
+    /// Where the SUT's two stamps sit in a response: after the UDP sequence tag.
+    package var stampOffset: Int { proto == .udp ? 8 : 0 }
+
+    /// Whether each response carries the SUT's receive and send stamps (two 8-byte clock readings),
+    /// from which the peer reads both one-way delays and the SUT's own time: responses of at least
+    /// 16 bytes (TCP) or 24 with the sequence tag (UDP).
+    package var carriesStamps: Bool { (proto == .tcp || tagsSequence) && responseSize >= stampOffset + 16 }
 }
 
 extension RRSpec {

@@ -31,7 +31,10 @@ final class RRClient: Engine, @unchecked Sendable {
         var flows: [RRFlow] = []
         do {
             for _ in 0..<spec.flows {
-                flows.append(RRFlow(fd: try Socket.connected(to: target, type: type), spec: spec))
+                flows.append(
+                    RRFlow(
+                        fd: try Socket.connected(to: target, type: type), spec: spec,
+                        sutClockOffsetNs: step.placement.sutClockOffsetNs))
             }
         } catch {
             flows.forEach { $0.close() }
@@ -55,7 +58,8 @@ final class RRClient: Engine, @unchecked Sendable {
                 SideOutcome(
                     RRClientResult(
                         transactions: totals.tally.transactions, lost: totals.tally.lost,
-                        latency: HistogramSnapshot(totals.tally.histogram), load: totals.load))
+                        latency: HistogramSnapshot(totals.tally.histogram), load: totals.load,
+                        oneWay: totals.tally.oneWay?.result))
             },
             cleanup: { [flows] in flows.forEach { $0.close() } })
     }

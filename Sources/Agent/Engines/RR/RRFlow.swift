@@ -10,11 +10,53 @@ struct RRTally: LoadTally {
     var histogram = HistogramSnapshot.makeLatencyHistogram()
     var transactions: UInt64 = 0
     var lost: UInt64 = 0
+    var oneWay: OneWayTally?
 
     mutating func add(_ other: RRTally) {
         histogram.add(other.histogram)
         transactions &+= other.transactions
         lost &+= other.lost
+        if let theirs = other.oneWay {
+            if oneWay == nil { oneWay = theirs } else { oneWay!.add(theirs) }
+        }
+    }
+}
+
+/// The window's round trips split by the SUT's stamps: the request's flight, the SUT's time, the
+/// response's flight (``RROneWay``).
+struct OneWayTally {
+    var request = HistogramSnapshot.makeLatencyHistogram()
+    var sut = HistogramSnapshot.makeLatencyHistogram()
+    var response = HistogramSnapshot.makeLatencyHistogram()
+    /// The SUT's clock minus this peer's.
+    let sutClockOffsetNs: Int64
+    var clamped: UInt64 = 0
+
+    init(sutClockOffsetNs: Int64) { self.sutClockOffsetNs = sutClockOffsetNs }
+
+    /// One transaction: sent at `t0`, answered at `t1` (this clock), received and answered by the
+    /// SUT at `r0` and `r1` (its clock).
+    @inline(__always)
+    mutating func record(t0: Int64, t1: Int64, r0: Int64, r1: Int64) {
+        let up = r0 - sutClockOffsetNs - t0
+        let down = t1 - (r1 - sutClockOffsetNs)
+        if up < 0 || down < 0 { clamped &+= 1 }
+        request.record(UInt64(max(up, 0)))
+        sut.record(UInt64(max(r1 - r0, 0)))
+        response.record(UInt64(max(down, 0)))
+    }
+
+    mutating func add(_ other: OneWayTally) {
+        request.add(other.request)
+        sut.add(other.sut)
+        response.add(other.response)
+        clamped &+= other.clamped
+    }
+
+    var result: RROneWay {
+        RROneWay(
+            request: HistogramSnapshot(request), sut: HistogramSnapshot(sut), response: HistogramSnapshot(response),
+            sutClockOffsetNs: sutClockOffsetNs, clamped: clamped)
     }
 }
 
@@ -26,6 +68,8 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     private var histogram = HistogramSnapshot.makeLatencyHistogram()
     private var transactions: UInt64 = 0
     private var lost: UInt64 = 0
+    /// The window's one-way delays, when responses carry the SUT's stamps and its clock is known.
+    private var oneWay: OneWayTally?
     /// CPU time of this thread from its first transaction in the window to its end.
     private(set) var cpuNs: Int64 = 0
     private var cpuAtWindow: Int64 = 0
@@ -45,9 +89,12 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     /// The round trips of every transaction so far, added up (for the per-second mean).
     private let latencySum = ProgressCounter()
 
-    init(fd: Int32, spec: RRSpec) {
+    /// A flow on the connected socket `fd`; `sutClockOffsetNs` (the SUT's clock minus this
+    /// agent's) turns the SUT's stamps into one-way delays.
+    init(fd: Int32, spec: RRSpec, sutClockOffsetNs: Int64? = nil) {
         self.fd = fd
         self.spec = spec
+        if spec.carriesStamps, let offset = sutClockOffsetNs { oneWay = OneWayTally(sutClockOffsetNs: offset) }
     }
 
     /// Waits until the flow has started (it starts at its start instant; errors start it too); its start instant.
@@ -57,7 +104,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     }
 
     var progressCount: UInt64 { done.current }
-    var tally: RRTally { RRTally(histogram: histogram, transactions: transactions, lost: lost) }
+    var tally: RRTally { RRTally(histogram: histogram, transactions: transactions, lost: lost, oneWay: oneWay) }
     var sampleCounters: IntervalSampler.Counters {
         IntervalSampler.Counters(transactions: done.current, lost: lostCounter.current, latencyNs: latencySum.current)
     }
@@ -124,6 +171,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                 if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
                 histogram.record(UInt64(t1 - t0))
                 transactions &+= 1
+                recordOneWay(t0: t0, t1: t1, response)
             }
             total &+= 1
             latencyTotal &+= UInt64(t1 - t0)
@@ -171,6 +219,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                     if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
                     histogram.record(UInt64(t1 - t0))
                     transactions &+= 1
+                    recordOneWay(t0: t0, t1: t1, response)
                 }
                 total &+= 1
                 latencyTotal &+= UInt64(t1 - t0)
@@ -188,6 +237,16 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Splits a window transaction's round trip with the SUT's stamps in its response.
+    @inline(__always)
+    private func recordOneWay(t0: Int64, t1: Int64, _ response: UnsafeMutableRawPointer) {
+        guard oneWay != nil else { return }
+        let at = spec.stampOffset
+        oneWay!.record(
+            t0: t0, t1: t1, r0: response.loadUnaligned(fromByteOffset: at, as: Int64.self),
+            r1: response.loadUnaligned(fromByteOffset: at + 8, as: Int64.self))
     }
 
     /// Why a TCP transfer ended early: a stall the watchdog found, a stop, or a real failure.

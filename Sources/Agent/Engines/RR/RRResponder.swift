@@ -96,16 +96,25 @@ final class RRResponder: Engine, @unchecked Sendable {
             response.deallocate()
         }
         response.initializeMemory(as: UInt8.self, repeating: 0x62, count: spec.responseSize)
+        let stamps = spec.carriesStamps
         while !stop.isRaised {
             var result = Socket.receiveAll(fd, request, count: spec.requestSize)
             while case .timedOut(let progress) = result, !stop.isRaised {
                 result = Socket.receiveAll(fd, request, count: spec.requestSize, offset: progress)
             }
-            guard case .done = result, case .done = Socket.sendAll(fd, response, count: spec.responseSize) else {
-                return
-            }
+            guard case .done = result else { return }
+            if stamps { Self.stamp(response, at: 0, receivedNs: MonotonicClock.now()) }
+            guard case .done = Socket.sendAll(fd, response, count: spec.responseSize) else { return }
             served.increment()
         }
+    }
+
+    /// Writes the SUT's receive stamp and, last thing before the send, its send stamp into the
+    /// response (``RRSpec/carriesStamps``): the peer splits the round trip with them.
+    @inline(__always)
+    private static func stamp(_ response: UnsafeMutableRawPointer, at offset: Int, receivedNs: Int64) {
+        response.storeBytes(of: receivedNs, toByteOffset: offset, as: Int64.self)
+        response.storeBytes(of: MonotonicClock.now(), toByteOffset: offset + 8, as: Int64.self)
     }
 
     private func serveUDP() {
@@ -118,6 +127,7 @@ final class RRResponder: Engine, @unchecked Sendable {
         }
         response.initializeMemory(as: UInt8.self, repeating: 0x62, count: spec.responseSize)
         let tag = min(8, spec.responseSize)
+        let stamps = spec.carriesStamps
         var from = sockaddr_storage()
         while !stop.isRaised {
             var fromLen = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -127,8 +137,10 @@ final class RRResponder: Engine, @unchecked Sendable {
                 }
             }
             guard n > 0 else { continue }
+            let receivedNs = MonotonicClock.now()
             // Echo the request's sequence tag so the client can tell a late answer from the current one.
             response.copyMemory(from: request, byteCount: min(tag, n))
+            if stamps { Self.stamp(response, at: spec.stampOffset, receivedNs: receivedNs) }
             _ = withUnsafePointer(to: &from) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     sendto(listener, response, spec.responseSize, 0, $0, fromLen)

@@ -83,15 +83,17 @@ package struct GuestPorts: Codable, Equatable, Sendable {
     /// Every port, control first.
     package var all: [Int] { [control] + data }
 
-    /// The data ports published for UDP too (those of workloads whose shape says so).
+    /// The ports published for UDP too: the control port (the guest agent's clock probes answer on
+    /// its number) and the data ports of workloads whose shape says so.
     package var udp: Set<Int> {
         Set(
-            WorkloadRegistry.all.compactMap { type -> Int? in
-                guard type.shape.guestPortUDP, let slot = type.shape.guestPortSlot, slot <= data.count else {
-                    return nil
-                }
-                return data[slot - 1]
-            })
+            [control]
+                + WorkloadRegistry.all.compactMap { type -> Int? in
+                    guard type.shape.guestPortUDP, let slot = type.shape.guestPortSlot, slot <= data.count else {
+                        return nil
+                    }
+                    return data[slot - 1]
+                })
     }
 }
 

@@ -27,9 +27,35 @@ package enum RRWorkload: WorkloadType {
         "client_cpu_seconds_per_ktx", unit: "s/ktx", kind: .gauge, better: .lower,
         help: "the generator threads' CPU time per thousand transactions")
 
+    /// The request's flight, the peer's send to the SUT's receive (one-way, across two clocks).
+    package static let owdRequest = LatencyMetrics(
+        unit: "us", percentiles: [("p50", 50), ("p99", 99)],
+        of: "a request's one-way flight from the peer's send to the SUT's receive", prefix: "owd_request")
+    /// The SUT's time, its receive to its send (one clock).
+    package static let sutTime = LatencyMetrics(
+        unit: "us", percentiles: [("p50", 50), ("p99", 99)],
+        of: "the SUT's time from a request's receive to its response's send",
+        prefix: "sut_time")
+    /// The response's flight, the SUT's send to the peer's receive.
+    package static let owdResponse = LatencyMetrics(
+        unit: "us", percentiles: [("p50", 50), ("p99", 99)],
+        of: "a response's one-way flight from the SUT's send to the peer's receive", prefix: "owd_response")
+    /// How far off either one-way delay can be: both agents' clock error bounds and the drift of
+    /// their offset over the step.
+    package static let owdBound = Metric(
+        "owd_bound_us", unit: "us", kind: .gauge, better: .lower,
+        help: "bound on the error of a one-way delay: both agents' clock bounds and their offset's drift over the step")
+    /// Transactions whose one-way delay came out negative (the clock offset off by more than the flight).
+    package static let owdClamped = Metric(
+        "owd_clamped_transactions", unit: "transactions", kind: .counter, better: .lower,
+        help:
+            "transactions whose one-way delay came out negative and was counted as 0 (the clock bound exceeds the flight)"
+    )
+
     /// Every metric it reports, and its headline.
     package static let catalog = MetricCatalog(
-        [transactionsPerSec, transactions] + latency.all + [lostTransactions, clientCPUPerKtx, CommonMetrics.window],
+        [transactionsPerSec, transactions] + latency.all + owdRequest.all + sutTime.all + owdResponse.all
+            + [owdBound, owdClamped, lostTransactions, clientCPUPerKtx, CommonMetrics.window],
         headline: [latency.mean, transactionsPerSec, CommonMetrics.sutCPUPerOp, CommonMetrics.hostCPUPerOp])
 
     /// The results its sides report.
@@ -64,7 +90,8 @@ extension RRClientResult: WorkloadResult {
     package static func merged(_ all: [RRClientResult]) -> RRClientResult? {
         RRClientResult(
             transactions: all.map(\.transactions).reduce(0, +), lost: all.map(\.lost).reduce(0, +),
-            latency: .merged(all.map(\.latency)), load: .merged(all.map(\.load)))
+            latency: .merged(all.map(\.latency)), load: .merged(all.map(\.load)),
+            oneWay: .merged(all.map(\.oneWay)))
     }
 }
 
