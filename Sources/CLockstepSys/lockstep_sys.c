@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <linux/errqueue.h>
 #include <linux/ethtool.h>
@@ -42,6 +44,18 @@ int64_t lockstep_perf_read(int fd) {
 
 int lockstep_set_timer_slack_ns(unsigned long ns) {
     return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
+int lockstep_timerfd_create(void) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    return fd >= 0 ? fd : -errno;
+}
+
+int lockstep_timerfd_at(int fd, int64_t at_ns) {
+    struct itimerspec spec = {0};
+    spec.it_value.tv_sec = at_ns / 1000000000;
+    spec.it_value.tv_nsec = at_ns % 1000000000;
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL) == 0 ? 0 : -errno;
 }
 
 int lockstep_set_thread_name(const char *name) {

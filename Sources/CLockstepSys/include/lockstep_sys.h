@@ -14,6 +14,12 @@ int64_t lockstep_perf_read(int fd);
 /// microseconds instead of the default 50 us. Returns 0 or -errno.
 int lockstep_set_timer_slack_ns(unsigned long ns);
 
+/// A nonblocking, close-on-exec timerfd on CLOCK_MONOTONIC; the descriptor or -errno.
+int lockstep_timerfd_create(void);
+
+/// Arms `fd` to fire once at `at_ns` on CLOCK_MONOTONIC (absolute); 0 or -errno.
+int lockstep_timerfd_at(int fd, int64_t at_ns);
+
 /// Names the calling thread (PR_SET_NAME; the kernel keeps the first 15 bytes) so that `top -H`
 /// and `ps -L` show what each thread does. Returns 0 or -errno.
 int lockstep_set_thread_name(const char *name);

@@ -253,6 +253,40 @@ extension VMTopology: ExpressibleByArgument {
     package init?(argument: String) { self.init(argument) }
 }
 
+/// An open-loop rate per second: `20000`, `20k`, `1.5M`, optionally ending in `/s`.
+struct RateArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    var perSecond: Double
+
+    init?(argument: String) {
+        var text = argument.trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix("/s") { text.removeLast(2) }
+        let scale: Double
+        switch text.last {
+        case "k", "K": scale = 1e3
+        case "M": scale = 1e6
+        default: scale = 1
+        }
+        if scale != 1 { text.removeLast() }
+        guard let v = Double(text), v.isFinite, v > 0 else { return nil }
+        perSecond = v * scale
+    }
+
+    var description: String { OpenLoop.text(perSecond) }
+
+    /// `specs`, each once per rate (the rates innermost, so that a sweep stops at its saturation
+    /// point per spec); `specs` unchanged without rates (closed loop).
+    static func expand<S: OpenLoopSpec>(_ specs: [S], _ rates: CommaList<RateArgument>?) -> [S] {
+        guard let rates else { return specs }
+        return specs.flatMap { spec in
+            rates.values.map {
+                var s = spec
+                s.rate = $0.perSecond
+                return s
+            }
+        }
+    }
+}
+
 /// A size or rate with an optional SI (`K`, `M`, `G`: powers of 1000) or binary (`KiB`, `MiB`, `GiB`) suffix.
 struct SizeArgument: ExpressibleByArgument, Sendable {
     var bytes: Int

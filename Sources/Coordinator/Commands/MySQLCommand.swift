@@ -80,6 +80,12 @@ struct MySQLOptions: WorkloadOptions {
     @Option(help: "innodb_flush_method of the started server (O_DIRECT falls back to fsync where refused).")
     var flushMethod: String = "O_DIRECT"
 
+    @Option(
+        help:
+            "Open loop: transactions started per second over all threads, each at its intended time and timed from it (500, 2k); a comma-separated list sweeps them, stopping where the server saturates. Default: closed loop."
+    )
+    var rate: CommaList<RateArgument>?
+
     @OptionGroup var timing: TimingOptions
 
     @OptionGroup var placement: PlacementOptions
@@ -110,12 +116,13 @@ struct MySQLOptions: WorkloadOptions {
         let server = MySQLServerSpec(
             external: mysql, binary: mysqlServer, volume: mysqlVolume, port: mysqlPort,
             bufferPoolMiB: bufferPool, flushLogAtTrxCommit: flushLogAtTrxCommit, flushMethod: flushMethod)
-        return counts.map {
-            MySQLSpec(
-                threads: $0, mode: transaction, tables: tables, tableSize: tableSize, distribution: distribution,
-                preparedStatements: !noPreparedStatements, recreate: recreate, seed: seed, database: database,
-                user: user, password: password, server: server)
-        }
+        return RateArgument.expand(
+            counts.map {
+                MySQLSpec(
+                    threads: $0, mode: transaction, tables: tables, tableSize: tableSize, distribution: distribution,
+                    preparedStatements: !noPreparedStatements, recreate: recreate, seed: seed, database: database,
+                    user: user, password: password, server: server)
+            }, rate)
     }
 
     /// The password: read from `--password-file` for a running server, made up for a started one.

@@ -37,6 +37,12 @@ struct RROptions: WorkloadOptions {
     @Option(help: "UDP: a response not back within this time counts as lost.")
     var udpTimeout: DurationArgument = DurationArgument(nanoseconds: 50_000_000)
 
+    @Option(
+        help:
+            "Open loop: transactions per second over all flows, each sent at its intended time and timed from it (20000, 20k); a comma-separated list sweeps them, stopping where the SUT saturates. Default: closed loop."
+    )
+    var rate: CommaList<RateArgument>?
+
     @OptionGroup var placement: PlacementOptions
 
     func validate() throws {
@@ -48,11 +54,12 @@ struct RROptions: WorkloadOptions {
 
     /// One spec per protocol.
     func specs() -> [RRSpec] {
-        protocols.values.map {
-            RRSpec(
-                proto: $0, requestSize: request, responseSize: response, flows: flows,
-                lossTimeoutNs: udpTimeout.nanoseconds)
-        }
+        RateArgument.expand(
+            protocols.values.map {
+                RRSpec(
+                    proto: $0, requestSize: request, responseSize: response, flows: flows,
+                    lossTimeoutNs: udpTimeout.nanoseconds)
+            }, rate)
     }
 
     func workloads() throws -> [Workload] { specs().map { Workload($0) } }

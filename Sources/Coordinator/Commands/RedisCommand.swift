@@ -58,6 +58,12 @@ struct RedisOptions: WorkloadOptions {
     @Option(help: "CPU the started redis-server is pinned to (another spelling of --sut-cpus N).")
     var redisCpu: Int?
 
+    @Option(
+        help:
+            "Open loop: requests per second over all connections, each sent at its intended time and timed from it, at most --pipeline in flight per connection (20000, 20k); a comma-separated list sweeps them, stopping where the server saturates. Default: closed loop."
+    )
+    var rate: CommaList<RateArgument>?
+
     @OptionGroup var timing: TimingOptions
 
     @OptionGroup var placement: PlacementOptions
@@ -88,11 +94,12 @@ struct RedisOptions: WorkloadOptions {
             throw ValidationError("--value-size takes a size (50) or a range (32-64); got '\(valueSize)'")
         }
         let server = RedisServerSpec(external: redis, binary: redisServer, port: redisPort)
-        return counts.map {
-            RedisSpec(
-                connections: $0, pipeline: pipeline, threads: threads, getRatio: gets, setRatio: sets,
-                valueSizeMin: low, valueSizeMax: high, keys: keys, seed: seed, flush: !noFlush, server: server)
-        }
+        return RateArgument.expand(
+            counts.map {
+                RedisSpec(
+                    connections: $0, pipeline: pipeline, threads: threads, getRatio: gets, setRatio: sets,
+                    valueSizeMin: low, valueSizeMax: high, keys: keys, seed: seed, flush: !noFlush, server: server)
+            }, rate)
     }
 
     func workloads() throws -> [Workload] { try makeSpecs().map { Workload($0) } }

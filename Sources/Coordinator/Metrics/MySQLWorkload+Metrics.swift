@@ -15,6 +15,7 @@ extension MySQLWorkload: GeneratorMetrics {
             queriesPerSec.sample(Double(r.queries) / seconds, labels),
         ]
         out += latency.rows(r.latency.histogram(), labels: labels)
+        out += CommonMetrics.openLoopRows(r.load, o, labels: labels)
         let counts: [(Metric, UInt64)] = [
             (errors, r.errors), (deadlocks, r.deadlocks), (reconnects, r.reconnects), (rowsRead, r.rowsRead),
         ]
@@ -46,7 +47,10 @@ extension MySQLWorkload: GeneratorMetrics {
             id: "mysql", title: "MySQL: transactions and latency against threads",
             caption:
                 "sysbench-style OLTP against MariaDB on the SUT (the paper's Figs. 10-12); bands: the confidence interval over repetitions.",
-            x: "threads", rate: transactionsPerSec, rateLabel: "transactions/s", latency: latency.mean)
+            x: "threads", rate: transactionsPerSec, rateLabel: "transactions/s", latency: latency.mean),
+        .latencyAgainstLoad(
+            id: "mysql-open-loop", title: "MySQL: latency against offered load", rate: transactionsPerSec,
+            latency: latency),
     ]
 
     static var options: (any WorkloadOptions.Type)? { MySQLOptions.self }

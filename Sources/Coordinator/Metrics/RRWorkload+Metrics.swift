@@ -14,7 +14,7 @@ extension RRWorkload: GeneratorMetrics {
             transactions.sample(Double(r.transactions), labels),
         ]
             + latency.rows(r.latency.histogram(), labels: labels)
-            + oneWayRows(r.oneWay, o, labels: labels)
+            + oneWayRows(r.oneWay, o, labels: labels) + CommonMetrics.openLoopRows(r.load, o, labels: labels)
             + [
                 lostTransactions.sample(Double(r.lost), labels),
                 clientCPUPerKtx.sample(r.load.cpuSeconds / max(Double(r.transactions) / 1000, 1e-9), labels),
@@ -82,6 +82,9 @@ extension RRWorkload: GeneratorMetrics {
                         [(owdRequest.mean, "request"), (sutTime.mean, "SUT"), (owdResponse.mean, "response")])
                 ],
                 table: [owdRequest.mean, sutTime.mean, owdResponse.mean, owdBound, latency.mean])),
+        .latencyAgainstLoad(
+            id: "rr-open-loop", title: "Request/response: latency against offered load", rate: transactionsPerSec,
+            latency: latency),
         .percentiles(
             .init(
                 id: "rr-percentiles", title: "Request/response: latency distribution",
@@ -93,6 +96,7 @@ extension RRWorkload: GeneratorMetrics {
     @Sendable private static func point(_ workload: Workload) -> String {
         guard let s = workload.spec(RRSpec.self) else { return "" }
         return "\(s.proto.rawValue.uppercased())_RR \(s.requestSize)/\(s.responseSize), \(s.flows) flow(s)"
+            + OpenLoop.summary(s.rate)
     }
 
     static var options: (any WorkloadOptions.Type)? { RROptions.self }

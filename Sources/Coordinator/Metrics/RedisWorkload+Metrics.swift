@@ -22,6 +22,7 @@ extension RedisWorkload: GeneratorMetrics {
             setOpsPerSec.sample(Double(r.sets) * perSecond, labels),
         ]
         out += latency.rows(r.latency.histogram(), labels: labels)
+        out += CommonMetrics.openLoopRows(r.load, o, labels: labels)
         out += counts.map { $0.0.sample(Double($0.1), labels) }
         out += [
             clientThreads.sample(Double(r.load.threads), labels), CommonMetrics.window.sample(o.windowSeconds, labels),
@@ -53,7 +54,9 @@ extension RedisWorkload: GeneratorMetrics {
             id: "redis", title: "Redis: throughput and latency against connections",
             caption:
                 "redis-server on the SUT, GET/SET from the peers (the paper's Figs. 8-9); bands: the confidence interval over repetitions.",
-            x: "connections", rate: opsPerSec, rateLabel: "operations/s", latency: latency.mean)
+            x: "connections", rate: opsPerSec, rateLabel: "operations/s", latency: latency.mean),
+        .latencyAgainstLoad(
+            id: "redis-open-loop", title: "Redis: latency against offered load", rate: opsPerSec, latency: latency),
     ]
 
     static var options: (any WorkloadOptions.Type)? { RedisOptions.self }

@@ -99,6 +99,14 @@ struct SummaryColumn: Sendable {
     static let skew = metric("skew us", CommonMetrics.startSkew, "%.0f")
 }
 
+extension CommonMetrics {
+    /// An open-loop step's offered rate and late requests (none in closed loop).
+    static func openLoopRows(_ load: LoadThreads, _ o: StepOutcome, labels: [String: String]) -> [MetricSample] {
+        guard let rate = (o.plan.workload.spec as? any OpenLoopSpec)?.rate else { return [] }
+        return [offeredRate.sample(rate, labels), lateRequests.sample(Double(load.lateRequests ?? 0), labels)]
+    }
+}
+
 extension LatencyMetrics {
     /// The mean, each percentile and the maximum of a histogram in nanoseconds, in this unit.
     func rows(_ histogram: Histogram<UInt64>, labels: [String: String]) -> [MetricSample] {

@@ -58,6 +58,29 @@ enum FigureSpec: Sendable {
         var xLabel: String
         var charts: [Chart]
         var table: [Metric]
+        /// Draws the open-loop cells (those with a `rate`) instead of the closed-loop ones.
+        var openLoop = false
+    }
+
+    /// Open loop: latency against the offered rate (the curve a capacity planner reads), the achieved
+    /// rate beside it; the table adds the late requests. Drawn where a run swept `--rate`.
+    static func latencyAgainstLoad(
+        id: String, title: String, rate: Metric, latency: LatencyMetrics
+    ) -> FigureSpec {
+        let p99 = latency.percentiles.first { $0.percentile == 99 }?.metric ?? latency.max
+        return .sweep(
+            Sweep(
+                id: id, title: title,
+                caption:
+                    "Open loop (--rate): every request sent at its intended time and timed from it, so a stall shows in the latency of every request it held up. Latency against the offered rate, and the rate achieved; a sweep stops where the achieved rate falls more than 5% short.",
+                x: "rate", xLabel: "offered rate (/s)",
+                charts: [
+                    Chart("99th percentile latency", yLabel: "latency (\(latency.unit))", p99),
+                    Chart("mean latency", yLabel: "latency (\(latency.unit))", latency.mean),
+                    Chart("achieved rate", yLabel: rate.unit, rate),
+                ],
+                table: [CommonMetrics.offeredRate, rate, latency.mean, p99, CommonMetrics.lateRequests],
+                openLoop: true))
     }
 
     /// A sweep of a server's rate and mean latency against a parameter of the spec, the table adding

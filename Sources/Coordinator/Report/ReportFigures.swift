@@ -28,9 +28,15 @@ struct ReportFigures {
 
     private func draw(_ spec: FigureSpec, _ list: [Entry]) -> Figure? {
         switch spec {
-        case .bars(let bars): self.bars(bars, list)
-        case .percentiles(let figure): percentiles(figure, list)
-        case .sweep(let sweep): self.sweep(sweep, list)
+        case .bars(let bars): return self.bars(bars, list)
+        case .percentiles(let figure): return percentiles(figure, list)
+        case .sweep(let sweep):
+            // A closed-loop sweep draws the closed-loop cells, an open-loop one the cells with a rate.
+            let kept = list.filter {
+                let labels = $0.cell.step.workload.spec.labels
+                return labels[sweep.x] != nil && (labels["rate"] != nil) == sweep.openLoop
+            }
+            return kept.isEmpty ? nil : self.sweep(sweep, kept)
         }
     }
 

@@ -124,7 +124,34 @@ struct BenchmarkRun {
                 bindHost: stage.bindHost, portMap: stage.portMap, clocks: state.current, shares: stage.shares)
             let outcome = try await collect(results, scheduled, stage, session, &state)
             schedule.record(scheduled, headline: try record(outcome, scheduled, session, &state))
+            if let (achieved, offered) = Self.shortfall(outcome) {
+                let skipped = schedule.saturated(scheduled)
+                progress(
+                    String(
+                        format: "step %@: achieved %.0f/s of %.0f/s offered: the SUT saturated", scheduled.id, achieved,
+                        offered) + (skipped.isEmpty ? "" : "; higher rates skipped: \(skipped.joined(separator: ", "))")
+                )
+                state.log.record(
+                    "step.saturated", step: scheduled.id,
+                    [
+                        "achieved": String(achieved), "offered": String(offered),
+                        "skipped": skipped.joined(separator: ","),
+                    ])
+            }
         }
+    }
+
+    /// An open-loop step whose achieved rate fell short of the offered by more than
+    /// ``OpenLoop/saturationShortfall``: both rates; `nil` otherwise (and in closed loop).
+    static func shortfall(_ outcome: StepOutcome) -> (achieved: Double, offered: Double)? {
+        let type = outcome.plan.workload.type
+        guard let offered = outcome.plan.openLoopRate,
+            let metric = type.intervalRate ?? type.catalog.headline.first(where: { $0.unit.hasSuffix("/s") }),
+            let achieved = outcome.samples(runID: "").first(where: {
+                $0.metric == metric.name && $0.labels["kind"] != "interval" && $0.labels["peer"] == nil
+            })?.value
+        else { return nil }
+        return achieved < offered * (1 - OpenLoop.saturationShortfall) ? (achieved, offered) : nil
     }
 
     /// Where the step runs and who takes part: the SUT (a guest placed for its mode, with the host

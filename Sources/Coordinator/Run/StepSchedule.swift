@@ -19,11 +19,19 @@ protocol StepSchedule {
     mutating func record(_ step: ScheduledStep, headline: Double?)
     /// The steps not yet recorded (the one handed out last included), as far as known now, and at most.
     var remaining: (expected: Int, atMost: Int) { get }
+    /// An open-loop step fell short of its offered rate: the steps still to come that differ from it
+    /// only by a higher rate are dropped (the SUT is past saturation there); their ids.
+    mutating func saturated(_ step: ScheduledStep) -> [String]
+}
+
+extension StepSchedule {
+    /// A plan's cells all run (its cells are compared across repetitions and modes).
+    mutating func saturated(_ step: ScheduledStep) -> [String] { [] }
 }
 
 /// A workload command's steps, each once, in order.
 struct FixedSchedule: StepSchedule {
-    private let steps: [ScheduledStep]
+    private var steps: [ScheduledStep]
     private var position = 0
     private var recorded = 0
 
@@ -40,6 +48,31 @@ struct FixedSchedule: StepSchedule {
     mutating func record(_ step: ScheduledStep, headline: Double?) { recorded += 1 }
 
     var remaining: (expected: Int, atMost: Int) { (steps.count - recorded, steps.count - recorded) }
+
+    mutating func saturated(_ step: ScheduledStep) -> [String] {
+        guard let rate = step.planned.openLoopRate else { return [] }
+        let later = steps[position...].filter { next in
+            guard let r = next.planned.openLoopRate, r > rate else { return false }
+            return next.planned.withoutRate == step.planned.withoutRate
+        }
+        let dropped = Set(later.map(\.id))
+        steps.removeAll { dropped.contains($0.id) }
+        return later.map(\.id)
+    }
+}
+
+extension PlannedStep {
+    /// The step's open-loop rate; `nil` in closed loop.
+    var openLoopRate: Double? { (workload.spec as? any OpenLoopSpec)?.rate }
+
+    /// The step with its workload in closed loop: two steps of one rate sweep are equal so.
+    var withoutRate: PlannedStep {
+        guard var spec = workload.spec as? any OpenLoopSpec else { return self }
+        spec.rate = nil
+        var copy = self
+        copy.workload = Workload(spec)
+        return copy
+    }
 }
 
 /// A plan's schedule: rounds of repetitions. Round r runs repetition r of every cell that still

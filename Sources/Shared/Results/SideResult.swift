@@ -114,15 +114,22 @@ package struct LoadThreads: Codable, Equatable, Sendable {
     package var threads: Int
     /// CPU time of those threads over the window, seconds (CLOCK_THREAD_CPUTIME_ID).
     package var cpuSeconds: Double
+    /// Open loop: requests intended inside the window that left more than ``OpenLoop/lateNs`` after
+    /// their intended time, or not at all; `nil` in closed loop.
+    package var lateRequests: UInt64?
 
-    package init(threads: Int, cpuSeconds: Double) {
+    package init(threads: Int, cpuSeconds: Double, lateRequests: UInt64? = nil) {
         self.threads = threads
         self.cpuSeconds = cpuSeconds
+        self.lateRequests = lateRequests
     }
 
-    /// Several generators' threads as one: counts and CPU add.
+    /// Several generators' threads as one: counts, CPU and late requests add.
     package static func merged(_ loads: [LoadThreads]) -> LoadThreads {
-        LoadThreads(threads: loads.map(\.threads).reduce(0, +), cpuSeconds: loads.map(\.cpuSeconds).reduce(0, +))
+        let late = loads.compactMap(\.lateRequests)
+        return LoadThreads(
+            threads: loads.map(\.threads).reduce(0, +), cpuSeconds: loads.map(\.cpuSeconds).reduce(0, +),
+            lateRequests: late.isEmpty ? nil : late.reduce(0, +))
     }
 }
 

@@ -50,7 +50,7 @@ package enum MySQLDistribution: String, Codable, Sendable, CaseIterable {
 
 /// One point of the paper's MySQL sweep: a MySQL server on the SUT with sysbench's tables, `threads`
 /// clients on the peer (one connection each) running sysbench's OLTP transaction back to back.
-package struct MySQLSpec: WorkloadSpec {
+package struct MySQLSpec: OpenLoopSpec {
     /// Client threads, one connection each (the sweep's variable).
     package var threads: Int
     /// Read-write or read-only transactions.
@@ -75,6 +75,9 @@ package struct MySQLSpec: WorkloadSpec {
     package var password: String
     /// The server the SUT runs or points at.
     package var server: MySQLServerSpec
+    /// Open loop: transactions started per second over all threads (each thread runs one at a
+    /// time); `nil`: closed loop.
+    package var rate: Double?
 
     package init(
         threads: Int, mode: MySQLMode = .readWrite, tables: Int = 1, tableSize: Int = 100_000,
@@ -131,7 +134,7 @@ package struct MySQLSpec: WorkloadSpec {
             out.append(
                 "flush method must be an InnoDB method name such as O_DIRECT or fsync, got '\(server.flushMethod)'")
         }
-        return out
+        return out + OpenLoop.problems(rate)
     }
 }
 
@@ -142,14 +145,14 @@ extension MySQLSpec {
         [
             "threads": String(threads), "transaction": mode.rawValue, "tables": String(tables),
             "table_size": String(tableSize),
-        ]
+        ].merging(OpenLoop.labels(rate)) { a, _ in a }
     }
 
-    package var stepName: String { "mysql-t\(threads)" }
+    package var stepName: String { "mysql-t\(threads)" + OpenLoop.suffix(rate) }
 
     package var summary: String {
         "mysql \(threads) thread(s), \(mode == .readWrite ? "oltp_read_write" : "oltp_read_only"), "
-            + "\(tables) table(s) x \(tableSize) rows"
+            + "\(tables) table(s) x \(tableSize) rows" + OpenLoop.summary(rate)
     }
 
     /// Loading the tables can take long: a minute, plus a second per 20,000 rows.

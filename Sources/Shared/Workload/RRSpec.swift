@@ -5,7 +5,7 @@ package enum RRProtocol: String, Codable, Sendable, CaseIterable {
 }
 
 /// A netperf-style request/response test: each flow keeps exactly one transaction in flight.
-package struct RRSpec: WorkloadSpec {
+package struct RRSpec: OpenLoopSpec {
     /// TCP or UDP.
     package var proto: RRProtocol
     /// Request size in bytes (netperf default 1, paper 100).
@@ -16,6 +16,9 @@ package struct RRSpec: WorkloadSpec {
     package var flows: Int
     /// A UDP request whose response has not come within this time counts as lost.
     package var lossTimeoutNs: Int64
+    /// Open loop: intended transactions per second over all flows (each flow still has one in
+    /// flight); `nil`: closed loop.
+    package var rate: Double?
 
     package init(
         proto: RRProtocol = .tcp, requestSize: Int = 100, responseSize: Int = 200, flows: Int = 1,
@@ -42,7 +45,7 @@ package struct RRSpec: WorkloadSpec {
         }
         if !(1...1024).contains(flows) { out.append("flows must be 1...1024, got \(flows)") }
         if lossTimeoutNs <= 0 { out.append("loss timeout must be positive") }
-        return out
+        return out + OpenLoop.problems(rate)
     }
 
     /// Whether UDP messages carry an 8-byte sequence tag so a late response is not taken for the next one.
@@ -64,13 +67,14 @@ extension RRSpec {
         [
             "protocol": proto.rawValue, "request_bytes": String(requestSize), "response_bytes": String(responseSize),
             "flows": String(flows),
-        ]
+        ].merging(OpenLoop.labels(rate)) { a, _ in a }
     }
 
-    package var stepName: String { "rr-\(proto.rawValue)" }
+    package var stepName: String { "rr-\(proto.rawValue)" + OpenLoop.suffix(rate) }
 
     package var summary: String {
         "\(proto.rawValue.uppercased())_RR \(requestSize)/\(responseSize) bytes, \(flows) flow(s)"
+            + OpenLoop.summary(rate)
     }
 
 }

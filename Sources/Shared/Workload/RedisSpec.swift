@@ -16,7 +16,7 @@ package struct RedisServerSpec: Codable, Equatable, Sendable {
 /// One point of the paper's Redis sweep: a redis-server on the SUT, `connections` clients on the
 /// peer, each keeping up to `pipeline` requests in flight, a GET/SET mix over 10-character keys
 /// that grow the data set as the run goes.
-package struct RedisSpec: WorkloadSpec {
+package struct RedisSpec: OpenLoopSpec {
     /// Client connections (the sweep's variable).
     package var connections: Int
     /// Requests each connection keeps in flight.
@@ -42,6 +42,9 @@ package struct RedisSpec: WorkloadSpec {
     /// With several peers, this peer's slice of the key space (see ``Workload/split(among:)``);
     /// `nil` for the only peer, and in the spec the SUT and run.json get.
     package var partition: KeyPartition?
+    /// Open loop: intended requests per second over all connections, each connection keeping at
+    /// most `pipeline` in flight; `nil`: closed loop.
+    package var rate: Double?
 
     package init(
         connections: Int, pipeline: Int = 10, threads: Int? = nil, getRatio: Int = 1, setRatio: Int = 1,
@@ -85,7 +88,7 @@ package struct RedisSpec: WorkloadSpec {
         }
         if let k = keys, !(1...Self.maxKeys).contains(k) { out.append("keys must be 1...\(Self.maxKeys), got \(k)") }
         if let p = server.port, !(1...65_535).contains(p) { out.append("redis port must be 1...65535, got \(p)") }
-        return out
+        return out + OpenLoop.problems(rate)
     }
 }
 
@@ -101,14 +104,14 @@ extension RedisSpec {
         [
             "connections": String(connections), "pipeline": String(pipeline), "ratio": "\(getRatio):\(setRatio)",
             "value_bytes": valueSizeLabel,
-        ]
+        ].merging(OpenLoop.labels(rate)) { a, _ in a }
     }
 
-    package var stepName: String { "redis-c\(connections)" }
+    package var stepName: String { "redis-c\(connections)" + OpenLoop.suffix(rate) }
 
     package var summary: String {
         "redis \(connections) connection(s) x pipeline \(pipeline), GET:SET \(getRatio):\(setRatio), "
-            + "\(valueSizeLabel)-byte values"
+            + "\(valueSizeLabel)-byte values" + OpenLoop.summary(rate)
     }
 
 }

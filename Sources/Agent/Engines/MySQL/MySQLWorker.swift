@@ -81,6 +81,10 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
     private(set) var cpuNs: Int64 = 0
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
+    private var late: UInt64 = 0
+    /// Open loop: the window's transactions that started more than ``OpenLoop/lateNs`` after their
+    /// intended time, or not at all.
+    var lateRequests: UInt64? { spec.rate == nil ? nil : late }
 
     /// Connects, logs in and prepares the statements.
     init(spec: MySQLSpec, target: Endpoint, seed: UInt64) throws {
@@ -136,11 +140,28 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
         }
         MonotonicClock.sleepThenSpin(until: startNs, spinNs: 0)
         var cpuStart: Int64?
+        // Open loop: each transaction starts at its intended time (the rate split over the threads),
+        // and its latency counts from that time.
+        var pacer = OpenLoopPacer(
+            rate: spec.rate.map { $0 / Double(spec.threads) }, startNs: startNs, index: index, count: spec.threads)
+        defer {
+            while let next = pacer?.nextNs, next < windowEnd {
+                if next >= windowStart { late += 1 }
+                pacer!.advance()
+            }
+        }
         while !stop.isRaised {
-            let begun = MonotonicClock.now()
-            if begun >= windowEnd { break }
+            var from: Int64?
+            if pacer != nil {
+                guard pacer!.nextNs < windowEnd, let intended = pacer!.awaitNext(stop: stop) else { break }
+                from = intended
+            }
+            let now = MonotonicClock.now()
+            let begun = from ?? now
+            if let from, from >= windowStart, OpenLoopPacer.isLate(intendedNs: from, sentNs: now) { late += 1 }
+            if now >= windowEnd { break }
             let before = counts
-            if cpuStart == nil && begun >= windowStart { cpuStart = EngineThread.cpuNs() }
+            if cpuStart == nil && now >= windowStart { cpuStart = EngineThread.cpuNs() }
             do {
                 guard try transactionWithRetries(until: windowEnd, stop: stop) else { break }
             } catch let failure as WireError {

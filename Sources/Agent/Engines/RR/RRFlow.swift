@@ -70,6 +70,9 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     private var lost: UInt64 = 0
     /// The window's one-way delays, when responses carry the SUT's stamps and its clock is known.
     private var oneWay: OneWayTally?
+    /// Open loop: this flow's intended send times (``RRSpec/rate`` split over the flows).
+    private var pacer: OpenLoopPacer?
+    private var late: UInt64 = 0
     /// CPU time of this thread from its first transaction in the window to its end.
     private(set) var cpuNs: Int64 = 0
     private var cpuAtWindow: Int64 = 0
@@ -104,6 +107,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     }
 
     var progressCount: UInt64 { done.current }
+    var lateRequests: UInt64? { spec.rate == nil ? nil : late }
     var tally: RRTally { RRTally(histogram: histogram, transactions: transactions, lost: lost, oneWay: oneWay) }
     var sampleCounters: IntervalSampler.Counters {
         IntervalSampler.Counters(transactions: done.current, lost: lostCounter.current, latencyNs: latencySum.current)
@@ -111,6 +115,8 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
 
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
         // Only the first flow spins for a precise start; on few cores more spinners would delay each other.
+        pacer = OpenLoopPacer(
+            rate: spec.rate.map { $0 / Double(spec.flows) }, startNs: startNs, index: index, count: spec.flows)
         run(startAt: startNs, spin: index == 0, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
     }
     var hasExited: Bool { exited.isRaised }
@@ -156,9 +162,9 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     ) {
         var total: UInt64 = 0
         var latencyTotal: UInt64 = 0
+        defer { countUnsent(windowStart: windowStart, windowEnd: windowEnd) }
         while true {
-            let t0 = MonotonicClock.now()
-            if t0 >= windowEnd || stop.isRaised { return }
+            guard let (t0, from) = nextSend(windowStart: windowStart, windowEnd: windowEnd, stop: stop) else { return }
             let sent = Socket.sendAll(fd, request, count: spec.requestSize)
             guard case .done = sent else { return endTCP(after: sent, "send to responder", stop: stop) }
             var result = Socket.receiveAll(fd, response, count: spec.responseSize)
@@ -169,12 +175,12 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
             let t1 = MonotonicClock.now()
             if t0 >= windowStart {
                 if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
-                histogram.record(UInt64(t1 - t0))
+                histogram.record(UInt64(t1 - from))
                 transactions &+= 1
                 recordOneWay(t0: t0, t1: t1, response)
             }
             total &+= 1
-            latencyTotal &+= UInt64(t1 - t0)
+            latencyTotal &+= UInt64(t1 - from)
             latencySum.publish(latencyTotal)
             done.publish(total)
         }
@@ -190,9 +196,9 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
         var sequence: UInt64 = 0
         var lastAnswerNs = MonotonicClock.now()
         let tagged = spec.tagsSequence
+        defer { countUnsent(windowStart: windowStart, windowEnd: windowEnd) }
         while true {
-            let t0 = MonotonicClock.now()
-            if t0 >= windowEnd || stop.isRaised { return }
+            guard let (t0, from) = nextSend(windowStart: windowStart, windowEnd: windowEnd, stop: stop) else { return }
             sequence &+= 1
             if tagged { request.storeBytes(of: sequence, as: UInt64.self) }
             let sent = send(fd, request, spec.requestSize, 0)
@@ -217,12 +223,12 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                 lastAnswerNs = t1
                 if t0 >= windowStart {
                     if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
-                    histogram.record(UInt64(t1 - t0))
+                    histogram.record(UInt64(t1 - from))
                     transactions &+= 1
                     recordOneWay(t0: t0, t1: t1, response)
                 }
                 total &+= 1
-                latencyTotal &+= UInt64(t1 - t0)
+                latencyTotal &+= UInt64(t1 - from)
                 latencySum.publish(latencyTotal)
                 done.publish(total)
             } else {
@@ -236,6 +242,30 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                     return
                 }
             }
+        }
+    }
+
+    /// When the next transaction leaves and when its latency counts from: now, in closed loop; in
+    /// open loop, after waiting for its intended time, which latency counts from (a late one is
+    /// counted). `nil` once the window is over or the flow stopped.
+    @inline(__always)
+    private func nextSend(windowStart: Int64, windowEnd: Int64, stop: StopFlag) -> (sentNs: Int64, fromNs: Int64)? {
+        guard pacer != nil else {
+            let now = MonotonicClock.now()
+            return now >= windowEnd || stop.isRaised ? nil : (now, now)
+        }
+        guard pacer!.nextNs < windowEnd, let intended = pacer!.awaitNext(stop: stop) else { return nil }
+        let now = MonotonicClock.now()
+        if intended >= windowStart && OpenLoopPacer.isLate(intendedNs: intended, sentNs: now) { late &+= 1 }
+        return now >= windowEnd || stop.isRaised ? nil : (now, intended)
+    }
+
+    /// Open loop: the window's intended transactions that never left count as late.
+    private func countUnsent(windowStart: Int64, windowEnd: Int64) {
+        guard pacer != nil else { return }
+        while pacer!.nextNs < windowEnd {
+            if pacer!.nextNs >= windowStart { late &+= 1 }
+            pacer!.advance()
         }
     }
 

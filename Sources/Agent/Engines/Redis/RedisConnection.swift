@@ -60,23 +60,31 @@ final class RedisConnection {
     /// Encodes requests until `pipeline` are in flight, each stamped `now`.
     @inline(__always)
     func fill(keys: RedisKeySpace, rng: inout SplitMix64, now: Int64) {
-        while inFlight < pipeline {
-            let slot = opCounter % opCycle
-            opCounter &+= 1
-            let existing = keys.created
-            // A GET before any key exists becomes a SET; a SET past the cap overwrites a key.
-            let isSet = slot < setsPerCycle || existing == 0
-            let key =
-                isSet
-                ? keys.newKey() ?? Int(rng.next() % UInt64(max(existing, 1)))
-                : Int(rng.next() % UInt64(existing))
-            encode(isSet: isSet, key: key, keys: keys)
-            let at = (ringHead + inFlight) % pipeline
-            ringKinds[at] = isSet ? 1 : 0
-            ringKeys[at] = key
-            ringSent[at] = now
-            inFlight += 1
-        }
+        while inFlight < pipeline { issue(keys: keys, rng: &rng, sentNs: now) }
+    }
+
+    /// Whether another request fits in the pipeline.
+    var hasRoom: Bool { inFlight < pipeline }
+
+    /// Encodes the next request of the mix, its latency counted from `sentNs` (open loop: its
+    /// intended time). The caller checks ``hasRoom``.
+    @inline(__always)
+    func issue(keys: RedisKeySpace, rng: inout SplitMix64, sentNs: Int64) {
+        let slot = opCounter % opCycle
+        opCounter &+= 1
+        let existing = keys.created
+        // A GET before any key exists becomes a SET; a SET past the cap overwrites a key.
+        let isSet = slot < setsPerCycle || existing == 0
+        let key =
+            isSet
+            ? keys.newKey() ?? Int(rng.next() % UInt64(max(existing, 1)))
+            : Int(rng.next() % UInt64(existing))
+        encode(isSet: isSet, key: key, keys: keys)
+        let at = (ringHead + inFlight) % pipeline
+        ringKinds[at] = isSet ? 1 : 0
+        ringKeys[at] = key
+        ringSent[at] = sentNs
+        inFlight += 1
     }
 
     private static let setHeader = Array("*3\r\n$3\r\nSET\r\n$10\r\n".utf8)

@@ -37,7 +37,9 @@ final class RedisLoadGenerator: Engine, @unchecked Sendable {
         workers = perThread.enumerated().map { index, connections in
             RedisWorker(
                 connections: connections, keys: keys, target: target,
-                seed: SplitMix64.mix(spec.seed &+ UInt64(index) &* 0x9E37_79B9))
+                seed: SplitMix64.mix(spec.seed &+ UInt64(index) &* 0x9E37_79B9),
+                rate: OpenLoop.share(spec.rate, units: connections.count, of: spec.connections), index: index,
+                of: threadCount)
         }
     }
 

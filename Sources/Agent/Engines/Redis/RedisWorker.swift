@@ -55,15 +55,29 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
     private var stopOnFailure: StopFlag?
+    /// Open loop: this thread's requests per second, its place among the threads and the late count.
+    private let rate: Double?
+    private let place: (index: Int, count: Int)
+    private var late: UInt64 = 0
     /// How long the worker waits for replies still in flight after the window.
     static let drainNs: Int64 = 2_000_000_000
+    /// The epoll tag of the open loop's timer (connections are tagged by their index).
+    private static let timerTag = UInt64.max
 
-    init(connections: [RedisConnection], keys: RedisKeySpace, target: Endpoint, seed: UInt64) {
+    /// A thread driving `connections`; `rate` (its share, per second) makes it open loop.
+    init(
+        connections: [RedisConnection], keys: RedisKeySpace, target: Endpoint, seed: UInt64, rate: Double? = nil,
+        index: Int = 0, of count: Int = 1
+    ) {
         self.connections = connections
         self.keys = keys
         self.target = target
         rng = SplitMix64(seed: seed)
+        self.rate = rate
+        place = (index, count)
     }
+
+    var lateRequests: UInt64? { rate == nil ? nil : late }
 
     var progressCount: UInt64 { progress.current }
     var hasExited: Bool { exited.isRaised }
@@ -103,16 +117,63 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: UInt64(index)))
             epoll_ctl(epoll, EPOLL_CTL_ADD, connection.fd, &event)
         }
+        // Open loop: requests leave at their intended times (a timer wakes the thread for the next),
+        // as many as the pipelines have room for; latency counts from the intended time.
+        var pacer = OpenLoopPacer(rate: rate, startNs: startNs, index: place.index, count: place.count)
+        var timer: Int32 = -1
+        if pacer != nil {
+            timer = lockstep_timerfd_create()
+            guard timer >= 0 else {
+                errno = -timer
+                return fail(Socket.error("timerfd_create"))
+            }
+            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: Self.timerTag))
+            epoll_ctl(epoll, EPOLL_CTL_ADD, timer, &event)
+        }
+        defer { if timer >= 0 { close(timer) } }
+        var cursor = 0
         MonotonicClock.sleepThenSpin(until: startNs, spinNs: spin ? MonotonicClock.startSpinNs : 0)
         var now = MonotonicClock.now()
-        for connection in connections {
-            connection.fill(keys: keys, rng: &rng, now: now)
-            guard connection.flush() else { return fail(Socket.error("send to redis at \(target)")) }
+        if pacer == nil {
+            for connection in connections {
+                connection.fill(keys: keys, rng: &rng, now: now)
+                guard connection.flush() else { return fail(Socket.error("send to redis at \(target)")) }
+            }
         }
         var watching = connections.map { $0.wantsWrite }
         for (index, connection) in connections.enumerated() where watching[index] {
             watch(epoll, connection, index: index, write: true)
         }
+        /// Open loop: sends every request now due that a pipeline has room for, and sets the timer
+        /// to the next intended time. `false` on a send error.
+        func issueDue() -> Bool {
+            guard pacer != nil else { return true }
+            let connections = self.connections
+            while pacer!.nextNs <= now && pacer!.nextNs < windowEnd {
+                guard
+                    let free = (0..<connections.count).lazy.map({ (cursor + $0) % connections.count })
+                        .first(where: { connections[$0].hasRoom })
+                else { break }
+                let intended = pacer!.nextNs
+                if intended >= windowStart && OpenLoopPacer.isLate(intendedNs: intended, sentNs: now) { late &+= 1 }
+                connections[free].issue(keys: keys, rng: &rng, sentNs: intended)
+                pacer!.advance()
+                cursor = (free + 1) % connections.count
+            }
+            for (index, connection) in connections.enumerated() where connection.wantsWrite {
+                guard connection.flush() else { return false }
+                if connection.wantsWrite != watching[index] {
+                    watching[index] = connection.wantsWrite
+                    watch(epoll, connection, index: index, write: watching[index])
+                }
+            }
+            let next = pacer!.nextNs
+            if next > now && next < windowEnd {
+                _ = lockstep_timerfd_at(timer, next)
+            }
+            return true
+        }
+        guard issueDue() else { return fail(Socket.error("send to redis at \(target)")) }
         var cpuStart: Int64?
         var issuing = true
         var done: UInt64 = 0
@@ -122,6 +183,11 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
             if issuing && now >= windowEnd {
                 issuing = false
                 cpuNs = EngineThread.cpuNs() - (cpuStart ?? EngineThread.cpuNs())
+                // Open loop: the window's intended requests that never left are late too.
+                while let next = pacer?.nextNs, next < windowEnd {
+                    if next >= windowStart { late &+= 1 }
+                    pacer!.advance()
+                }
             }
             if !issuing && (connections.allSatisfy { $0.inFlight == 0 } || now > windowEnd + Self.drainNs) { return }
             let ready = events.withUnsafeMutableBufferPointer {
@@ -134,6 +200,11 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
             }
             let inWindow = now >= windowStart && now <= windowEnd
             for e in events.prefix(Int(ready)) {
+                if e.data.u64 == Self.timerTag {
+                    var expirations: UInt64 = 0
+                    _ = Glibc.read(timer, &expirations, 8)
+                    continue
+                }
                 let index = Int(e.data.u64)
                 let connection = connections[index]
                 if e.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -163,7 +234,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
                     } catch {
                         return fail(WireError(.serverProtocol, "redis at \(target): \(error)"))
                     }
-                    if issuing { connection.fill(keys: keys, rng: &rng, now: now) }
+                    if issuing && pacer == nil { connection.fill(keys: keys, rng: &rng, now: now) }
                 }
                 guard connection.flush() else { return fail(Socket.error("send to redis at \(target)")) }
                 if connection.wantsWrite != watching[index] {
@@ -171,6 +242,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
                     watch(epoll, connection, index: index, write: watching[index])
                 }
             }
+            if issuing && !issueDue() { return fail(Socket.error("send to redis at \(target)")) }
             latencySum.publish(latencyTotal)
             progress.publish(done)
         }

@@ -24,6 +24,13 @@ protocol LoadWorker: StallWatched {
     var error: WireError? { get }
     /// Runs the thread's load (called on the worker's own thread); worker 0 spins into the start.
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag)
+    /// Open loop: the window's late requests (``LoadThreads/lateRequests``); `nil` in closed loop.
+    var lateRequests: UInt64? { get }
+}
+
+extension LoadWorker {
+    /// Closed loop unless the worker says otherwise.
+    var lateRequests: UInt64? { nil }
 }
 
 /// What the supervisor hands the engine when every worker has returned without failing.
@@ -111,14 +118,16 @@ struct LoadSupervisor<Worker: LoadWorker>: Sendable {
         var tally = Worker.Tally()
         var cpuNs: Int64 = 0
         var stoppedNs = startedNs
+        var late: UInt64?
         for worker in workers {
             tally.add(worker.tally)
             cpuNs += worker.cpuNs
             stoppedNs = max(stoppedNs, worker.stoppedNs)
+            if let count = worker.lateRequests { late = (late ?? 0) + count }
         }
         return LoadTotals(
             startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart,
             windowEndNs: max(windowStart, min(windowEnd, stoppedNs)), tally: tally,
-            load: LoadThreads(threads: workers.count, cpuSeconds: Double(cpuNs) / 1e9))
+            load: LoadThreads(threads: workers.count, cpuSeconds: Double(cpuNs) / 1e9, lateRequests: late))
     }
 }

@@ -21,6 +21,19 @@ package enum CommonMetrics {
     package static let clockError = Metric(
         "clock_offset_error_us", unit: "us", kind: .gauge, better: .lower,
         help: "error bound of cross-host comparisons in the step: the two largest offset bounds added")
+    /// Open loop: the rate the step asked of its generators.
+    package static let offeredRate = Metric(
+        "offered_rate_per_sec", unit: "requests/s", kind: .gauge, better: .neither,
+        help: "open loop: the requests (transactions) per second the step asked of its generators")
+    /// Open loop: the window's requests that left late or not at all.
+    package static let lateRequests = Metric(
+        "late_requests", unit: "requests", kind: .counter, better: .lower,
+        help:
+            "open loop: requests intended inside the window that left more than 1 ms after their intended time, or not at all"
+    )
+    /// The metrics of an open-loop step.
+    package static let openLoop = [offeredRate, lateRequests]
+
     /// Packets netns-nat's DNAT translated in the prerouting hook (traffic from other hosts).
     package static let natPrerouting = Metric(
         "nat_prerouting_packets", unit: "packets", kind: .counter, better: .neither,

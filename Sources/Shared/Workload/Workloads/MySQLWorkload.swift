@@ -54,7 +54,7 @@ package enum MySQLWorkload: WorkloadType {
             + [
                 errors, deadlocks, reconnects, rowsRead, CommonMetrics.window, clientCPUPerKtx, rowsAfter, loadSeconds,
                 oDirect,
-            ],
+            ] + CommonMetrics.openLoop,
         headline: [transactionsPerSec, latency.mean, CommonMetrics.sutCPUPerOp, CommonMetrics.hostCPUPerOp])
 
     /// The results its sides report.
@@ -72,6 +72,7 @@ package enum MySQLWorkload: WorkloadType {
     package static func share(of spec: MySQLSpec, units: Int, part: Int, of count: Int) -> MySQLSpec {
         var s = spec
         s.threads = units
+        s.rate = OpenLoop.share(spec.rate, units: units, of: spec.threads)
         return s
     }
 

@@ -55,7 +55,7 @@ package enum RRWorkload: WorkloadType {
     /// Every metric it reports, and its headline.
     package static let catalog = MetricCatalog(
         [transactionsPerSec, transactions] + latency.all + owdRequest.all + sutTime.all + owdResponse.all
-            + [owdBound, owdClamped, lostTransactions, clientCPUPerKtx, CommonMetrics.window],
+            + [owdBound, owdClamped, lostTransactions, clientCPUPerKtx, CommonMetrics.window] + CommonMetrics.openLoop,
         headline: [latency.mean, transactionsPerSec, CommonMetrics.sutCPUPerOp, CommonMetrics.hostCPUPerOp])
 
     /// The results its sides report.
@@ -73,6 +73,7 @@ package enum RRWorkload: WorkloadType {
     package static func share(of spec: RRSpec, units: Int, part: Int, of count: Int) -> RRSpec {
         var s = spec
         s.flows = units
+        s.rate = OpenLoop.share(spec.rate, units: units, of: spec.flows)
         return s
     }
 

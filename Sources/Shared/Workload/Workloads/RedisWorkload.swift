@@ -59,7 +59,7 @@ package enum RedisWorkload: WorkloadType {
             + [
                 errors, valueMismatches, hits, misses, keys, clientThreads, CommonMetrics.window, hitPct, serverKeys,
                 usedMemory, clientCPUPerMop,
-            ],
+            ] + CommonMetrics.openLoop,
         headline: [opsPerSec, latency.mean, CommonMetrics.sutCPUPerOp, CommonMetrics.hostCPUPerOp])
 
     /// The results its sides report.
@@ -81,6 +81,7 @@ package enum RedisWorkload: WorkloadType {
         s.threads = s.threads.map { min(max(1, $0 / n + (part < $0 % n ? 1 : 0)), units) }
         s.keys = s.keys.map { max(1, $0 / n + (part < $0 % n ? 1 : 0)) }
         s.partition = KeyPartition(index: part, count: n)
+        s.rate = OpenLoop.share(spec.rate, units: units, of: spec.connections)
         return s
     }
 }
