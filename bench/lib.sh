@@ -1,5 +1,5 @@
 # Shared by the bench scripts (sourced): a release build, a fresh token, two local agents, cleanup.
-# Sets BIN, WORK, TOKEN, SUT_PORT, PEER_PORT, SUT_PID; `port` prints a free loopback port;
+# Sets BIN, WORK, TOKEN, SUT_PORT, PEER_PORT, SUT_PID, PEER_PID; `port` prints a free loopback port;
 # append background PIDs to PIDS to have them stopped on exit; `summary_metrics` reads a run's results.
 swift build -c release >/dev/null
 BIN=$(swift build -c release --show-bin-path)
@@ -24,7 +24,7 @@ TOKEN=$WORK/token
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN"; chmod 600 "$TOKEN"
 SUT_PORT=$(port); PEER_PORT=$(port)
 "$BIN/lockstep-agent" serve --listen 127.0.0.1:$SUT_PORT --token-file "$TOKEN" --name sut 2>"$WORK/sut.log" & PIDS+=($!); SUT_PID=$!
-"$BIN/lockstep-agent" serve --listen 127.0.0.1:$PEER_PORT --token-file "$TOKEN" --name peer 2>"$WORK/peer.log" & PIDS+=($!)
+"$BIN/lockstep-agent" serve --listen 127.0.0.1:$PEER_PORT --token-file "$TOKEN" --name peer 2>"$WORK/peer.log" & PIDS+=($!); PEER_PID=$!
 sleep 1
 
 # own_dockerd: starts a dockerd of the script's own and points DOCKER_HOST at it; what it leaves

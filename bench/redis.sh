@@ -72,3 +72,48 @@ print(f"  lockstep/redis-benchmark: ops/s ratio {st.median(l)/st.median(r):.3f} 
       f"cpu per op ratio {st.median(lc)/st.median(rc):.3f} (target <= 1.0)")
 PY
 done
+
+# How requests arrive: one more run of each tool at the first connection count, with strace -c on the
+# generator (lockstep's peer agent, or redis-benchmark) and on redis-server for 2 s in the middle
+# (strace slows both, so these runs are not timed). Per operation: each side's write and read
+# syscalls, and the bytes per write each way (from redis-server's own byte counters).
+[ "${SYSCALLS:-1}" = 1 ] && command -v strace >/dev/null || exit 0
+stats() { redis-cli -p $RPORT info stats | tr -d '\r' | awk -F: -v OFS=' ' '/^total_commands_processed|^total_net_input_bytes|^total_net_output_bytes/{printf "%s ", $2} END {print ""}'; }
+RSERVER=$(pgrep -f "redis-server.*:$RPORT" | head -1)
+trace() {  # tool -> "tool gen_writes gen_reads srv_writes srv_reads ops in_bytes out_bytes"
+  local tool=$1 gen
+  if [ "$tool" = lockstep ]; then
+    "$BIN/lockstep" redis --sut 127.0.0.1:$SUT_PORT --peer 127.0.0.1:$PEER_PORT --token-file "$TOKEN" \
+      --redis 127.0.0.1:$RPORT --no-flush --connections "${CONNS[0]}" --pipeline 10 --value-size 50 --keys $KEYS \
+      --duration 5s --warmup 1s ${LOCKSTEP_ARGS:-} --out "$WORK/trace-$RANDOM" >/dev/null 2>&1 & local run=$!
+    gen=$PEER_PID
+  else
+    redis-benchmark -h 127.0.0.1 -p $RPORT -c "${CONNS[0]}" -P 10 -t set,get -n 3000000 -d 50 -r $KEYS -q >/dev/null 2>&1 & local run=$!
+    gen=$run
+  fi
+  sleep 2
+  read -r c0 i0 o0 < <(stats)
+  timeout 2 strace -c -f -p "$gen" -o "$WORK/gen.strace" >/dev/null 2>&1 & local s1=$!
+  timeout 2 strace -c -f -p "$RSERVER" -o "$WORK/srv.strace" >/dev/null 2>&1 & local s2=$!
+  wait $s1 $s2 2>/dev/null || true
+  read -r c1 i1 o1 < <(stats)
+  kill $run 2>/dev/null; wait $run 2>/dev/null || true
+  python3 - "$tool" "$WORK/gen.strace" "$WORK/srv.strace" $((c1-c0)) $((i1-i0)) $((o1-o0)) <<'PY'
+import re, sys
+tool, gen, srv, ops, inb, outb = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
+def calls(path, names):
+    n = 0
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[-1] in names and f[3].isdigit(): n += int(f[3])
+    return n
+W, R = {"write", "writev", "send", "sendto", "sendmsg"}, {"read", "readv", "recv", "recvfrom", "recvmsg"}
+gw, gr, sw, sr = calls(gen, W), calls(gen, R), calls(srv, W), calls(srv, R)
+ops = max(ops, 1)
+print(f"  {tool:15s} generator: {gw/ops:.3f} writes/op, {gr/ops:.3f} reads/op, {inb/max(gw,1):6.0f} bytes/write;"
+      f" redis-server: {sw/ops:.3f} writes/op, {sr/ops:.3f} reads/op, {outb/max(sw,1):6.0f} bytes/write  ({ops} ops traced)")
+PY
+}
+echo "syscalls per operation at ${CONNS[0]} connections (strace -c, 2 s each, untimed):"
+trace lockstep
+trace redis-benchmark
