@@ -89,6 +89,58 @@ extension Integration {
             #expect(log.contains { $0["event"] as? String == "run.resume" })
         }
 
+        /// A results disk that fills mid-run (a 64 KiB tmpfs): the run ends with one line naming the
+        /// file and ENOSPC, every file in the folder is still whole JSON (no half line, no temporary
+        /// file left), and `--resume` once the disk has room completes the run without a duplicate.
+        @Test func aFullResultsDiskEndsTheRunWithEveryFileWholeAndResumeCompletesIt() throws {
+            let lab = try Lab()
+            let mount = lab.scratch.path + "/small"
+            try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+            try #require(Self.sh("mount -t tmpfs -o size=64k tmpfs '\(mount)'") == 0, "cannot mount a tmpfs")
+            defer { _ = Self.sh("umount '\(mount)'") }
+            let dir = mount + "/run"
+            let sweep = ["--protocol", "tcp,udp,tcp,udp", "--duration", "0.5s", "--warmup", "0"]
+            let full = try lab.rr(sweep, out: dir, label: "full")
+            #expect(full.wait(seconds: 60) == 1, "stderr: \(full.stderr)")
+            let errors = full.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
+            #expect(errors.count == 1 && errors[0].contains("ENOSPC") && errors[0].contains(dir), "\(full.stderr)")
+            let files = try FileManager.default.subpathsOfDirectory(atPath: dir)
+            #expect(!files.contains { $0.hasSuffix(".tmp") }, "temporary files left: \(files)")
+            for file in files where file.hasSuffix(".jsonl") {
+                let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+                #expect(text.isEmpty || text.hasSuffix("\n"), "\(file) ends in half a line")
+                for line in text.split(separator: "\n") {
+                    #expect(
+                        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(file): \(line.prefix(80))"
+                    )
+                }
+            }
+            _ = try Self.runInfo(dir)  // whole JSON
+            let finishedBefore = Self.stepStatus(dir).values.filter { $0 == "complete" }.count
+            #expect(finishedBefore < 4, "the disk did not fill (\(finishedBefore) steps finished)")
+
+            #expect(Self.sh("mount -o remount,size=20m '\(mount)'") == 0)
+            let resumed = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
+                    "--token-file", lab.tokenPath, "--resume", dir,
+                ] + sweep, scratch: lab.scratch, label: "resumed")
+            #expect(resumed.wait(seconds: 60) == 0, "stderr: \(resumed.stderr)")
+            let steps = try Self.summaries(dir)  // fails on a metric written twice
+            #expect(steps.count == 4 && steps.values.allSatisfy { $0["transactions_per_sec"] != nil }, "\(steps.keys)")
+            #expect(Self.stepStatus(dir).values.allSatisfy { $0 == "complete" })
+        }
+
+        static func sh(_ command: String) -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", command]
+            try? p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+
         @Test func resumingWithOtherParametersIsRefusedAndChangesNothing() throws {
             let lab = try Lab()
             let dir = lab.scratch.path + "/run"

@@ -100,11 +100,27 @@ final class ResultStore {
         }
         let path = "\(directory)/samples.jsonl"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ResultsError("cannot open \(path)") }
+        guard fd >= 0 else { throw Self.ioError("cannot open", path) }
         defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw ResultsError("short write to \(path)") }
-        fsync(fd)
+        // Whole lines or nothing: a write the disk cut short (full, read-only, quota) is taken back,
+        // so the file holds every earlier step's lines and no half of this one's.
+        let before = lseek(fd, 0, SEEK_END)
+        var offset = 0
+        while offset < data.count {
+            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let failure = Self.ioError("cannot append to", path)
+                if before >= 0 { _ = ftruncate(fd, before) }
+                throw failure
+            }
+            offset += n
+        }
+        guard fsync(fd) == 0 else {
+            let failure = Self.ioError("cannot sync", path)
+            if before >= 0 { _ = ftruncate(fd, before) }
+            throw failure
+        }
     }
 
     /// Writes `histograms/<step>.hgrm`.
@@ -166,17 +182,38 @@ final class ResultStore {
         try replace("merged-log.jsonl", with: data)
     }
 
+    /// Replaces `name` whole: written to a temporary file, synced, renamed over it. On any failure
+    /// the temporary file is removed and the old file stays as it was: never half-written.
     private func replace(_ name: String, with data: Data) throws {
         let path = "\(directory)/\(name)"
         let temp = "\(path).tmp"
-        do {
-            try data.write(to: URL(fileURLWithPath: temp))
-            guard rename(temp, path) == 0 else { throw ResultsError("cannot rename \(temp)") }
-        } catch let error as ResultsError {
-            throw error
-        } catch {
-            throw ResultsError("cannot write \(path): \(error.localizedDescription)")
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.ioError("cannot write", path) }
+        var failure: ResultsError?
+        var offset = 0
+        while offset < data.count && failure == nil {
+            let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n > 0 { offset += n } else { failure = Self.ioError("cannot write", path) }
         }
+        if failure == nil && fsync(fd) != 0 { failure = Self.ioError("cannot write", path) }
+        close(fd)
+        if failure == nil && rename(temp, path) != 0 { failure = Self.ioError("cannot replace", path) }
+        if let failure {
+            unlink(temp)
+            throw failure
+        }
+    }
+
+    /// `what path: No space left on device (ENOSPC)` from `errno`.
+    private static func ioError(_ what: String, _ path: String) -> ResultsError {
+        let code = errno
+        let names = [
+            ENOSPC: "ENOSPC", EROFS: "EROFS", EDQUOT: "EDQUOT", EACCES: "EACCES", EIO: "EIO", ENOENT: "ENOENT",
+            EPERM: "EPERM", EFBIG: "EFBIG", ENOTDIR: "ENOTDIR",
+        ]
+        let text = String(cString: strerror(code))
+        return ResultsError("\(what) \(path): \(text)" + (names[code].map { " (\($0))" } ?? " (errno \(code))"))
     }
 
     private static func json<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
