@@ -405,10 +405,13 @@ struct OutputOptions: ParsableArguments {
     var history: String?
 
     func validate() throws {
-        switch (out, resume) {
-        case (nil, nil): throw ValidationError("give --out DIR for a new run or --resume DIR to continue one")
-        case (.some, .some): throw ValidationError("--out and --resume exclude each other")
-        default: break
+        if out != nil && resume != nil { throw ValidationError("--out and --resume exclude each other") }
+    }
+
+    /// A run writes somewhere: `--out` or `--resume` (a plan's dry run needs neither).
+    func requireDirectory() throws {
+        if out == nil && resume == nil {
+            throw ValidationError("give --out DIR for a new run or --resume DIR to continue one")
         }
     }
 
@@ -452,6 +455,7 @@ extension CLI {
     static func runWorkloads(
         _ options: some WorkloadOptions, agents: AgentOptions, output: OutputOptions, observe: ObserveOptions
     ) async throws {
+        try output.requireDirectory()
         let steps = try await reportingErrors { try options.steps() }
         let local = try await reportingErrors { try agents.startLocal() }
         defer { local?.stop() }

@@ -128,8 +128,9 @@ struct MySQLOptions: WorkloadOptions {
     /// The password: read from `--password-file` for a running server, made up for a started one.
     func password() throws -> String {
         guard let passwordFile else { return randomPassword() }
-        guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-            throw WireError(.badStep, "cannot read --password-file \(passwordFile)")
+        let text: String
+        do { text = try SmallFile.text(passwordFile, limit: 4096) } catch {
+            throw WireError(.badStep, "--password-file: \(error)")
         }
         return String(text.trimmingCharacters(in: .newlines))
     }

@@ -28,6 +28,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seed of the shuffle (replaces the plan's).")
     var seed: UInt64?
 
+    func validate() throws {
+        if !dryRun { try output.requireDirectory() }
+    }
+
     func run() async throws {
         let file = try await CLI.reportingErrors { try PlanFile.load(plan, scale: scale, seed: seed) }
         let local = try await CLI.reportingErrors { try agents.startLocal() }

@@ -56,11 +56,8 @@ struct LabFile: Sendable {
 
     /// Reads and checks a lab file; every problem is one line with the file, line and column.
     static func load(_ path: String, acceptNew: Bool = false) throws -> LabFile {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FileError(.labFile, "cannot read lab file \(path)")
-        }
         let file = YAMLReader(path: path, code: .labFile)
-        let node = try file.root(text)
+        let node = try file.root()
         let top = try file.mapping(node, "the lab", keys: ["known_hosts", "token_file", "hosts"])
         let knownHosts = try file.path(top, "known_hosts", in: node, default: "~/.ssh/known_hosts")
         let tokenFile = try file.path(top, "token_file", in: node, default: "lab.token")
@@ -87,8 +84,9 @@ struct LabFile: Sendable {
                 target.acceptNew = acceptNew
                 if h["passphrase_file"] != nil {
                     let passphraseFile = try file.path(h, "passphrase_file", in: item, default: "")
-                    guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
-                        throw FileError(.labFile, "\(path): cannot read passphrase file \(passphraseFile)")
+                    let text: String
+                    do { text = try SmallFile.text(passphraseFile, limit: 4096) } catch {
+                        throw FileError(.labFile, "\(path): passphrase file: \(error)")
                     }
                     target.passphrase = text.trimmingCharacters(in: .newlines)
                 }

@@ -32,7 +32,7 @@ final class GrafanaAnnotations: RunObserver, @unchecked Sendable {
     init(directory: String, grafana: String?, tokenFile: String?) {
         self.directory = directory
         self.grafana = grafana.flatMap { URL(string: $0) }?.appendingPathComponent("api/annotations")
-        token = tokenFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?
+        token = tokenFile.flatMap { try? SmallFile.text($0, limit: 4096) }?
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -80,10 +80,7 @@ struct PlanFile: Sendable {
     /// `scale` multiplies windows and table sizes; `seed` replaces the plan's.
     static func load(_ path: String, scale: Double? = nil, seed: UInt64? = nil) throws -> PlanFile {
         let file = YAMLReader(path: path, code: .planFile)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FileError.plan("cannot read plan \(path)")
-        }
-        let root = try file.root(text)
+        let (text, root) = try file.read()
         let top = try file.mapping(root, "the plan", keys: Set(["modes", "experiments"] + ruleKeys + runWideKeys))
         let reader = Reader(file: file)
         var rule = try reader.rule(top)

@@ -27,21 +27,102 @@ struct YAMLReader {
         }
     }
 
-    /// The file's root node; a missing file, a syntax error or an empty file is one line.
-    func root() throws -> Node {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FileError(code, "cannot read \(path)")
-        }
-        return try root(text)
+    /// The largest file read: plans and lab files are a few kilobytes.
+    static let maxBytes = 1 << 20
+    /// The deepest nesting accepted (a plan nests four levels).
+    static let maxDepth = 64
+    /// The most nodes the file may stand for once its aliases are expanded.
+    static let maxNodes = 100_000
+
+    /// The file's root node; a missing file, a FIFO or device, a file over 1 MiB, a syntax error or
+    /// an empty file is one line.
+    func root() throws -> Node { try read().root }
+
+    /// The file's text and root node (see ``root()``).
+    func read() throws -> (text: String, root: Node) {
+        let text: String
+        do { text = try SmallFile.text(path, limit: Self.maxBytes) } catch { throw FileError(code, "\(error)") }
+        return (text, try root(text))
     }
 
-    /// The root node of `text` (the contents of ``path``).
+    /// The root node of `text` (the contents of ``path``). Nesting deeper than ``maxDepth`` is
+    /// refused before the parser sees it (its composer recurses), and aliases that expand to more
+    /// than ``maxNodes`` nodes (a "billion laughs") once composed, without expanding them.
     func root(_ text: String) throws -> Node {
+        if let line = Self.tooDeep(text) {
+            throw FileError(code, "\(path):\(line): nested deeper than \(Self.maxDepth) levels")
+        }
+        let root: Node
         do {
-            guard let root = try Yams.compose(yaml: text) else { throw FileError(code, "\(path): the file is empty") }
-            return root
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw FileError(code, "\(path): the file is empty")
+            }
+            root = composed
         } catch let error as YamlError {
             throw FileError(code, "\(path): \(Self.describe(error))")
+        }
+        var budget = Self.maxNodes
+        guard Self.fits(root, budget: &budget) else {
+            throw FileError(
+                code, "\(path): stands for more than \(Self.maxNodes) values once its aliases are expanded")
+        }
+        return root
+    }
+
+    /// The first line where flow brackets or block indentation nest deeper than ``maxDepth``.
+    static func tooDeep(_ text: String) -> Int? {
+        var depth = 0
+        var line = 1
+        var quote: UInt8?
+        var atLineStart = true
+        var indent = 0
+        for byte in text.utf8 {
+            if byte == 0x0A {
+                line += 1
+                atLineStart = true
+                indent = 0
+                continue
+            }
+            if atLineStart {
+                if byte == 0x20 || byte == UInt8(ascii: "-") {
+                    indent += 1
+                    if indent > 2 * maxDepth { return line }
+                    continue
+                }
+                atLineStart = false
+            }
+            if let q = quote {
+                if byte == q { quote = nil }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = byte
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maxDepth { return line }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// Whether `node` stands for at most `budget` nodes, counting every alias's expansion; stops
+    /// counting as soon as the budget is spent (so a bomb costs at most the budget).
+    static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar: return true
+        case .sequence(let items):
+            for item in items where !fits(item, budget: &budget) { return false }
+            return true
+        case .mapping(let pairs):
+            for (key, value) in pairs where !fits(key, budget: &budget) || !fits(value, budget: &budget) {
+                return false
+            }
+            return true
+        case .alias: return true
         }
     }
 

@@ -13,6 +13,13 @@ package struct Token: Sendable {
 
     /// Reads a token file: refuses a missing or empty file and one readable by group or others.
     package static func load(path: String) throws -> Token {
+        // A FIFO or a device (a symlink to /dev/zero) would block or never end: refused unread.
+        let data: Data
+        do {
+            data = try SmallFile.read(path, limit: 4096)
+        } catch {
+            throw WireError(.tokenFile, "token file: \(error)")
+        }
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw WireError(.tokenFile, "cannot read token file \(path): \(String(cString: strerror(errno)))")
@@ -22,9 +29,6 @@ package struct Token: Sendable {
                 .tokenFile,
                 "token file \(path) has mode \(String(st.st_mode & 0o777, radix: 8)); it must not be accessible by group or others (chmod 600)"
             )
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw WireError(.tokenFile, "cannot read token file \(path)")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.utf8.count >= 16 else {
