@@ -6,8 +6,45 @@ import Shared
 enum FuzzTargets {
     /// The fuzz targets by name.
     static let all: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
-        "wire": wire, "resp": resp, "mysql": mysql, "fio": fio,
+        "wire": wire, "resp": resp, "mysql": mysql, "fio": fio, "hpcc": hpcc, "probe": probe,
     ]
+
+    /// hpcc's `hpccoutf.txt` as the SUT agent reads it: the summary parsed, every figure lockstep
+    /// reports read as a number (typed, or one typed error).
+    static func hpcc(_ bytes: UnsafeRawBufferPointer) {
+        let output: HpccOutput
+        do {
+            output = try HpccOutput.parse(String(decoding: bytes, as: UTF8.self))
+        } catch is HpccOutputError {
+            return
+        } catch {
+            fatalError("hpcc's parser threw something other than an HpccOutputError: \(error)")
+        }
+        for key in ["HPL_Tflops", "StarSTREAM_Triad", "MPIRandomAccess_GUPs", "CommWorldProcs", "HPL_N"] {
+            _ = try? output.number(key)
+            _ = try? output.integer(key)
+        }
+    }
+
+    /// A clock probe or reply as the agent's responder and the coordinator's client read it off UDP
+    /// from anyone: under the session's key (anything else is dropped), and with the key's MAC made
+    /// to fit so the fields behind it are read too.
+    static func probe(_ bytes: UnsafeRawBufferPointer) {
+        let key = ProbeKey(bytes: Array(repeating: 7, count: 32))
+        _ = ProbePacket(bytes: Array(bytes), key: key)
+        guard bytes.count >= 8 else { return }
+        // Fields from the input, encoded under the key: the decoder must give them back.
+        let words = stride(from: 0, to: bytes.count - 7, by: 8).map { at in
+            (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[at + $1]) }
+        }
+        func word(_ i: Int) -> UInt64 { i < words.count ? words[i] : 0 }
+        let packet = ProbePacket(
+            kind: word(0) & 1 == 0 ? .probe : .reply, sequence: word(1), t0: Int64(bitPattern: word(2)),
+            t1: Int64(bitPattern: word(3)), t2: Int64(bitPattern: word(4)), kernelReceive: word(0) & 2 != 0,
+            previousSequence: word(5), previousT2: Int64(bitPattern: word(6)))
+        let decoded = ProbePacket(bytes: packet.encoded(key: key), key: key)
+        precondition(decoded == packet, "a probe packet did not survive its own encoding")
+    }
 
     /// fio's JSON as the SUT agent reads it (an external tool's output: typed, or one typed error),
     /// then the step's result from it for a random read and a mix.
