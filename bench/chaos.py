@@ -9,7 +9,7 @@ Prints one line per fault, then a table: faults per kind, the median time from e
 finished step, and the invariants. Its last line:
   chaos: N faults of K kinds, steps lost N, leftovers N, invalid files N, agents answering A/A
 """
-import json, os, random, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import atexit, json, os, random, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 MINUTES = float(sys.argv[1]) if len(sys.argv) > 1 else 3
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -95,7 +95,27 @@ class Agent:
         return f"127.0.0.1:{self.port}"
 
 
+AGENTS = []
+
+
+def cleanup():
+    """On any way out (an exception, SIGTERM from a timeout): nothing of ours keeps running or mounted."""
+    for proc in [a.proc for a in AGENTS] + [r.proc for r in globals().get("RUNS", []) if r.proc]:
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGCONT)
+                proc.terminate()
+                proc.wait(10)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                proc.kill()
+    subprocess.run(["umount", RESULTS], capture_output=True)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
 SUT, PEER = Agent("sut"), Agent("peer")
+AGENTS += [SUT, PEER]
 modes = ["native", "netns-nat"] + (["docker-nat"] if DOCKER else [])
 PLAN = os.path.join(WORK, "chaos.yaml")
 with open(PLAN, "w") as f:
@@ -338,8 +358,6 @@ time.sleep(0.5)
 left = (leftovers() - BEFORE) | during
 state_files = [os.path.join(r, f) for a in (SUT, PEER) for r, _, fs in os.walk(a.state) for f in fs
                if not f.endswith((".log", ".jsonl")) and "journal" in r]
-subprocess.run(["umount", RESULTS])
-
 kinds = {}
 for kind, at in FAULTS:
     after = [t for t in STEP_DONE if t > at]
@@ -357,7 +375,6 @@ if INVALID:
 if not complete:
     print("the last run did not complete within 5 minutes of the faults' end")
     lost = max(lost, 1)
-shutil.rmtree(WORK, ignore_errors=True)
 print(f"chaos: {len(FAULTS)} faults of {len(kinds)} kinds, steps lost {lost}, leftovers {len(left)}, "
       f"invalid files {len(INVALID)}, agents answering {answering}/2")
 sys.exit(0 if (lost == 0 and not left and not INVALID and answering == 2) else 1)
