@@ -313,6 +313,12 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "The lab file (YAML) naming the agents, their data addresses and the token file.")
     var lab: String?
 
+    @Option(
+        help:
+            "How long to keep trying to reconnect an agent that went away mid-run (a restart, a reboot) before the run fails (10s, 3m)."
+    )
+    var reconnectWait: DurationArgument = DurationArgument(nanoseconds: RunPlan.defaultReconnectWaitNs)
+
     @Option(help: "The SUT agent's control address, HOST:PORT.")
     var sut: Endpoint?
 
@@ -466,6 +472,7 @@ extension CLI {
             sut: target.sut, peers: target.peers, sutDataHost: target.sutData, token: try loadToken(target.tokenFile),
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
             resume: output.resume != nil)
+        plan.reconnectWaitNs = agents.reconnectWait.nanoseconds
         try plan.use(options.placement)
         let live = RunProgress.forStandardError(quiet: output.quiet)
         let outcomes = try await reportingRun(into: output.directory) {

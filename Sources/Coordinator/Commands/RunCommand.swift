@@ -42,6 +42,7 @@ struct RunCommand: AsyncParsableCommand {
             token: try CLI.loadToken(target.tokenFile),
             steps: file.cells.map(\.step), outDirectory: output.directory,
             command: CommandLine.arguments.joined(separator: " "), resume: output.resume != nil)
+        runPlan.reconnectWaitNs = agents.reconnectWait.nanoseconds
         runPlan.repetition = file.rule
         runPlan.planText = file.text
         try await CLI.reportingErrors { try runPlan.use(file.runWide) }

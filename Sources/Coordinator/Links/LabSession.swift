@@ -183,6 +183,51 @@ final class LabSession {
         }
     }
 
+    /// An agent whose connection died (it restarted: a reboot, a crash, a kill) connected afresh at
+    /// the same address in the same role: tries with a growing pause (0.25 s, doubling, at most 4 s)
+    /// for up to `withinNs` (an agent that still ends its last session answers `busy` and is asked
+    /// again). The new agent takes the old one's place (`agents(role)` order is kept); its clock is
+    /// the caller's to sync.
+    func reconnect(_ old: ConnectedAgent, withinNs: Int64) async throws -> ConnectedAgent {
+        mailbox.forget(old.link.index)
+        links.withLock { $0.removeAll { $0 === old.link } }
+        await old.link.close()
+        var pause: UInt64 = 250_000_000
+        var lastError: Error = WireError(.connectionLost, "agent \(old.name) did not come back")
+        let deadline = MonotonicClock.now() + withinNs
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await connectOne((old.link.role, old.link.address))
+                let fresh = agents.removeLast()
+                if let at = agents.firstIndex(where: { $0.link === old.link }) {
+                    agents[at] = fresh
+                } else {
+                    agents.append(fresh)
+                }
+                log.record(
+                    "agent.reconnected",
+                    ["agent": fresh.name, "address": old.link.address.description, "attempt": String(attempt)])
+                return fresh
+            } catch {
+                lastError = error
+                log.record(
+                    "agent.reconnect.failed", level: "warning",
+                    ["agent": old.name, "attempt": String(attempt), "error": "\(error)"])
+            }
+            let left = deadline - MonotonicClock.now()
+            guard left > 0 else { break }
+            try await Task.sleep(nanoseconds: min(pause, UInt64(left)))
+            pause = min(pause * 2, 4_000_000_000)
+        }
+        let message = (lastError as? WireError)?.message ?? "\(lastError)"
+        throw WireError(
+            .connectionLost,
+            "agent \(old.name) at \(old.link.address) went away and did not come back within "
+                + "\(withinNs / 1_000_000_000) s (\(attempt) tries; last: \(message))")
+    }
+
     /// Tells every live agent to abort; best effort.
     func abortAll(reason: String) {
         for agent in agents where mailbox.isAlive(agent.link.index) {
@@ -215,7 +260,7 @@ final class LabSession {
             var beat: Int64 = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
-                sink.yield(.tick)
+                sink.yield(.tick(atNs: MonotonicClock.now()))
                 let now = MonotonicClock.now()
                 if now - beat >= periodNs {
                     beat = now

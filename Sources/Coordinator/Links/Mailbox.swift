@@ -8,7 +8,9 @@ final class Mailbox {
     enum Event: Sendable {
         case message(Int, WireMessage, arrivedNs: Int64)
         case lost(Int, WireError)
-        case tick
+        /// The ticker's beat, stamped when it was sent: silence is judged at that time, so ticks read
+        /// late (nobody waited during a plan's cooldown) do not count the queued heartbeats as missing.
+        case tick(atNs: Int64)
     }
 
     let events: AsyncStream<Event>
@@ -43,6 +45,42 @@ final class Mailbox {
         lastHeard[index] = nil
         pending[index] = nil
         dead[index] = nil
+    }
+
+    /// After a step was abandoned: drops every message queued or arriving for `ns` (what the step's
+    /// agents still send for it), noting lost links and heartbeats as usual.
+    func settle(forNs ns: Int64) async {
+        pending.removeAll()
+        let deadline = MonotonicClock.now() + ns
+        while MonotonicClock.now() < deadline, let event = await iterator.next() {
+            switch event {
+            case .message(let from, _, let arrived): lastHeard[from] = arrived
+            case .lost(let from, let error):
+                if dead[from] == nil, names[from] != nil { dead[from] = error }
+            case .tick: continue
+            }
+        }
+    }
+
+    /// Reads what has arrived up to the ticker's next tick from now (at most about 100 ms), so that a
+    /// link that closed while nobody waited counts as dead; messages are queued as usual.
+    func catchUp() async {
+        let since = MonotonicClock.now()
+        while let event = await iterator.next() {
+            switch event {
+            case .message(let from, let message, let arrived):
+                lastHeard[from] = arrived
+                switch message {
+                case .heartbeat: continue
+                case .sample(let sample): onSample(from, sample)
+                default: pending[from, default: []].append((message, arrived))
+                }
+            case .lost(let from, let error):
+                if dead[from] == nil, names[from] != nil { dead[from] = error }
+            case .tick(let at):
+                if at >= since { return }
+            }
+        }
     }
 
     /// Renames a link once its agent told its name.
@@ -108,9 +146,9 @@ final class Mailbox {
                 let named = WireError(error.code, "\(label(from)): \(error.message)")
                 dead[from] = named
                 if concerns(from) { throw named }
-            case .tick:
+            case .tick(let at):
                 let now = MonotonicClock.now()
-                for (link, heard) in lastHeard where dead[link] == nil && now - heard > heartbeatTimeoutNs {
+                for (link, heard) in lastHeard where dead[link] == nil && at - heard > heartbeatTimeoutNs {
                     let error = WireError(
                         .timeout,
                         "\(label(link)): no heartbeat for \(heartbeatTimeoutNs / 1_000_000_000) s (agent hung or unreachable)"

@@ -87,6 +87,10 @@ struct RunInfo: Codable {
     /// Hosts whose facts (kernel, CPUs, sysctls, versions) differ from those recorded before a resume,
     /// and, for a plan, `cell C: host H` where a host's fingerprint changed between a cell's repetitions.
     var provenance_changed: [String]?
+    /// Agents that went away (restarted, crashed) and were connected afresh during the run.
+    var reconnects: Int?
+    /// Steps that failed because an agent went away during them and ran again.
+    var steps_redone: Int?
 }
 
 extension RunInfo {

@@ -76,8 +76,12 @@ final class AgentProcess {
     let child: ChildProcess
     let endpoint: Endpoint
 
-    init(name: String, tokenPath: String, scratch: Scratch, extra: [String] = [], prefix: [String] = []) throws {
-        endpoint = Endpoint(host: "127.0.0.1", port: try freePort())
+    /// An agent on `port` (a free one when `nil`: a restarted agent passes its predecessor's).
+    init(
+        name: String, tokenPath: String, scratch: Scratch, port: Int? = nil, extra: [String] = [],
+        prefix: [String] = []
+    ) throws {
+        endpoint = Endpoint(host: "127.0.0.1", port: try port ?? freePort())
         child = try ChildProcess(
             Binaries.agent,
             [
