@@ -3,6 +3,8 @@ import Shared
 import TestSupport
 import Testing
 
+@testable import Agent
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -133,6 +135,25 @@ extension Integration {
                 // The guest's namespace lives under the lab's SUT, and is gone with the run.
                 #expect(!lab.processes(in: "sut").contains { $0.contains("sut-netns-nat") })
             }
+        }
+
+        /// A `place` that comes after its session ended (the lease ran out while it waited: chaos.sh
+        /// found a namespace, bridge and nft table nobody removed) is refused and makes nothing.
+        @Test func aPlacementAfterTheSessionEndedIsRefusedAndMakesNothing() throws {
+            let before = HostLeftovers.now()
+            let scratch = Scratch()
+            let token = try scratch.token().path
+            let guests = SessionGuests(
+                launch: GuestLaunch(
+                    agentPath: Binaries.agent, tokenPath: token, hostName: "sut", leaseSeconds: 3,
+                    stateDirectory: scratch.path))
+            #expect(guests.end().isEmpty)
+            #expect {
+                _ = try guests.place(Place(mode: .netnsNAT, portBase: try freePort()))
+            } throws: { error in
+                "\(error)".contains("the session ended")
+            }
+            #expect(HostLeftovers.now() == before, "\(HostLeftovers.now()) (before \(before))")
         }
 
         @Test func aKilledHostAgentsLeftoversAreSweptAtTheNextStart() throws {

@@ -36,6 +36,9 @@ final class SessionGuests: Sendable {
     }
 
     private let guests = Mutex<[Key: Guest]>([:])
+    /// Set when the session ended (``end()``): a placement that comes after is refused, so a
+    /// `place` still in flight when the lease ran out cannot leave a guest nobody removes.
+    private let closed = Mutex(false)
     private let launch: GuestLaunch
     private let journal: PlacementJournal
 
@@ -60,6 +63,9 @@ final class SessionGuests: Sendable {
         }
         let key = Key(place)
         return try guests.withLock { current in
+            if closed.withLock({ $0 }) {
+                throw WireError(.modeFailed, "placing a \(place.mode.rawValue) guest: the session ended")
+            }
             if let running = current[key], running.process?.exitDescription() == nil {
                 return running.placed
             }
@@ -97,6 +103,14 @@ final class SessionGuests: Sendable {
     /// The qemu threads of the session's `kvm` guest, for the host CPU's breakdown.
     func qemuThreads(_ mode: DeploymentMode) -> QemuThreads? {
         guests.withLock { $0.first { $0.key.mode == mode }?.value.qemu }
+    }
+
+    /// The session ended: every guest removed and no more placed; a line per guest removed.
+    @discardableResult
+    func end() -> [String] {
+        // Under the guests' lock: a placement in progress finishes first and is removed with the rest.
+        guests.withLock { _ in closed.withLock { $0 = true } }
+        return removeAll()
     }
 
     /// Removes every guest; a line per guest removed.

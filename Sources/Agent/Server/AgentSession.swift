@@ -108,7 +108,7 @@ final class AgentSession: Sendable {
         for stopped in servers.stopAll() {
             record("server.stopped", ["server": stopped, "reason": reason])
         }
-        for removed in guests.removeAll() {
+        for removed in guests.end() {
             record("guest.removed", ["guest": removed, "reason": reason])
         }
         for removed in data.removeAll() {

@@ -119,9 +119,12 @@ struct BenchmarkRun {
                 do {
                     outcome = try await runStep(scheduled, &runner, &schedule, session, &state)
                     break
-                } catch let error as WireError where attempt < Self.stepAttempts && lostAgent(session) != nil {
-                    // An agent went away during the step: the step fails, the agents still here
+                } catch let error as WireError {
+                    // An agent went away during the step (its loss may be read after another
+                    // agent's report of what it did to them): the step fails, the agents still here
                     // abandon it, the lost one is connected afresh and the step runs again.
+                    await session.mailbox.catchUp()
+                    guard attempt < Self.stepAttempts, lostAgent(session) != nil else { throw error }
                     attempt += 1
                     let name = lostAgent(session)?.name ?? "?"
                     progress("step \(scheduled.id): \(error.message); agent \(name) went away: running the step again")
