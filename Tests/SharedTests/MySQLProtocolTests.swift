@@ -164,6 +164,36 @@ import _CryptoExtras
         #expect(try login.next([0, 0, 0, 2, 0, 0, 0]) == .done)
     }
 
+    /// A server's key in either PEM form is read into the same modulus and exponent; anything else
+    /// is one typed error, many times over (swift-crypto's own reader frees an unreadable key twice:
+    /// the fuzzer's heap corruption; lockstep reads the key itself and hands swift-crypto n and e).
+    @Test func aServersRSAKeyIsReadInBothFormsAndGarbageIsATypedErrorEveryTime() throws {
+        let key = try _RSA.Encryption.PrivateKey(keySize: .bits2048).publicKey
+        let spki = try #require(RSAPublicKeyDER.parse(pem: key.pemRepresentation))
+        let pkcs1 = try #require(RSAPublicKeyDER.parse(pem: key.pkcs1PEMRepresentation))
+        #expect(spki.n == pkcs1.n && spki.e == pkcs1.e)
+        #expect(spki.n.count == 256 && spki.e == [0x01, 0x00, 0x01])
+        let again = try _RSA.Encryption.PublicKey(n: spki.n, e: spki.e)
+        #expect(again.derRepresentation == key.derRepresentation)
+        let base64 = Data(key.derRepresentation).base64EncodedString()
+        let garbage = [
+            "", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----",
+            "-----BEGIN PUBLIC KEY-----\n\(base64.dropLast(8))\n-----END PUBLIC KEY-----",
+            "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----",
+            "-----BEGIN PUBLIC KEY-----\n"
+                + Data([0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x03]).base64EncodedString()
+                + "\n-----END PUBLIC KEY-----",
+            String(repeating: "A", count: 5000),
+        ]
+        for _ in 0..<500 {
+            for text in garbage {
+                #expect(throws: MySQLProtocolError.self) {
+                    _ = try MySQLAuth.rsaEncryptedPassword(Array("p".utf8), nonce: Self.nonce, publicKeyPEM: text)
+                }
+            }
+        }
+    }
+
     @Test func loginErrorsAreTyped() throws {
         var login = MySQLLogin(MySQLCredentials(user: "u", password: "wrong", database: ""))
         _ = try login.respond(toGreeting: Self.payloads(Self.mariadbGreeting)[0])

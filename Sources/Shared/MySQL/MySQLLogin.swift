@@ -106,8 +106,13 @@ package enum MySQLAuth {
         -> [UInt8]
     {
         let key: _RSA.Encryption.PublicKey
+        // Read by lockstep into n and e first: swift-crypto's PEM reader corrupts the heap on a key
+        // it cannot read (RSAPublicKeyDER).
+        guard let (n, e) = RSAPublicKeyDER.parse(pem: publicKeyPEM) else {
+            throw MySQLProtocolError("the server's RSA public key cannot be read (not an RSA public key in PEM)")
+        }
         do {
-            key = try _RSA.Encryption.PublicKey(pemRepresentation: publicKeyPEM)
+            key = try _RSA.Encryption.PublicKey(n: n, e: e)
         } catch {
             throw MySQLProtocolError("the server's RSA public key cannot be read: \(error)")
         }
