@@ -341,6 +341,20 @@ extension Integration {
                 scratch: scratch, label: "both")
             #expect(both.wait(seconds: 30) != 0)
             #expect(both.stderr.contains("--local starts its own agents"))
+            // A run with --local that fails (here the SUT cannot pin to CPU 1000) ends with one line,
+            // and its agents end with it (the error's exit skipped the stop: they were left running).
+            let agentsBefore = processes(mentioning: "lockstep-quickstart-").count
+            let failed = try ChildProcess(
+                Binaries.coordinator,
+                [
+                    "rr", "--local", "--sut-cpus", "1000", "--duration", "0.5s", "--warmup", "0", "--out",
+                    scratch.path + "/failed",
+                ], scratch: scratch, label: "failed")
+            #expect(failed.wait(seconds: 60) == 1, "\(failed.stderr)")
+            #expect(failed.stderr.contains("lockstep: error:"), "\(failed.stderr)")
+            try expectEventually(seconds: 5, "a failed --local run left its agents running") {
+                processes(mentioning: "lockstep-quickstart-").count == agentsBefore
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ final class LocalAgents {
                 ? FileHandle(forWritingAtPath: "\(directory)/\(name).stderr") : logFile
             try process.run()
             processes.append(process)
+            Self.register(process.processIdentifier)
         }
         for endpoint in [sut, peer] {
             try Self.waitUntilListening(endpoint, timeoutNs: 10_000_000_000)
@@ -50,6 +51,7 @@ final class LocalAgents {
 
     /// Stops both agents and waits for them.
     func stop() {
+        for process in processes { Self.unregister(process.processIdentifier) }
         for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = MonotonicClock.now() + 3_000_000_000
         for process in processes {
@@ -58,6 +60,34 @@ final class LocalAgents {
             process.waitUntilExit()
         }
         processes.removeAll()
+    }
+
+    /// Agents started and not yet stopped, by PID: a command that ends through `exit` (every
+    /// `lockstep: error:` line does) skips the `defer` that stops them, so an exit handler does.
+    private static let running = LockedValue<Set<pid_t>>([])
+    private static let exitHandler: Void = { atexit { LocalAgents.stopRunning() } }()
+
+    private static func register(_ pid: pid_t) {
+        _ = exitHandler
+        running.withLock { _ = $0.insert(pid) }
+    }
+
+    private static func unregister(_ pid: pid_t) { running.withLock { _ = $0.remove(pid) } }
+
+    /// At exit: SIGTERM to every agent still running, SIGKILL to those alive a second later.
+    private static func stopRunning() {
+        let pids = running.withLock { all in
+            defer { all.removeAll() }
+            return all
+        }
+        for pid in pids { kill(pid, SIGTERM) }
+        let deadline = MonotonicClock.now() + 1_000_000_000
+        var left = pids
+        while !left.isEmpty && MonotonicClock.now() < deadline {
+            left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
+            usleep(20_000)
+        }
+        for pid in left { kill(pid, SIGKILL) }
     }
 
     /// The agent binary beside the running executable.
