@@ -461,7 +461,6 @@ extension CLI {
     static func runWorkloads(
         _ options: some WorkloadOptions, agents: AgentOptions, output: OutputOptions, observe: ObserveOptions
     ) async throws {
-        try output.requireDirectory()
         let steps = try await reportingErrors { try options.steps() }
         let local = try await reportingErrors { try agents.startLocal() }
         defer { local?.stop() }

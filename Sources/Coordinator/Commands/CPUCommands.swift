@@ -16,6 +16,8 @@ struct HpccCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var observe: ObserveOptions
 
+    func validate() throws { try output.requireDirectory() }
+
     func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
@@ -68,6 +70,8 @@ struct CompressCommand: AsyncParsableCommand {
     @OptionGroup var options: CompressOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var observe: ObserveOptions
+
+    func validate() throws { try output.requireDirectory() }
 
     func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }

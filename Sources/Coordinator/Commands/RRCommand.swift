@@ -13,6 +13,8 @@ struct RRCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var observe: ObserveOptions
 
+    func validate() throws { try output.requireDirectory() }
+
     func run() async throws { try await CLI.runWorkloads(options, agents: agents, output: output, observe: observe) }
 }
 
