@@ -148,7 +148,7 @@ class Run:
         flag = "--resume" if self.attempts > 1 else "--out"
         self.proc = subprocess.Popen(
             [f"{BIN}/lockstep", "run", PLAN, "--sut", SUT.address, "--peer", PEER.address, "--token-file", TOKEN,
-             flag, self.dir], stdout=LOG, stderr=subprocess.PIPE, text=True, bufsize=1)
+             flag, self.dir, "--reconnect-wait", "10s"], stdout=LOG, stderr=subprocess.PIPE, text=True, bufsize=1)
         os.set_blocking(self.proc.stderr.fileno(), False)
         self.lines = []
 

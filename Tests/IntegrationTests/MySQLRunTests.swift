@@ -279,7 +279,7 @@ extension Integration {
                 (["--threads", "0"], "threads must be 1...4096"),
                 (
                     ["--mysql", "127.0.0.1:3306", "--password-file", "/nonexistent"],
-                    "lockstep: error: bad-step: cannot read --password-file /nonexistent"
+                    "lockstep: error: bad-step: --password-file: cannot read /nonexistent: No such file or directory"
                 ),
             ] {
                 let child = try ChildProcess(

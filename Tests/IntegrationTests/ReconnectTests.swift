@@ -39,7 +39,7 @@ extension Integration {
                 Binaries.coordinator,
                 [
                     "run", planPath, "--sut", sut.endpoint.description, "--peer", peer.endpoint.description,
-                    "--token-file", token, "--out", dir,
+                    "--token-file", token, "--out", dir, "--reconnect-wait", "10s",
                 ], scratch: scratch, label: "coordinator")
             try expectEventually(seconds: 40, "the moment to kill the peer never came: \(ResumeTests.stepStatus(dir))")
             {

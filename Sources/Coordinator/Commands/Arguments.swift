@@ -315,7 +315,7 @@ struct AgentOptions: ParsableArguments {
 
     @Option(
         help:
-            "How long to keep trying to reconnect an agent that went away mid-run (a restart, a reboot) before the run fails (10s, 3m)."
+            "How long to keep trying to reconnect an agent that went away mid-run (a restart, a reboot) and go on, before the run fails (10s, 3m). Default 0: the run fails at once."
     )
     var reconnectWait: DurationArgument = DurationArgument(nanoseconds: RunPlan.defaultReconnectWaitNs)
 

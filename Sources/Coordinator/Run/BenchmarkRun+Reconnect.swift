@@ -20,6 +20,7 @@ extension BenchmarkRun {
     /// changed on its host recorded, and, for the SUT's host, its guests forgotten (they ended with
     /// it; the next step of a mode places a new one). Counted in `run.json` (`reconnects`).
     func reconnectLost(_ session: LabSession, _ state: inout RunState) async throws {
+        guard plan.reconnectWaitNs > 0 else { return }
         await session.mailbox.catchUp()
         while let lost = lostAgent(session) {
             progress("agent \(lost.name) at \(lost.link.address) went away: connecting afresh")

@@ -115,7 +115,11 @@ struct BenchmarkRun {
             var outcome: StepOutcome
             while true {
                 // An agent that went away since the last step (a reboot) is connected afresh first.
-                try await reconnectLost(session, &state)
+                do {
+                    try await reconnectLost(session, &state)
+                } catch let error as WireError where attempt > 1 {
+                    throw WireError(error.code, "\(error.message) (step \(scheduled.id) was to run again)")
+                }
                 do {
                     outcome = try await runStep(scheduled, &runner, &schedule, session, &state)
                     break
@@ -123,6 +127,7 @@ struct BenchmarkRun {
                     // An agent went away during the step (its loss may be read after another
                     // agent's report of what it did to them): the step fails, the agents still here
                     // abandon it, the lost one is connected afresh and the step runs again.
+                    guard plan.reconnectWaitNs > 0 else { throw error }
                     await session.mailbox.catchUp()
                     guard attempt < Self.stepAttempts, lostAgent(session) != nil else { throw error }
                     attempt += 1

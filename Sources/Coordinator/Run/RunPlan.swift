@@ -36,10 +36,11 @@ struct RunPlan: Sendable {
     /// How long to wait for an agent still busy with another session (one that just ended may be
     /// stopping its servers); 0: refuse at once.
     var busyWaitNs: Int64 = 30_000_000_000
-    /// How long an agent that went away mid-run (restarted, rebooted) is tried again before the run fails.
+    /// How long an agent that went away mid-run (restarted, rebooted) is tried again before the run
+    /// fails; 0 (the default): the run fails at once, as a short run should.
     var reconnectWaitNs: Int64 = RunPlan.defaultReconnectWaitNs
-    /// Ten seconds: an agent restarted by its service manager; a rebooting host needs `--reconnect-wait`.
-    static let defaultReconnectWaitNs: Int64 = 10_000_000_000
+    /// Off: a night's plan asks for it (`--reconnect-wait 10s`, minutes for a rebooting host).
+    static let defaultReconnectWaitNs: Int64 = 0
     /// A plan's rule: `steps` are its cells, each repeated by the rule; `nil`: each step runs once.
     var repetition: RepetitionRule?
     /// The plan file's text, copied into the results directory as `plan.yaml`.
