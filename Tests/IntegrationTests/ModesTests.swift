@@ -217,12 +217,7 @@ extension Integration {
             kill(first.pid, SIGKILL)
             _ = first.wait(seconds: 5)
             try expectEventually(seconds: 10, "the lease did not remove the guest") { HostLeftovers.now() == before }
-            let resumed = try ChildProcess(
-                Binaries.coordinator,
-                [
-                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
-                    "--token-file", lab.tokenPath, "--resume", out,
-                ] + arguments, scratch: lab.scratch, label: "resumed")
+            let resumed = try lab.resume(arguments, dir: out)
             #expect(resumed.wait(seconds: 90) == 0, "\(resumed.stderr)")
             let steps = Set(try Self.summaries(out).compactMap { ($0["labels"] as? [String: String])?["step"] })
             #expect(steps == ["rr-tcp-native-1", "rr-tcp-netns-nat-2", "rr-udp-native-3", "rr-udp-netns-nat-4"])

@@ -55,12 +55,7 @@ extension Integration {
             let before = try Self.summaries(dir)
             #expect(Set(before.keys) == ["rr-tcp-1"], "only the finished step is on disk")
 
-            let resumed = try ChildProcess(
-                Binaries.coordinator,
-                [
-                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
-                    "--token-file", lab.tokenPath, "--resume", dir,
-                ] + Self.sweep, scratch: lab.scratch, label: "resumed")
+            let resumed = try lab.resume(Self.sweep, dir: dir)
             #expect(resumed.wait(seconds: 60) == 0, "stderr: \(resumed.stderr)")
             #expect(resumed.stderr.contains("step rr-tcp-1: finished before, kept"))
             #expect(resumed.stdout.contains("resumed: 2 step(s) run now, 1 finished before"))
@@ -120,12 +115,7 @@ extension Integration {
             #expect(finishedBefore < 4, "the disk did not fill (\(finishedBefore) steps finished)")
 
             #expect(Self.sh("mount -o remount,size=20m '\(mount)'") == 0)
-            let resumed = try ChildProcess(
-                Binaries.coordinator,
-                [
-                    "rr", "--sut", lab.sut.endpoint.description, "--peer", lab.peer.endpoint.description,
-                    "--token-file", lab.tokenPath, "--resume", dir,
-                ] + sweep, scratch: lab.scratch, label: "resumed")
+            let resumed = try lab.resume(sweep, dir: dir)
             #expect(resumed.wait(seconds: 60) == 0, "stderr: \(resumed.stderr)")
             let steps = try Self.summaries(dir)  // fails on a metric written twice
             #expect(steps.count == 4 && steps.values.allSatisfy { $0["transactions_per_sec"] != nil }, "\(steps.keys)")

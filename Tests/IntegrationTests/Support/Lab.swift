@@ -23,6 +23,19 @@ struct Lab {
         try command("rr", extra, out: out, label: label)
     }
 
+    /// `lockstep <workload> --resume DIR` against the lab's agents.
+    func resume(_ extra: [String], dir: String, workload: String = "rr", label: String = "resumed") throws
+        -> ChildProcess
+    {
+        try ChildProcess(
+            Binaries.coordinator,
+            [
+                workload, "--sut", sut.endpoint.description, "--peer", peer.endpoint.description, "--token-file",
+                tokenPath, "--resume", dir,
+            ] + extra,
+            scratch: scratch, label: label)
+    }
+
     /// `lockstep <workload>` against the lab's agents.
     func command(_ workload: String, _ extra: [String], out: String, label: String = "coordinator") throws
         -> ChildProcess
