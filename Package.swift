@@ -8,7 +8,7 @@ let package = Package(
     name: "lockstep",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "lockstep", targets: ["Coordinator"]),
+        .executable(name: "lockstep", targets: ["LockstepCLI"]),
         .executable(name: "lockstep-agent", targets: ["Agent"]),
         // Replays inputs through every decoder; fuzz/run.sh builds it with libFuzzer instead.
         .executable(name: "lockstep-fuzz", targets: ["Fuzz"]),
@@ -67,7 +67,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(
+        // The coordinator: every command, the run, results, reports; a library so the fuzzer can
+        // reach its readers of plans, lab files and kubectl's output.
+        .target(
             name: "Coordinator",
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
@@ -86,9 +88,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `lockstep`: the coordinator's command line.
+        .executableTarget(
+            name: "LockstepCLI",
+            dependencies: ["Coordinator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Fuzz",
-            dependencies: ["Shared", "CLockstepSys", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Shared", "Coordinator", "CLockstepSys", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -10,7 +10,10 @@
 # message decoder; resp: the RESP parser and scanner the Redis load generator uses; mysql: the MySQL
 # greeting, login and answer readers the MySQL load generator and setup use; fio: fio's JSON report and the
 # step's result from it, as the SUT agent reads them; hpcc: hpccoutf.txt's summary; probe: the clock
-# probe packets the agent and the coordinator read off UDP) starting from
+# probe packets the agent and the coordinator read off UDP; plan and lab: the plan and lab file
+# readers (YAML, every experiment through its workload's options), each error one line; pods:
+# `kubectl get pods -o json` as `lab from-kubernetes` reads it, and the lab file it writes read back;
+# proc: /proc/stat, /proc/cpuinfo, /proc/meminfo and cgroup limits as the CPU meter reads them) starting from
 # fuzz/corpus/<target> (new inputs it finds go to .build-fuzz/corpus/<target>). A crash is saved as
 # fuzz/regressions/<target>-crash-<sha1>; check it in: `swift test` replays every file there
 # through every target (FuzzRegressionTests). Prints the executions each target ran.
@@ -29,7 +32,7 @@ BIN=$(swift build "${FLAGS[@]}" --show-bin-path)/lockstep-fuzz
 status=0
 # Swift's backtracer would take a crash's signal before libFuzzer, which then saves no input.
 export SWIFT_BACKTRACE=enable=no
-for target in ${FUZZ_TARGETS:-wire resp mysql fio hpcc probe}; do
+for target in ${FUZZ_TARGETS:-wire resp mysql fio hpcc probe plan lab pods proc}; do
   work=.build-fuzz/corpus/$target
   mkdir -p "$work" fuzz/regressions
   log=.build-fuzz/$target.log

@@ -1,3 +1,5 @@
+import Coordinator
+import Foundation
 import NIOCore
 import Shared
 
@@ -6,7 +8,8 @@ import Shared
 enum FuzzTargets {
     /// The fuzz targets by name.
     static let all: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
-        "wire": wire, "resp": resp, "mysql": mysql, "fio": fio, "hpcc": hpcc, "probe": probe,
+        "wire": wire, "resp": resp, "mysql": mysql, "fio": fio, "hpcc": hpcc, "probe": probe, "plan": plan,
+        "lab": lab, "pods": pods, "proc": proc,
     ]
 
     /// hpcc's `hpccoutf.txt` as the SUT agent reads it: the summary parsed, every figure lockstep
@@ -122,6 +125,61 @@ enum FuzzTargets {
 }
 
 extension FuzzTargets {
+    /// An error a user-facing reader may throw: a ``LockstepError`` of one line (what the CLI prints).
+    static func expectOneLine(_ error: any Error, _ reader: String) {
+        guard let error = error as? any LockstepError else {
+            fatalError("the \(reader) threw something other than a LockstepError: \(error)")
+        }
+        precondition(!error.message.contains("\n"), "the \(reader)'s error is not one line: \(error.message)")
+    }
+
+    /// A plan as `lockstep run` reads it: YAML, the rule, run-wide keys and every experiment parsed by
+    /// its workload command's options (cells and their ids). An option list seen before is not parsed
+    /// again (see ``UserInputReaders/plan(_:path:memoized:)``).
+    static func plan(_ bytes: UnsafeRawBufferPointer) {
+        do { _ = try UserInputReaders.plan(String(decoding: bytes, as: UTF8.self), memoized: true) } catch {
+            expectOneLine(error, "plan reader")
+        }
+    }
+
+    /// A lab file as every command with `--lab` reads it.
+    static func lab(_ bytes: UnsafeRawBufferPointer) {
+        do { _ = try UserInputReaders.lab(String(decoding: bytes, as: UTF8.self)) } catch {
+            expectOneLine(error, "lab reader")
+        }
+    }
+
+    /// `kubectl get pods -o json` as `lockstep lab from-kubernetes` reads it, and the lab file it writes
+    /// read back.
+    static func pods(_ bytes: UnsafeRawBufferPointer) {
+        do { _ = try UserInputReaders.kubernetesPods(Data(bytes)) } catch {
+            expectOneLine(error, "kubectl pod reader")
+        }
+    }
+
+    /// The kernel's text the CPU meter and the placement's CPU view read: `/proc/stat` (two readings
+    /// and the usage between them) and `/proc/cpuinfo`, `/proc/meminfo`, cgroup `cpu.max` and
+    /// `memory.max` (the input cut in four).
+    static func proc(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let cut = text.index(text.startIndex, offsetBy: text.count / 2)
+        let a = ProcStatSnapshot(parsing: String(text[..<cut]))
+        let b = ProcStatSnapshot(parsing: String(text[cut...]))
+        if let a, let b {
+            for (x, y) in [(a, b), (b, a), (a, a)] {
+                let usage = CPUUsage.between(x, y, ticksPerSecond: 100, wallSeconds: 1)
+                if let percent = usage.utilizationPercent {
+                    precondition(percent.isFinite, "utilization \(percent)")
+                }
+            }
+        }
+        let parts = text.split(separator: "\u{0}", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+        func part(_ i: Int) -> String? { i < parts.count ? parts[i] : nil }
+        let view = CPUView.parse(
+            cpuinfo: parts[0], meminfo: part(1) ?? "", cgroupCPUMax: part(2), cgroupMemoryMax: part(3))
+        _ = view.cpus
+    }
+
     /// The MySQL client's readers, as the load generator and the SUT's setup read a server: the
     /// bytes split into packets and fed to the greeting parser, the login state machine and the
     /// answer reader in each of its modes, decoding everything.
@@ -154,7 +212,6 @@ extension FuzzTargets {
 
 #if LOCKSTEP_FUZZING
     import CLockstepSys
-    import Foundation
 
     /// SwiftPM links an executable's entry point as `<module>_main`; hand the process to libFuzzer.
     @_cdecl("Fuzz_main")
@@ -164,7 +221,7 @@ extension FuzzTargets {
         return LLVMFuzzerRunDriver(&count, &args) { data, size in fuzzOne(data, size) }
     }
 
-    /// The target `LOCKSTEP_FUZZ_TARGET` names (`wire` or `resp`).
+    /// The target `LOCKSTEP_FUZZ_TARGET` names (a key of ``FuzzTargets/all``).
     nonisolated(unsafe) private var selected: ((UnsafeRawBufferPointer) -> Void)? = nil
 
     @_cdecl("LLVMFuzzerTestOneInput")
@@ -178,7 +235,6 @@ extension FuzzTargets {
         return 0
     }
 #else
-    import Foundation
 
     /// Without the fuzzer: replays inputs (files, or every file in a folder) through every target,
     /// so a crash the fuzzer found can be checked by anyone: `lockstep-fuzz-replay fuzz/regressions`.

@@ -103,4 +103,40 @@ import Testing
             "\(error)".contains("is a FIFO")
         }
     }
+
+    /// A pod list whose names and annotations hold YAML's own characters, an IPv6 pod, a pod whose IP
+    /// is no address and one whose control port is no port: the lab file written reads back as
+    /// exactly the pods it keeps (found by the `pods` fuzz target: names were written unquoted).
+    @Test func podsWithYAMLCharactersAndIPv6ReadBackAsThemselves() throws {
+        func pod(_ name: String, role: String, ip: String, port: Int = 7470, data: String? = nil) -> [String: Any] {
+            [
+                "metadata": [
+                    "name": name, "labels": ["app.kubernetes.io/name": "lockstep-agent", "lockstep.io/role": role],
+                    "annotations": data.map { ["lockstep.io/data-address": $0] } ?? [:],
+                ],
+                "spec": [
+                    "nodeName": name, "containers": [["ports": [["name": "control", "containerPort": port]]]],
+                ],
+                "status": ["phase": "Running", "podIP": ip],
+            ]
+        }
+        let list: [String: Any] = [
+            "items": [
+                pod("sut: #1 \"x\"\n\u{2028}é", role: "sut", ip: "10.0.0.1", data: "a: b # c"),
+                pod("peer-v6", role: "peer", ip: "fd00::7"),
+                pod("peer-bad-ip", role: "peer", ip: "10.0.0.2\nhosts: []"),
+                pod("peer-bad-port", role: "peer", ip: "10.0.0.3", port: 70000),
+            ]
+        ]
+        let (agents, skipped) = try KubernetesPods.agents(from: JSONSerialization.data(withJSONObject: list))
+        #expect(agents.map(\.name) == ["sut: #1 \"x\"\n\u{2028}é", "peer-v6"])
+        #expect(skipped.count == 2 && skipped.contains { $0.contains("is not an IP address") }, "\(skipped)")
+        #expect(skipped.contains { $0.contains("control port 70000 is not a port") }, "\(skipped)")
+        let text = try KubernetesPods.labFile(agents, tokenFile: "lab: token", source: "pods\n.json")
+        let lab = try LabFile.parse(text, path: "/tmp/lab.yaml")
+        #expect(lab.hosts.map(\.name) == agents.map(\.name))
+        #expect(lab.hosts.map(\.data) == ["a: b # c", "fd00::7"])
+        #expect(lab.hosts(.peer).first?.control == Endpoint(host: "fd00::7", port: 7470))
+        #expect(lab.tokenFile == "/tmp/lab: token")
+    }
 }

@@ -45,6 +45,14 @@ enum KubernetesPods {
             let port =
                 ports.first { $0["name"] as? String == "control" && ($0["protocol"] as? String ?? "TCP") == "TCP" }?[
                     "containerPort"] as? Int ?? GuestPorts.defaultBase
+            guard (1...65535).contains(port) else {
+                skipped.append("\(podName): control port \(port) is not a port")
+                continue
+            }
+            guard IPAddressText.isAddress(ip) else {
+                skipped.append("\(podName): pod IP '\(ip)' is not an IP address")
+                continue
+            }
             let annotations = metadata["annotations"] as? [String: String] ?? [:]
             agents.append(
                 Agent(
@@ -75,20 +83,50 @@ enum KubernetesPods {
             throw FileError(.labFile, "\(source) has no running peer agent (label lockstep.io/role=peer)")
         }
         var text = """
-            # lockstep lab made by `lockstep lab from-kubernetes` from \(source): agents run by Kubernetes (no ssh).
-            token_file: \(tokenFile)
+            # lockstep lab made by `lockstep lab from-kubernetes` from \(source.filter { !$0.isNewline }): agents run by Kubernetes (no ssh).
+            token_file: \(yamlQuoted(tokenFile))
             hosts:
 
             """
         for a in agents {
             text += """
-                  - name: \(a.name)
+                  - name: \(yamlQuoted(a.name))
                     role: \(a.role.rawValue)
-                    control: \(a.control)
-                    data: \(a.data)
+                    control: \(yamlQuoted(a.control.description))
+                    data: \(yamlQuoted(a.data))
 
                 """
         }
         return text
+    }
+
+    /// `text` as a YAML double-quoted scalar: what a cluster names (a node, an annotation) reads back
+    /// as itself whatever it holds (`#`, `: `, quotes, line breaks, any Unicode).
+    static func yamlQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case " "..."~": out.unicodeScalars.append(scalar)
+            default:
+                let hex = String(scalar.value, radix: 16)
+                out +=
+                    scalar.value > 0xFFFF
+                    ? "\\U" + String(repeating: "0", count: 8 - hex.count) + hex
+                    : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Whether a text is an IP address literal.
+enum IPAddressText {
+    /// An IPv4 or IPv6 address (as `inet_pton` reads them), nothing else.
+    static func isAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 }

@@ -57,7 +57,18 @@ struct LabFile: Sendable {
     /// Reads and checks a lab file; every problem is one line with the file, line and column.
     static func load(_ path: String, acceptNew: Bool = false) throws -> LabFile {
         let file = YAMLReader(path: path, code: .labFile)
-        let node = try file.root()
+        return try parse(file, root: try file.root(), acceptNew: acceptNew)
+    }
+
+    /// Reads and checks `text` as the lab file at `path` (see ``load(_:acceptNew:)``; the path names
+    /// the file in errors and anchors its relative paths).
+    static func parse(_ text: String, path: String) throws -> LabFile {
+        let file = YAMLReader(path: path, code: .labFile)
+        return try parse(file, root: try file.root(text), acceptNew: false)
+    }
+
+    private static func parse(_ file: YAMLReader, root node: Node, acceptNew: Bool) throws -> LabFile {
+        let path = file.path
         let top = try file.mapping(node, "the lab", keys: ["known_hosts", "token_file", "hosts"])
         let knownHosts = try file.path(top, "known_hosts", in: node, default: "~/.ssh/known_hosts")
         let tokenFile = try file.path(top, "token_file", in: node, default: "lab.token")

@@ -81,8 +81,37 @@ struct PlanFile: Sendable {
     static func load(_ path: String, scale: Double? = nil, seed: UInt64? = nil) throws -> PlanFile {
         let file = YAMLReader(path: path, code: .planFile)
         let (text, root) = try file.read()
+        return try parse(file, text: text, root: root, scale: scale, seed: seed)
+    }
+
+    /// Reads and checks `text` as the plan at `path` (see ``load(_:scale:seed:)``; the path only names
+    /// the plan in errors and anchors its relative paths).
+    /// `parsers` read the options (the fuzzer passes memoizing ones).
+    static func parse(
+        _ text: String, path: String, scale: Double? = nil, seed: UInt64? = nil, parsers: Parsers = .standard
+    ) throws -> PlanFile {
+        let file = YAMLReader(path: path, code: .planFile)
+        return try parse(file, text: text, root: try file.root(text), scale: scale, seed: seed, parsers: parsers)
+    }
+
+    /// What reads a plan's option lists: the experiments' workload commands and the run-wide
+    /// placement options (ArgumentParser's, ~200 us a list).
+    struct Parsers: Sendable {
+        var workloads: [ExperimentParser]
+        var placement: @Sendable ([String]) throws -> PlacementOptions
+
+        /// The commands' own parsers.
+        static var standard: Parsers {
+            Parsers(workloads: PlanFile.workloads, placement: { try PlacementOptions.parse($0) })
+        }
+    }
+
+    private static func parse(
+        _ file: YAMLReader, text: String, root: Node, scale: Double?, seed: UInt64?, parsers: Parsers = .standard
+    ) throws -> PlanFile {
+        let path = file.path
         let top = try file.mapping(root, "the plan", keys: Set(["modes", "experiments"] + ruleKeys + runWideKeys))
-        let reader = Reader(file: file)
+        let reader = Reader(file: file, parsers: parsers)
         var rule = try reader.rule(top)
         if let seed { rule.seed = seed }
         let placement = try reader.placement(top, root: root)
@@ -148,6 +177,7 @@ struct PlanFile: Sendable {
     /// The plan-specific readers.
     private struct Reader {
         let file: YAMLReader
+        let parsers: Parsers
 
         /// The repetition and confidence rule and the order (`repetitions`, `confidence`, `order`,
         /// `seed`, `cooldown`).
@@ -227,7 +257,7 @@ struct PlanFile: Sendable {
                 }
                 arguments += try checked(node, ["--\(key)=\(try scalar(node, key))"])
             }
-            let options = try PlacementOptions.parse(arguments)
+            let options = try parsers.placement(arguments)
             do {
                 _ = try options.placement()
             } catch {
@@ -242,7 +272,7 @@ struct PlanFile: Sendable {
         /// `arguments` once they parse and check as placement options; else the error at `node`.
         private func checked(_ node: Node, _ arguments: [String]) throws -> [String] {
             do {
-                let options = try PlacementOptions.parse(arguments)
+                let options = try parsers.placement(arguments)
                 if !Self.checkedTogether.contains(where: { arguments.first?.hasPrefix($0) == true }) {
                     _ = try options.placement()
                 }
@@ -281,10 +311,10 @@ struct PlanFile: Sendable {
             else {
                 throw file.error(node, "an experiment is one workload and its options, e.g. `- rr: {protocol: tcp}`")
             }
-            guard let type = PlanFile.workloads.first(where: { $0.name == name }) else {
+            guard let type = parsers.workloads.first(where: { $0.name == name }) else {
                 throw file.error(
                     nameNode,
-                    "unknown workload '\(name)' (known: \(PlanFile.workloads.map(\.name).joined(separator: ", ")))")
+                    "unknown workload '\(name)' (known: \(parsers.workloads.map(\.name).joined(separator: ", ")))")
             }
             let options = body.null != nil ? [] : try file.orderedMapping(body, "`\(name)`", keys: nil)
             // Each key becomes its option; a list becomes one value per cell.
