@@ -23,3 +23,28 @@ extension WireError: LockstepError {
     /// The wire code's text.
     package var codeText: String { code.rawValue }
 }
+
+extension String {
+    /// This text on one line: line breaks and other control characters (CR, LF, NEL, U+2028/9, C0,
+    /// DEL) written as escapes (`\n`, `\r`, `\u{85}`), so an error that quotes what a user or a
+    /// file wrote stays the one line the CLI promises.
+    package var oneLine: String {
+        guard unicodeScalars.contains(where: Self.breaksLine) else { return self }
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where Self.breaksLine(scalar): out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func breaksLine(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x85 || scalar.value == 0x2028
+            || scalar.value == 0x2029
+    }
+}

@@ -74,3 +74,14 @@ import Testing
         #expect(error?.message.contains("/nonexistent/token") == true)
     }
 }
+
+/// Errors are one line whatever they quote (found by the `plan` and `lab` fuzz targets: a YAML key
+/// or mode holding carriage returns came back in the error verbatim).
+@Suite struct OneLineTests {
+    @Test func lineBreaksAndControlsAreEscaped() {
+        #expect("unknown mode 'nat\r\r\nive'".oneLine == "unknown mode 'nat\\r\\r\\nive'")
+        #expect("a\u{2028}b\u{85}c\u{1}d\u{7F}".oneLine == "a\\u{2028}b\\u{85}c\\u{1}d\\u{7f}")
+        #expect("plain: é, 日本".oneLine == "plain: é, 日本")
+        #expect(WireError(.planFile, "x\ny").message == "x\\ny")
+    }
+}

@@ -9,9 +9,10 @@ where Code.RawValue == String {
     var message: String
     var codeText: String { code.rawValue }
 
+    /// `message` is kept to one line (what it quotes from a file or a tool is escaped).
     init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = message.oneLine
     }
 }
 

@@ -20,6 +20,9 @@ final class Mailbox {
     private var lastHeard: [Int: Int64] = [:]
     private var dead: [Int: WireError] = [:]
     private var names: [Int: String] = [:]
+    /// Answers still owed to requests whose waiter gave up (a placement abandoned with its step):
+    /// dropped when they come, instead of reaching whoever waits next on that link.
+    private var owed: [Int: [WireMessage.Kind: Int]] = [:]
     /// Silence after which an agent counts as hung.
     let heartbeatTimeoutNs: Int64
     /// The link whose agent reported the failure last thrown, if the failure was an agent's report.
@@ -50,11 +53,15 @@ final class Mailbox {
     /// After a step was abandoned: drops every message queued or arriving for `ns` (what the step's
     /// agents still send for it), noting lost links and heartbeats as usual.
     func settle(forNs ns: Int64) async {
+        // A late answer dropped here is no longer owed.
+        for (from, queue) in pending { for (message, _) in queue { _ = isLate(message, from: from) } }
         pending.removeAll()
         let deadline = MonotonicClock.now() + ns
         while MonotonicClock.now() < deadline, let event = await iterator.next() {
             switch event {
-            case .message(let from, _, let arrived): lastHeard[from] = arrived
+            case .message(let from, let message, let arrived):
+                _ = isLate(message, from: from)
+                if names[from] != nil { lastHeard[from] = arrived }
             case .lost(let from, let error):
                 if dead[from] == nil, names[from] != nil { dead[from] = error }
             case .tick: continue
@@ -69,10 +76,13 @@ final class Mailbox {
         while let event = await iterator.next() {
             switch event {
             case .message(let from, let message, let arrived):
+                // A forgotten link (an ended guest, a replaced connection) is not watched again.
+                guard names[from] != nil else { continue }
                 lastHeard[from] = arrived
                 switch message {
                 case .heartbeat: continue
                 case .sample(let sample): onSample(from, sample)
+                case _ where isLate(message, from: from): continue
                 default: pending[from, default: []].append((message, arrived))
                 }
             case .lost(let from, let error):
@@ -81,6 +91,16 @@ final class Mailbox {
                 if at >= since { return }
             }
         }
+    }
+
+    /// The next `kind` from link `index` answers a request nobody waits for any more: drop it.
+    func dropLate(_ kind: WireMessage.Kind, from index: Int) { owed[index, default: [:]][kind, default: 0] += 1 }
+
+    /// Whether `message` from `index` is a late answer to drop (counting it off).
+    private func isLate(_ message: WireMessage, from index: Int) -> Bool {
+        guard let count = owed[index]?[message.kind], count > 0 else { return false }
+        owed[index]![message.kind] = count - 1
+        return true
     }
 
     /// Renames a link once its agent told its name.
@@ -125,6 +145,9 @@ final class Mailbox {
         while let event = await iterator.next() {
             switch event {
             case .message(let from, let message, let arrived):
+                // What a forgotten link still sends (an ended guest, a replaced connection) is dropped:
+                // watching it again would time it out as a nameless agent.
+                guard names[from] != nil else { continue }
                 lastHeard[from] = arrived
                 switch message {
                 case .heartbeat:
@@ -136,6 +159,8 @@ final class Mailbox {
                     guard concerns(from) else { continue }
                     lastFailureOrigin = from
                     throw WireError(failure.code, "\(label(from)): \(failure.message)")
+                case _ where isLate(message, from: from):
+                    continue
                 case _ where wanted.contains(from):
                     return (from, message, arrived)
                 default:

@@ -109,7 +109,15 @@ extension BenchmarkRun {
         host.link.send(.place(request))
         // The longest placement: a kvm guest that fails under KVM (20 s), boots under TCG (up to
         // 180 s) and whose agent then starts listening (up to 60 s).
-        let placed = try await placed(by: host, session: session, within: 300_000_000_000)
+        let placed: Placed
+        do {
+            placed = try await self.placed(by: host, session: session, within: 300_000_000_000)
+        } catch let error as WireError {
+            // Given up (another agent went away while a guest booted): the answer may still come,
+            // and must not be taken for the answer to the next placement or fail the next step.
+            session.mailbox.dropLate(.placed, from: host.link.index)
+            throw error
+        }
         guard let ports = placed.guestPorts else {
             throw PlacementError(.failed, "agent \(host.name) placed a \(mode.rawValue) guest without ports")
         }

@@ -185,7 +185,12 @@ package struct CPUView: Codable, Equatable, Sendable {
         var fields: [String: Int64] = [:]
         for line in meminfo.split(separator: "\n") {
             let parts = line.split(whereSeparator: { $0 == " " || $0 == ":" })
-            if parts.count >= 2, let kib = Int64(parts[1]) { fields[String(parts[0])] = kib * 1024 }
+            // A figure past Int64 in bytes is no reading (the fuzzer's, not the kernel's): skipped.
+            if parts.count >= 2, let kib = Int64(parts[1]),
+                case let (bytes, false) = kib.multipliedReportingOverflow(by: 1024)
+            {
+                fields[String(parts[0])] = bytes
+            }
         }
         return fields["MemAvailable"] ?? fields["MemFree"] ?? 0
     }

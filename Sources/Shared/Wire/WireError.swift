@@ -73,7 +73,7 @@ package struct WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Creates an error with a code and a one-line message.
     package init(_ code: Code, _ message: String, bytes: [UInt8] = []) {
         self.code = code
-        self.message = message
+        self.message = message.oneLine
         self.bytes = bytes
     }
 
