@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A night of faults in N minutes: a plan of every workload in native and netns-nat (docker-nat with
-DOCKER=1) runs again and again on two local agents while a seeded schedule injects faults at random
+"""A night of faults in N minutes: a plan of every workload in native, netns-nat and docker-nat (on a
+dockerd of its own; DOCKER=0 leaves it out) and rr and redis in a kvm guest under TCG (KVM=0 leaves
+it out) runs again and again on two local agents while a seeded schedule injects faults at random
 moments. A run a fault ended is resumed with --resume once the fault is over; after each fault the
 results folder is checked; at the end every run must be complete. Run by bench/chaos.sh (which
 builds first); needs root (namespaces, nft, mounts).
@@ -14,7 +15,8 @@ import atexit, json, os, random, re, shutil, signal, socket, statistics, subproc
 MINUTES = float(sys.argv[1]) if len(sys.argv) > 1 else 3
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 BIN = os.environ["BIN"]
-DOCKER = os.environ.get("DOCKER") == "1"
+DOCKER = os.environ.get("DOCKER", "1" if shutil.which("dockerd") and shutil.which("docker") else "0") == "1"
+KVM = os.environ.get("KVM", "1" if shutil.which("qemu-system-x86_64") else "0") == "1"
 rng = random.Random(SEED)
 WORK = tempfile.mkdtemp(prefix="lockstep-chaos.")
 RESULTS = os.path.join(WORK, "results")  # a tmpfs of its own: the disk-full fault fills it
@@ -57,13 +59,69 @@ def leftovers():
     out |= {"link " + l.split(":")[1].strip() for l in sh("ip -o link").stdout.splitlines()
             if any(p in l for p in ("lsbr", "lsvh", "lstp"))}
     out |= {"nft " + l for l in sh("nft list tables").stdout.splitlines() if "lockstep_" in l}
-    if DOCKER:
-        out |= {"container " + l for l in sh("docker ps -a --format '{{.Names}}'").stdout.split() if l.startswith("lockstep")}
+    if DOCKER and ENGINE and ENGINE.up():
+        out |= {"container " + l for l in ENGINE.docker("ps -a --format '{{.Names}}'").stdout.split()
+                if l.startswith("lockstep")}
     for name in ("qemu-system", "redis-server", "mariadbd"):
         out |= {f"process {name} {p}" for p in pids(name)}
     return out
 
 
+class Engine:
+    """A dockerd of our own (no systemd here), everything under WORK; stopping it removes what dockerd
+    leaves (docker0, the nat and filter tables it made, ip_forward), never a table that was there."""
+
+    def __init__(self):
+        self.dir = os.path.join(WORK, "docker")
+        os.makedirs(self.dir)
+        self.sock = os.path.join(self.dir, "sock")
+        self.host = "unix://" + self.sock
+        self.tables = set(sh("nft list tables").stdout.splitlines())
+        self.forward = open("/proc/sys/net/ipv4/ip_forward").read().strip()
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["dockerd", "--data-root", self.dir + "/root", "--exec-root", self.dir + "/exec", "--pidfile",
+             self.dir + "/pid", "-H", self.host], stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(WORK, "dockerd.log"), "ab"))
+        for _ in range(150):
+            if self.up():
+                return
+            time.sleep(0.2)
+        raise RuntimeError("dockerd did not come up (see dockerd.log)")
+
+    def up(self):
+        return self.proc.poll() is None and self.docker("info --format '{{.ServerVersion}}'").returncode == 0
+
+    def docker(self, args):
+        return sh(f"docker -H {self.host} {args}")
+
+    def ours(self):
+        """Processes of this engine (dockerd, its containerd, shims): their command line names our folder."""
+        return [p for p in pids(self.dir) if p != os.getpid()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            for name in self.docker("ps -aq").stdout.split():
+                self.docker(f"rm -f {name}")
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        for p in self.ours():
+            kill(p)
+        sh("ip link del docker0")
+        for table in ("nat", "filter"):
+            if f"table ip {table}" not in self.tables:
+                sh(f"nft delete table ip {table}")
+        sh(f"sysctl -qw net.ipv4.ip_forward={self.forward}")
+        sh(f"umount {self.dir}/exec/netns/default")
+
+
+ENGINE = None
 T0 = time.monotonic()
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", RESULTS], check=True)
 TOKEN = os.path.join(WORK, "token")
@@ -81,10 +139,11 @@ class Agent:
         self.start()
 
     def start(self):
+        env = dict(os.environ, DOCKER_HOST=ENGINE.host) if ENGINE and self.name == "sut" else None
         self.proc = subprocess.Popen(
             [f"{BIN}/lockstep-agent", "serve", "--listen", f"127.0.0.1:{self.port}", "--token-file", TOKEN,
              "--name", self.name, "--state-dir", self.state],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, f"{self.name}.log"), "ab"))
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(WORK, f"{self.name}.log"), "ab"), env=env)
         for _ in range(100):
             if socket.socket().connect_ex(("127.0.0.1", self.port)) == 0:
                 return
@@ -108,12 +167,29 @@ def cleanup():
                 proc.wait(10)
             except (subprocess.TimeoutExpired, ProcessLookupError):
                 proc.kill()
+    if ENGINE:
+        ENGINE.stop()
     subprocess.run(["umount", RESULTS], capture_output=True)
     shutil.rmtree(WORK, ignore_errors=True)
 
 
 atexit.register(cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
+if DOCKER:
+    ENGINE = Engine()
+    build = subprocess.run([f"{BIN}/lockstep-agent", "image", "build", "--tag", "lockstep-agent:chaos"],
+                           capture_output=True, text=True, env=dict(os.environ, DOCKER_HOST=ENGINE.host))
+    if build.returncode != 0:
+        raise SystemExit("lockstep-agent image build failed: " + build.stderr[-500:])
+VM = "/tmp/lockstep-chaos-vm"  # kept between runs, rebuilt when the agent changes (10 s, 390 MB)
+if KVM:
+    stamp = "%d %d" % (os.stat(f"{BIN}/lockstep-agent").st_mtime, os.stat(f"{BIN}/lockstep-agent").st_size)
+    built = os.path.exists(VM + "/stamp") and open(VM + "/stamp").read() == stamp
+    if not (built and os.path.exists(VM + "/manifest.json")):
+        shutil.rmtree(VM, ignore_errors=True)
+        subprocess.run([f"{BIN}/lockstep-agent", "vm", "build", "--agent", f"{BIN}/lockstep-agent", "--out", VM],
+                       check=True, capture_output=True)
+        open(VM + "/stamp", "w").write(stamp)
 SUT, PEER = Agent("sut"), Agent("peer")
 AGENTS += [SUT, PEER]
 modes = ["native", "netns-nat"] + (["docker-nat"] if DOCKER else [])
@@ -122,14 +198,20 @@ with open(PLAN, "w") as f:
     f.write(f"""modes: [{', '.join(modes)}]
 repetitions: {{min: 1, max: 1}}
 order: sequential
-experiments:
-  - rr: {{protocol: [tcp, udp], duration: 1s, warmup: 200ms}}
-  - stream: {{direction: [sut-tx], duration: 1s, warmup: 200ms}}
-  - redis: {{connections: [4], duration: 1s, warmup: 200ms}}
-  - mysql: {{threads: [2], table-size: 2000, duration: 1s, warmup: 200ms}}
-  - fio: {{rw: randread, bs: 4KiB, iodepth: 4, size: 8MiB, duration: 1s, warmup: 200ms}}
-  - compress: {{threads: 1, level: 1, size: 4MiB}}
+""" + ("image: lockstep-agent:chaos\n" if DOCKER else "") + (f"""vm-image: {VM}
+accel: tcg
+vm-memory: 1GiB
+""" if KVM else "") + """experiments:
+""" + ("""  - rr: {protocol: tcp, mode: kvm, duration: 1s, warmup: 200ms}
+  - redis: {connections: 4, mode: kvm, duration: 1s, warmup: 200ms}
+""" if KVM else "") + """  - rr: {protocol: [tcp, udp], duration: 1s, warmup: 200ms}
+  - stream: {direction: [sut-tx], duration: 1s, warmup: 200ms}
+  - redis: {connections: [4], duration: 1s, warmup: 200ms}
+  - mysql: {threads: [2], table-size: 2000, duration: 1s, warmup: 200ms}
+  - fio: {rw: randread, bs: 4KiB, iodepth: 4, size: 8MiB, duration: 1s, warmup: 200ms}
+  - compress: {threads: 1, level: 1, size: 4MiB}
 """)
+modes += ["kvm (rr, redis)"] if KVM else []
 
 
 class Run:
@@ -222,6 +304,31 @@ def kill_guest():
         kill(p)
 
 
+def ppid(pid):
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def our_qemu():
+    """qemu processes the SUT agent started."""
+    return [p for p in pids("qemu-system") if ppid(p) == SUT.proc.pid]
+
+
+def kill_qemu():
+    for p in our_qemu():
+        kill(p)
+
+
+def restart_dockerd():
+    """dockerd dies (kill -9) and comes back 2 s later, as after a package upgrade or an OOM kill."""
+    ENGINE.proc.send_signal(signal.SIGKILL)
+    ENGINE.proc.wait()
+    time.sleep(2)
+    ENGINE.start()
+
+
 def link_cut():
     links = [l.split(":")[1].strip().split("@")[0] for l in sh("ip -o link").stdout.splitlines() if "lsvh" in l]
     for l in links:
@@ -271,6 +378,8 @@ FAULT_KINDS = [
     ("kill -9 coordinator", lambda: CURRENT.proc.poll() is None, kill_coordinator),
     ("SIGSTOP coordinator 5 s", lambda: CURRENT.proc.poll() is None, stop_coordinator),
     ("results disk full", lambda: True, disk_full),
+    ("kill -9 dockerd and restart", lambda: DOCKER, restart_dockerd),
+    ("kill -9 qemu", lambda: KVM and bool(our_qemu()), kill_qemu),
 ]
 
 CURRENT = Run()
@@ -297,7 +406,7 @@ def drive(until, inject):
                 RUNS.append(CURRENT)
             else:
                 last = next((l for l in reversed(CURRENT.lines) if l.startswith("lockstep: error")), "exit %d" % code)
-                say(f"{os.path.basename(CURRENT.dir)} ended: {last[:150]}")
+                say(f"{os.path.basename(CURRENT.dir)} ended: {last[:400]}")
                 for agent in (SUT, PEER):  # an agent that died by the fault's side effect comes back
                     if agent.proc.poll() is not None:
                         agent.start()

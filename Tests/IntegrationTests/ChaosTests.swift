@@ -3,10 +3,12 @@ import TestSupport
 import Testing
 
 extension Integration {
-    /// The CI variant of `bench/chaos.sh`: two minutes of faults (agents, guest, servers and the
-    /// coordinator killed or stopped, the test link cut, the results disk full) on a plan of every
-    /// workload in native and netns-nat, every run resumed until complete. Nothing may be lost, left
-    /// behind or invalid, and both agents must answer at the end. Needs root (CI runs as root).
+    /// The CI variant of `bench/chaos.sh`: two minutes of faults (agents, guests, servers, dockerd,
+    /// qemu and the coordinator killed or stopped, the test link cut, the results disk full) on a
+    /// plan of every workload in native, netns-nat and docker-nat (on a dockerd of the script's own)
+    /// and rr and redis in a kvm guest under TCG, every run resumed until complete. Nothing may be
+    /// lost, left behind or invalid, and both agents must answer at the end. Needs root, docker.io
+    /// and qemu (CI has them).
     @Suite struct ChaosTests {
         @Test func twoMinutesOfFaultsLoseNothingAndLeaveNothing() throws {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

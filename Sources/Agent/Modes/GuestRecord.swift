@@ -31,6 +31,10 @@ struct GuestRecord: Codable, Equatable, Sendable {
     /// Folders the placement made (a `kvm` guest's scratch folder: boot archive, console log, QMP
     /// socket, disk); removed with everything in them.
     var folders: [String] = []
+    /// Set once a teardown could not remove everything (dockerd down, a busy link): what it could
+    /// not remove. The record stays in the journal and the teardown is tried again at the next
+    /// session and when a session ends, and by the sweep after a restart.
+    var leftBehind: [String]?
 
     /// Names for a placement `id` in `mode`.
     static func names(_ id: String) -> (
@@ -138,10 +142,18 @@ struct PlacementJournal: Sendable {
         }
     }
 
-    /// Tears a record's resources down and forgets it; the last one out puts `ip_forward` back.
+    /// Tears a record's resources down and forgets it; the last one out puts `ip_forward` back. A
+    /// record whose teardown left something is kept, marked ``GuestRecord/leftBehind``, for
+    /// ``retryLeftBehind()``.
     @discardableResult
     func remove(_ record: GuestRecord) -> [String] {
         let trouble = record.teardown()
+        guard trouble.isEmpty else {
+            var kept = record
+            kept.leftBehind = trouble
+            write(kept)
+            return trouble
+        }
         try? FileManager.default.removeItem(atPath: path(record.id))
         if !records().contains(where: { $0.hostNetns == GuestRecord.currentNetns }),
             let before = try? String(contentsOfFile: forwardPath, encoding: .utf8)
@@ -163,6 +175,17 @@ struct PlacementJournal: Sendable {
         }
         if current != "1" { try HostCommand.run("sysctl", ["-qw", "net.ipv4.ip_forward=1"]) }
         return (try? String(contentsOfFile: forwardPath, encoding: .utf8)) ?? current
+    }
+
+    /// Tries again to remove what an ended session's teardown could not (a container while dockerd
+    /// was down); one line per placement, saying whether it is gone now.
+    func retryLeftBehind() -> [String] {
+        records().filter { $0.leftBehind != nil && $0.hostNetns == GuestRecord.currentNetns }.map { record in
+            let trouble = remove(record)
+            return
+                "\(record.mode.rawValue) guest \(record.id) left behind (\(record.leftBehind!.joined(separator: "; ")))"
+                + (trouble.isEmpty ? ": removed now" : ": still there (\(trouble.joined(separator: "; ")))")
+        }
     }
 
     /// Removes what agents that are gone left behind; one line per placement removed.

@@ -42,9 +42,14 @@ final class SessionGuests: Sendable {
     private let launch: GuestLaunch
     private let journal: PlacementJournal
 
+    /// What earlier sessions' teardowns could not remove, tried again as this session starts (a
+    /// line each).
+    let retried: [String]
+
     init(launch: GuestLaunch) {
         self.launch = launch
         journal = PlacementJournal(directory: launch.stateDirectory)
+        retried = journal.retryLeftBehind()
     }
 
     /// Answers a ``Place``: the mode's prerequisites for a check, else the session's guest for the
@@ -110,7 +115,7 @@ final class SessionGuests: Sendable {
     func end() -> [String] {
         // Under the guests' lock: a placement in progress finishes first and is removed with the rest.
         guests.withLock { _ in closed.withLock { $0 = true } }
-        return removeAll()
+        return removeAll() + journal.retryLeftBehind()
     }
 
     /// Removes every guest; a line per guest removed.

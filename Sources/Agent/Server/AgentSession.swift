@@ -33,6 +33,9 @@ final class AgentSession: Sendable {
         servers = SessionServers(mysqlVolumeDefault: config.dataDirectory)
         guests = SessionGuests(launch: config.guestLaunch)
         data = SessionData(stateDirectory: config.stateDirectory, dataDirectory: config.dataDirectory)
+        for line in guests.retried {
+            log.record("guest.retried", level: "warning", ["guest": line])
+        }
     }
 
     /// A message from the coordinator, `receivedNs` when it came off the connection.
