@@ -200,7 +200,7 @@ repetitions: {{min: 1, max: 1}}
 order: sequential
 """ + ("image: lockstep-agent:chaos\n" if DOCKER else "") + (f"""vm-image: {VM}
 accel: tcg
-vm-memory: 1GiB
+vm-memory: 2GiB
 """ if KVM else "") + """experiments:
 """ + ("""  - rr: {protocol: tcp, mode: kvm, duration: 1s, warmup: 200ms}
   - redis: {connections: 4, mode: kvm, duration: 1s, warmup: 200ms}
