@@ -139,4 +139,19 @@ import Testing
         #expect(lab.hosts(.peer).first?.control == Endpoint(host: "fd00::7", port: 7470))
         #expect(lab.tokenFile == "/tmp/lab: token")
     }
+
+    /// Lengths and sizes past Int64 are refused, not trapped on (found by the `plan` fuzz target:
+    /// `duration: 99...9s` crashed the plan reader), and a step longer than a week is refused before
+    /// its deadlines could overflow.
+    @Test func hugeDurationsAndSizesAreOneLine() throws {
+        #expect(DurationArgument(argument: "1e30s") == nil)
+        #expect(DurationArgument(argument: "9999999999999999999999") == nil)
+        #expect(DurationArgument(argument: "1.5s")?.nanoseconds == 1_500_000_000)
+        #expect(SizeArgument(argument: "1e30GiB") == nil)
+        #expect(SizeArgument(argument: "8MiB")?.bytes == 8 << 20)
+        let (message, _) = try Self.refuse("modes: [native]\nexperiments: [{rr: {duration: 8d}}]\n")
+        #expect(message.contains("rr: The value '8d' is invalid"), "\(message)")
+        let (week, _) = try Self.refuse("modes: [native]\nexperiments: [{rr: {duration: 700000s}}]\n")
+        #expect(week.contains("rr: duration must be at most 7 days"), "\(week)")
+    }
 }

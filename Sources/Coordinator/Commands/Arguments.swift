@@ -11,13 +11,16 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
     init?(argument: String) {
         let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9)]
         let text = argument.trimmingCharacters(in: .whitespaces)
+        // A length past Int64 nanoseconds (292 years) is no duration (it trapped: found by the `plan`
+        // fuzz target).
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let v = Double(text.dropLast(suffix.count)), v.isFinite else { return nil }
-            nanoseconds = Int64(v * scale)
+            guard let v = Double(text.dropLast(suffix.count)), let ns = Int64(exactly: (v * scale).rounded(.towardZero))
+            else { return nil }
+            nanoseconds = ns
             return
         }
-        guard let v = Double(text), v.isFinite else { return nil }
-        nanoseconds = Int64(v * 1e9)
+        guard let v = Double(text), let ns = Int64(exactly: (v * 1e9).rounded(.towardZero)) else { return nil }
+        nanoseconds = ns
     }
 
     var description: String { "\(Double(nanoseconds) / 1e9)s" }
@@ -299,8 +302,10 @@ struct SizeArgument: ExpressibleByArgument, Sendable {
         ]
         let text = argument.trimmingCharacters(in: .whitespaces)
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let v = Double(text.dropLast(suffix.count)), v.isFinite, v >= 0 else { return nil }
-            bytes = Int(v * scale)
+            guard let v = Double(text.dropLast(suffix.count)), v >= 0,
+                let n = Int(exactly: (v * scale).rounded(.towardZero))
+            else { return nil }
+            bytes = n
             return
         }
         guard let v = Int(text) else { return nil }

@@ -14,11 +14,17 @@ package struct StepTiming: Codable, Equatable, Sendable {
     /// From the start instant to the end of the window.
     package var totalNs: Int64 { warmupNs + durationNs }
 
+    /// The longest window or warm-up accepted: a week.
+    package static let longestNs: Int64 = 7 * 86_400 * 1_000_000_000
+
     /// One line per problem, empty when valid.
     package func problems() -> [String] {
         var out: [String] = []
         if durationNs <= 0 { out.append("duration must be positive") }
         if warmupNs < 0 { out.append("warm-up must not be negative") }
+        // Deadlines add these to clock readings: lengths near Int64's end would overflow them.
+        if durationNs > Self.longestNs { out.append("duration must be at most 7 days") }
+        if warmupNs > Self.longestNs { out.append("warm-up must be at most 7 days") }
         return out
     }
 }
