@@ -356,5 +356,33 @@ extension Integration {
                 processes(mentioning: "lockstep-quickstart-").count == agentsBefore
             }
         }
+
+        /// A plan and a results folder whose paths hold spaces and non-ASCII letters: the run, its
+        /// resume and the report take them as they are.
+        @Test func pathsWithSpacesAndNonASCIINamesWork() throws {
+            let scratch = Scratch()
+            let folder = scratch.path + "/with space/résultats ü 実験"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let plan = folder + "/plan ü.yaml"
+            try "modes: [native]\nexperiments:\n  - rr: {duration: 300ms, warmup: 0s}\n".write(
+                toFile: plan, atomically: true, encoding: .utf8)
+            let out = folder + "/run 1 é"
+            let run = try ChildProcess(
+                Binaries.coordinator, ["run", plan, "--local", "--quiet", "--out", out], scratch: scratch, label: "run")
+            #expect(run.wait(seconds: 60) == 0, "\(run.stderr)")
+            let info = try jsonObject(out + "/run.json")
+            #expect(info["status"] as? String == "complete", "\(info["status"] ?? "-")")
+            let resume = try ChildProcess(
+                Binaries.coordinator, ["run", plan, "--local", "--quiet", "--resume", out], scratch: scratch,
+                label: "resume")
+            #expect(resume.wait(seconds: 60) == 0, "\(resume.stderr)")
+            #expect(try jsonObject(out + "/run.json")["status"] as? String == "complete")
+            #expect(try jsonLines(out + "/samples.jsonl").count > 0)
+            let page = folder + "/report ü.html"
+            let report = try ChildProcess(
+                Binaries.coordinator, ["report", out, "--out", page], scratch: scratch, label: "report")
+            #expect(report.wait(seconds: 60) == 0, "\(report.stderr)")
+            #expect(FileManager.default.fileExists(atPath: page))
+        }
     }
 }
