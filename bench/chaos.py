@@ -62,7 +62,9 @@ def leftovers():
     if DOCKER and ENGINE and ENGINE.up():
         out |= {"container " + l for l in ENGINE.docker("ps -a --format '{{.Names}}'").stdout.split()
                 if l.startswith("lockstep")}
-    for name in ("qemu-system", "redis-server", "mariadbd"):
+    # A container's `runc init` or shim that outlives its engine (dockerd killed while it created
+    # the container) holds the container's address: counted too.
+    for name in ("qemu-system", "redis-server", "mariadbd", "runc init", "containerd-shim"):
         out |= {f"process {name} {p}" for p in pids(name)}
     return out
 
