@@ -121,6 +121,7 @@ class Engine:
                 sh(f"nft delete table ip {table}")
         sh(f"sysctl -qw net.ipv4.ip_forward={self.forward}")
         sh(f"umount {self.dir}/exec/netns/default")
+        sh(f"umount -l {self.dir}/root")  # dockerd bind-mounts its data root onto itself
 
 
 ENGINE = None
@@ -171,7 +172,7 @@ def cleanup():
                 proc.kill()
     if ENGINE:
         ENGINE.stop()
-    subprocess.run(["umount", RESULTS], capture_output=True)
+    subprocess.run(["umount", "-l", RESULTS], capture_output=True)
     shutil.rmtree(WORK, ignore_errors=True)
 
 

@@ -69,6 +69,8 @@ final class DockerEngine {
         }
         _ = Self.lines("/usr/sbin/sysctl", ["-qw", "net.ipv4.ip_forward=\(forwardBefore)"])
         _ = Self.lines("/usr/bin/umount", [folder + "/exec/netns/default"])
+        // dockerd bind-mounts its data root onto itself: without this every test engine left a mount.
+        _ = Self.lines("/usr/bin/umount", ["-l", folder + "/root"])
         try? FileManager.default.removeItem(atPath: folder)
     }
 
