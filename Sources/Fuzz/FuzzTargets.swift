@@ -130,7 +130,7 @@ extension FuzzTargets {
         guard let error = error as? any LockstepError else {
             fatalError("the \(reader) threw something other than a LockstepError: \(error)")
         }
-        precondition(!error.message.contains("\n"), "the \(reader)'s error is not one line: \(error.message)")
+        precondition(error.message == error.message.oneLine, "the \(reader)'s error is not one line: \(error.message)")
     }
 
     /// A plan as `lockstep run` reads it: YAML, the rule, run-wide keys and every experiment parsed by

@@ -83,7 +83,7 @@ enum KubernetesPods {
             throw FileError(.labFile, "\(source) has no running peer agent (label lockstep.io/role=peer)")
         }
         var text = """
-            # lockstep lab made by `lockstep lab from-kubernetes` from \(source.filter { !$0.isNewline }): agents run by Kubernetes (no ssh).
+            # lockstep lab made by `lockstep lab from-kubernetes` from \(source.oneLine): agents run by Kubernetes (no ssh).
             token_file: \(yamlQuoted(tokenFile))
             hosts:
 

@@ -81,12 +81,12 @@ struct PlanFile: Sendable {
     static func load(_ path: String, scale: Double? = nil, seed: UInt64? = nil) throws -> PlanFile {
         let file = YAMLReader(path: path, code: .planFile)
         let (text, root) = try file.read()
-        return try parse(file, text: text, root: root, scale: scale, seed: seed)
+        return try parse(file, text: text, root: root, scale: scale, seed: seed, parsers: .standard)
     }
 
     /// Reads and checks `text` as the plan at `path` (see ``load(_:scale:seed:)``; the path only names
-    /// the plan in errors and anchors its relative paths).
-    /// `parsers` read the options (the fuzzer passes memoizing ones).
+    /// the plan in errors and anchors its relative paths). `parsers` read the option lists (the
+    /// fuzzer passes memoizing ones).
     static func parse(
         _ text: String, path: String, scale: Double? = nil, seed: UInt64? = nil, parsers: Parsers = .standard
     ) throws -> PlanFile {
@@ -107,7 +107,7 @@ struct PlanFile: Sendable {
     }
 
     private static func parse(
-        _ file: YAMLReader, text: String, root: Node, scale: Double?, seed: UInt64?, parsers: Parsers = .standard
+        _ file: YAMLReader, text: String, root: Node, scale: Double?, seed: UInt64?, parsers: Parsers
     ) throws -> PlanFile {
         let path = file.path
         let top = try file.mapping(root, "the plan", keys: Set(["modes", "experiments"] + ruleKeys + runWideKeys))
