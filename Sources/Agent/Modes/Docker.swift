@@ -54,10 +54,14 @@ enum Docker {
     ) throws -> String {
         let image = place.image ?? defaultImage
         let name = "lockstep-\(record.id)"
+        let cidFile = "\(journal.directory)/lockstep-\(record.id).cid"
+        try? FileManager.default.removeItem(atPath: cidFile)  // docker run refuses a cidfile that exists
         record.container = name
+        record.cidFile = cidFile
         record.dockerHost = engineHost
         journal.write(record)
-        var flags = ["run", "-d", "--name", name, "--label", "lockstep.id=\(record.id)"] + network
+        var flags =
+            ["run", "-d", "--name", name, "--label", "lockstep.id=\(record.id)", "--cidfile", cidFile] + network
         if let cpus = place.cpus {
             let list = cpus.map(String.init).joined(separator: ",")
             flags += ["--cpuset-cpus", list]

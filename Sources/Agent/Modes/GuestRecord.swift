@@ -20,6 +20,10 @@ struct GuestRecord: Codable, Equatable, Sendable {
     var links: [String] = []
     var nftTable: String?
     var container: String?
+    /// The file `docker run --cidfile` writes the container's ID to as soon as the engine created it
+    /// (before it starts): the teardown reads it to end what the container left if its engine lost it
+    /// (see ``ContainerOrphans``).
+    var cidFile: String?
     /// `DOCKER_HOST` when the container was made (the engine to remove it from).
     var dockerHost: String?
     /// The network namespace the host agent ran in (its inode): links, tables and sysctls live there.
@@ -80,6 +84,16 @@ struct GuestRecord: Codable, Equatable, Sendable {
                 !problem.contains("No such container")
             {
                 trouble.append(problem)
+            } else if let cidFile {
+                // The engine has no such container (any more): what it lost of it is ours to end.
+                let id = (try? String(contentsOfFile: cidFile, encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                if let id { ContainerOrphans.end(id) }
+                if FileManager.default.fileExists(atPath: cidFile) {
+                    do { try FileManager.default.removeItem(atPath: cidFile) } catch {
+                        trouble.append("cannot remove \(cidFile): \(error)")
+                    }
+                }
             }
         }
         if let nftTable, let problem = HostCommand.attempt("nft", ["delete", "table", "ip", nftTable]),
