@@ -118,7 +118,9 @@ enum DockerHost: DockerMode {
         _ place: Place, launch: GuestLaunch, journal: PlacementJournal, record: inout GuestRecord,
         setup: inout ModeSetup
     ) throws -> PlacedGuest {
-        let free = try (0...GuestPorts.slots).map { _ in try ServerFolder.freePort("0.0.0.0") }
+        // Free for TCP and UDP (the guest binds them itself, for UDP too where a workload's shape says
+        // so); released at once for the guest to bind.
+        let free = try PortReservation(count: GuestPorts.slots + 1, udp: Set(0...GuestPorts.slots)).ports
         let ports = GuestPorts(control: free[0], data: Array(free.dropFirst()))
         _ = try Docker.startGuest(
             place, launch: launch, journal: journal, record: &record, setup: &setup, network: ["--network", "host"],
@@ -139,10 +141,13 @@ enum DockerNAT: DockerMode {
         setup: inout ModeSetup
     ) throws -> PlacedGuest {
         let ports = GuestPorts(base: place.portBase)
+        // Free for TCP, and for UDP where it is published for UDP too (a port free for TCP can be
+        // taken for UDP: docker-proxy then fails with "address already in use"); released at once
+        // for docker-proxy to bind.
+        let hostPorts = try PortReservation(count: ports.all.count, udp: ports.udpIndices).ports
         var published: [PortMapping] = []
         var flags: [String] = []
-        for port in ports.all {
-            let host = try ServerFolder.freePort("0.0.0.0")
+        for (port, host) in zip(ports.all, hostPorts) {
             published.append(PortMapping(guestPort: port, hostPort: host))
             flags += ["-p", "\(host):\(port)/tcp"]
             if ports.udp.contains(port) { flags += ["-p", "\(host):\(port)/udp"] }

@@ -54,8 +54,7 @@ enum NetnsNAT: ModeLauncher {
         setup.commands.append("sysctl -qw net.ipv4.ip_forward=1")
 
         // Held for the guest's life, so no other socket here gets one of these ports meanwhile.
-        let reserved = try PortReservation(
-            count: ports.all.count, udp: Set(ports.all.indices.filter { ports.udp.contains(ports.all[$0]) }))
+        let reserved = try PortReservation(count: ports.all.count, udp: ports.udpIndices)
         let published = zip(ports.all, reserved.ports).map { PortMapping(guestPort: $0, hostPort: $1) }
         let rules = ruleset(
             table: n.table, bridge: n.bridge, subnet: subnet, guest: guest, published: published,

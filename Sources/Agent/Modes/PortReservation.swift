@@ -9,6 +9,8 @@ import Shared
 /// so the sockets never receive anything; they keep the kernel from handing the same port to
 /// another `bind(0)` on this host (a native step's server in the same run once got one of them, and
 /// its peer's connection was translated into the guest's namespace and refused).
+/// The container modes take only ``ports`` and let the reservation go at once: docker-proxy, or the
+/// guest itself, must bind those ports next; they were free for TCP and (where asked) UDP then.
 final class PortReservation: Sendable {
     /// The reserved ports, in the order asked for.
     let ports: [Int]
@@ -62,4 +64,10 @@ final class PortReservation: Sendable {
         }
         return fd
     }
+}
+
+extension GuestPorts {
+    /// The indices in ``all`` of the ports published for UDP too (``udp``), as
+    /// ``PortReservation/init(count:udp:)`` takes them.
+    var udpIndices: Set<Int> { Set(all.indices.filter { udp.contains(all[$0]) }) }
 }
