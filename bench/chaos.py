@@ -56,8 +56,7 @@ def leftovers():
     """What lockstep may leave on this host, as a set of names."""
     out = set()
     out |= {"netns " + l.split()[0] for l in sh("ip netns list").stdout.splitlines() if l.startswith("lockstep-")}
-    # Docker's veth pairs too: a dockerd killed between making a container's pair and moving one end
-    # into the container leaves both ends on the host.
+    # Docker's veth pairs too: one pair, both ends on the host, was once left after dockerd kills.
     out |= {"link " + l.split(":")[1].strip().split("@")[0] for l in sh("ip -o link").stdout.splitlines()
             if any(p in l.split(":")[1] for p in ("lsbr", "lsvh", "lstp", "veth"))}
     out |= {"nft " + l for l in sh("nft list tables").stdout.splitlines() if "lockstep_" in l}

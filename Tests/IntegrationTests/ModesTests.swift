@@ -428,6 +428,56 @@ extension Integration {
             #expect(HostLeftovers.now() == before)
         }
 
+        /// A container the engine lost (dockerd killed while it started it): the teardown reads the
+        /// ID `docker run --cidfile` wrote and ends what is left of it, but only once the engine
+        /// answers that it has no such container; while the engine is down it keeps the record and
+        /// leaves the processes alone. The orphaned shim is a process posing as one.
+        @Test func whatALostContainerLeftIsEndedByItsIDOnceTheEngineAnswers() throws {
+            guard DockerEngine.installed else {
+                Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")
+                return
+            }
+            let engine = try DockerEngine()
+            defer { engine.stop() }
+            let scratch = Scratch()
+            let containerID = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 1...UInt64.max)) }
+                .joined()
+            let shim = try ChildProcess(
+                "/bin/bash",
+                [
+                    "-c",
+                    "exec -a containerd-shim-runc-v2 /usr/bin/python3 -c 'import time; time.sleep(60)' -id \(containerID)",
+                ],
+                scratch: scratch, label: "shim")
+            defer { shim.terminate(signal: SIGKILL) }
+            for _ in 0..<200 where !ContainerOrphans.pids(of: containerID).contains(shim.pid) { usleep(10_000) }
+            #expect(ContainerOrphans.pids(of: containerID) == [shim.pid])
+
+            let journal = PlacementJournal(directory: scratch.path + "/state")
+            var record = GuestRecord(
+                id: GuestRecord.newID(), mode: .dockerNAT, ownerPID: getpid(),
+                ownerStart: GuestRecord.startTime(getpid()))
+            record.container = "lockstep-\(record.id)"
+            record.cidFile = journal.directory + "/lockstep-\(record.id).cid"
+            try (containerID + "\n").write(toFile: record.cidFile!, atomically: true, encoding: .utf8)
+            record.dockerHost = "unix://\(scratch.path)/no-engine.sock"
+            journal.write(record)
+
+            // The engine is down: nothing is known, nothing is killed, the record and its ID stay.
+            let down = journal.remove(record)
+            #expect(down.count == 1, "\(down)")
+            #expect(shim.wait(seconds: 0.2) == nil, "the shim was killed while the engine was down")
+            #expect(FileManager.default.fileExists(atPath: record.cidFile!))
+
+            // The engine answers (it has no such container): the shim is ended, the ID file removed.
+            record.dockerHost = engine.host
+            let up = journal.remove(record)
+            #expect(up.isEmpty, "\(up)")
+            #expect(shim.wait(seconds: 5) != nil, "the lost container's shim is still running")
+            #expect(!FileManager.default.fileExists(atPath: record.cidFile!))
+            #expect(journal.records().isEmpty)
+        }
+
         @Test func aKilledGuestHostAgentOrCoordinatorLeavesNoContainer() throws {
             guard DockerEngine.installed else {
                 Issue.record("docker.io is not installed: scripts/install-deps.sh installs it")
