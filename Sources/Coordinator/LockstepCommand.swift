@@ -12,7 +12,8 @@ package struct LockstepCommand: AsyncParsableCommand {
             QuickstartCommand.self, RRCommand.self, StreamCommand.self, RedisCommand.self, MySQLCommand.self,
             FioCommand.self, HpccCommand.self, CompressCommand.self,
             RunCommand.self,
-            ReportCommand.self, CompareCommand.self, HistoryCommand.self, RegressionsCommand.self, ExportCommand.self,
+            CheckCommand.self, ReportCommand.self, CompareCommand.self, HistoryCommand.self, RegressionsCommand.self,
+            ExportCommand.self,
             AgentsCommand.self, LabCommand.self,
         ])
 

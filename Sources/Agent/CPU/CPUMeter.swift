@@ -45,6 +45,8 @@ final class CPUMeter: @unchecked Sendable {
         let c0 = counters.read()
         let threads0 = qemu.map { ThreadTimes.read(process: $0.pid, extra: vhost) }
         let readNs = MonotonicClock.now() - t0
+        // Every process's CPU, read after the window's edge so it does not delay the edge reading.
+        let processes0 = ProcessScan.read()
         _ = sleep(until: endNs)
         let t1 = MonotonicClock.now()
         guard let b = ProcStatReader.read() else { return nil }
@@ -52,6 +54,7 @@ final class CPUMeter: @unchecked Sendable {
         let threads1 = qemu.map { ThreadTimes.read(process: $0.pid, extra: vhost) }
         let t2 = MonotonicClock.now()
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let others = ProcessScan.others(before: processes0, after: ProcessScan.read(), ticksPerSecond: ticks)
         var usage = CPUUsage.between(a, b, ticksPerSecond: ticks, wallSeconds: Double(t1 - t0) / 1e9)
         if let qemu, let threads0, let threads1 {
             usage.breakdown = CPUBreakdown.between(
@@ -66,6 +69,7 @@ final class CPUMeter: @unchecked Sendable {
             usage.cyclesSource = "estimated-cpu-mhz"
         }
         usage.meterReadNs = readNs + (t2 - t1)
+        usage.others = others
         return usage
     }
 

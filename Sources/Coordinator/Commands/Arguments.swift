@@ -415,8 +415,17 @@ struct OutputOptions: ParsableArguments {
         help: "Add the finished run to this history database (SQLite, made when absent); see `lockstep regressions`.")
     var history: String?
 
+    @Flag(help: "Exit with status 3 when any step's verdict is suspect (a check failed); see `lockstep check`.")
+    var strict = false
+
+    @Option(
+        name: .customLong("retry-suspect"),
+        help: "Run a suspect step again up to N times with what its verdict suggests (longer warm-up or window).")
+    var retrySuspect = 0
+
     func validate() throws {
         if out != nil && resume != nil { throw ValidationError("--out and --resume exclude each other") }
+        if !(0...10).contains(retrySuspect) { throw ValidationError("--retry-suspect must be 0...10") }
     }
 
     /// A run writes somewhere: `--out` or `--resume` (a plan's dry run needs neither).
@@ -477,6 +486,7 @@ extension CLI {
             steps: steps, outDirectory: output.directory, command: CommandLine.arguments.joined(separator: " "),
             resume: output.resume != nil)
         plan.reconnectWaitNs = agents.reconnectWait.nanoseconds
+        plan.retrySuspect = output.retrySuspect
         try plan.use(options.placement)
         let live = RunProgress.forStandardError(quiet: output.quiet)
         let outcomes = try await reportingRun(into: output.directory) {
@@ -490,6 +500,7 @@ extension CLI {
         }
         print("results: \(output.directory)")
         await finish(output.directory, history: output.history)
+        try failOnSuspect(outcomes, strict: output.strict)
     }
 }
 

@@ -56,6 +56,17 @@ enum CLI {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// With `--strict` and any suspect step, one line `lockstep: suspect: STEP (checks); ...` on
+    /// stderr and exit status 3.
+    static func failOnSuspect(_ outcomes: [StepOutcome], strict: Bool) throws {
+        let suspect = outcomes.filter { $0.verdict == .suspect }
+        guard strict, !suspect.isEmpty else { return }
+        let items = suspect.map { "\($0.stepID) (\($0.failedChecks.map(\.name).joined(separator: ", ")))" }
+        FileHandle.standardError.write(
+            Data("lockstep: suspect: \(items.joined(separator: "; ")) (--strict: see run.json's checks)\n".utf8))
+        throw ExitCode(3)
+    }
+
     /// With regressions, one line `lockstep: regression: A; B (why)` on stderr and exit status 1.
     static func failOnRegressions(_ items: [String], _ why: String) throws {
         guard !items.isEmpty else { return }

@@ -45,6 +45,12 @@ struct RROptions: WorkloadOptions {
     )
     var rate: CommaList<RateArgument>?
 
+    @Option(
+        help:
+            "Open loop: uniform (one every 1/rate, the default) or poisson (exponential gaps; the arrivals check tests them)."
+    )
+    var arrivals: Arrivals = .uniform
+
     @OptionGroup var placement: PlacementOptions
 
     func validate() throws {
@@ -58,11 +64,15 @@ struct RROptions: WorkloadOptions {
     func specs() -> [RRSpec] {
         RateArgument.expand(
             protocols.values.map {
-                RRSpec(
+                var spec = RRSpec(
                     proto: $0, requestSize: request, responseSize: response, flows: flows,
                     lossTimeoutNs: udpTimeout.nanoseconds)
+                if arrivals == .poisson { spec.arrivals = .poisson }
+                return spec
             }, rate)
     }
 
     func workloads() throws -> [Workload] { specs().map { Workload($0) } }
 }
+
+extension Arrivals: ExpressibleByArgument {}

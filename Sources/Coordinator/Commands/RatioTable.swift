@@ -20,6 +20,8 @@ enum RatioTable {
             guard let first = steps.first else { continue }
             for metric in first.workload.metrics.headline {
                 var values: [DeploymentMode: Double] = [:]
+                var suspect: Set<DeploymentMode> = []
+                for o in steps where o.verdict == .suspect { suspect.insert(o.plan.placement.mode) }
                 for o in steps {
                     values[o.plan.placement.mode] =
                         o.samples(runID: "").first { $0.metric == metric && $0.labels["kind"] != "interval" }?.value
@@ -29,7 +31,9 @@ enum RatioTable {
                 if modes.contains(.native) {
                     row += others.map { m in
                         guard let v = values[m], let n = values[.native], n != 0 else { return "-" }
-                        return String(format: "%.3f", v / n)
+                        // A ratio with a suspect side is no finding: shown, and said so.
+                        let flag = suspect.contains(m) || suspect.contains(.native) ? " (suspect)" : ""
+                        return String(format: "%.3f", v / n) + flag
                     }
                 }
                 body.append(row)

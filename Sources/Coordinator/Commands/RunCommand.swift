@@ -43,6 +43,7 @@ struct RunCommand: AsyncParsableCommand {
             steps: file.cells.map(\.step), outDirectory: output.directory,
             command: CommandLine.arguments.joined(separator: " "), resume: output.resume != nil)
         runPlan.reconnectWaitNs = agents.reconnectWait.nanoseconds
+        runPlan.retrySuspect = output.retrySuspect
         runPlan.repetition = file.rule
         runPlan.planText = file.text
         try await CLI.reportingErrors { try runPlan.use(file.runWide) }
@@ -73,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         if runPlan.resume { print("resumed: \(outcomes.count) step(s) run now") }
         print("results: \(output.directory)")
         await CLI.finish(output.directory, history: output.history)
+        try CLI.failOnSuspect(outcomes, strict: output.strict)
     }
 }
 
@@ -140,11 +142,7 @@ enum AggregateTable {
         let headlines = rows.filter(\.headline)
         var table = [["cell", "metric", "n", "mean", "± ci", "width %", "met", "vs native [ci]"]]
         for r in headlines {
-            let ratio =
-                r.ratio_to_native.map { value in
-                    String(format: "%.3f", value)
-                        + (r.ratio_ci_low.map { String(format: " [%.3f, %.3f]", $0, r.ratio_ci_high ?? $0) } ?? "")
-                } ?? "-"
+            let ratio = r.ratioText
             table.append([
                 r.cell, r.metric, String(r.n), String(format: "%.4g", r.mean),
                 r.ci_half_width.map { String(format: "%.3g", $0) } ?? "-",

@@ -10,7 +10,7 @@ enum SummaryTable {
         for o in outcomes where !kinds.contains(o.workload.name) { kinds.append(o.workload.name) }
         for kind in kinds {
             let steps = outcomes.filter { $0.workload.name == kind }
-            let columns = steps[0].workload.metrics.columns
+            let columns = steps[0].workload.metrics.columns + [.verdict]
             let body = steps.map { o in
                 let rows = o.samples(runID: runID).filter { $0.labels["kind"] != "interval" }
                 return columns.map { cell($0, o, rows) }
@@ -24,10 +24,22 @@ enum SummaryTable {
     private static func cell(_ column: SummaryColumn, _ o: StepOutcome, _ rows: [MetricSample]) -> String {
         switch column.source {
         case .text(let text): return text(o)
-        case .metric(let name, let format, let scale):
-            guard let row = rows.first(where: { $0.metric == name }) else { return "-" }
+        case .metric(let name, let format, let scale, let percentile):
+            guard let row = rows.first(where: { $0.metric == name }) else {
+                // A percentile is withheld when its histogram's mean is there but the samples were too few.
+                guard let percentile, rows.contains(where: { $0.metric == meanName(of: name) }) else { return "-" }
+                return "n/a (needs \(ValidityStatistics.samplesNeeded(percentile: percentile)))"
+            }
             return String(format: format, row.value / scale)
         }
+    }
+
+    /// `latency_mean_us` for `latency_p999_us`: the mean of the same histogram.
+    static func meanName(of percentileName: String) -> String {
+        percentileName.split(separator: "_").map { (part: Substring) -> String in
+            let isPercentile = part.count > 1 && part.first == "p" && part.dropFirst().allSatisfy { $0.isNumber }
+            return isPercentile ? "mean" : String(part)
+        }.joined(separator: "_")
     }
 
     private static func table(_ header: [String], _ body: [[String]]) -> String {

@@ -72,8 +72,9 @@ extension Workload {
 /// One column of a terminal table: a metric's value from the step's rows, or text from its parameters.
 struct SummaryColumn: Sendable {
     enum Source: Sendable {
-        /// The first summary row of this metric divided by `scale`, formatted with `format` (`-` when absent).
-        case metric(String, format: String, scale: Double)
+        /// The first summary row of this metric divided by `scale`, formatted with `format` (`-` when
+        /// absent, `n/a (needs N)` for a percentile withheld for too few samples).
+        case metric(String, format: String, scale: Double, percentile: Double?)
         /// Text that describes the step (its id, its parameters), not a measurement.
         case text(@Sendable (StepOutcome) -> String)
     }
@@ -84,7 +85,8 @@ struct SummaryColumn: Sendable {
     static func metric(_ header: String, _ metric: Metric, _ format: String = "%.1f", scale: Double = 1)
         -> SummaryColumn
     {
-        SummaryColumn(header: header, source: .metric(metric.name, format: format, scale: scale))
+        SummaryColumn(
+            header: header, source: .metric(metric.name, format: format, scale: scale, percentile: metric.percentile))
     }
 
     static func text(_ header: String, _ text: @escaping @Sendable (StepOutcome) -> String) -> SummaryColumn {
@@ -93,6 +95,11 @@ struct SummaryColumn: Sendable {
 
     /// The step id, first in every table.
     static let step = text("step") { $0.stepID }
+    /// The step's verdict: `valid`, or `SUSPECT` and the checks that failed.
+    static let verdict = text("verdict") { o in
+        guard let verdict = o.verdict else { return "-" }
+        return verdict == .valid ? "valid" : "SUSPECT: " + o.failedChecks.map(\.name).joined(separator: ",")
+    }
     /// The SUT host's CPU utilization.
     static let sutCPU = metric("SUT cpu%", CommonMetrics.cpuUtil(.sut))
     /// The start skew across the step's agents.
@@ -108,10 +115,15 @@ extension CommonMetrics {
 }
 
 extension LatencyMetrics {
-    /// The mean, each percentile and the maximum of a histogram in nanoseconds, in this unit.
+    /// The mean, each percentile and the maximum of a histogram in nanoseconds, in this unit. A
+    /// percentile the histogram has too few samples for (``ValidityStatistics/samplesNeeded(percentile:)``:
+    /// p99 needs 700, p99.9 7,000) is not written: tables show it as `n/a (needs N)`.
     func rows(_ histogram: Histogram<UInt64>, labels: [String: String]) -> [MetricSample] {
-        [mean.sample((histogram.totalCount > 0 ? histogram.mean : 0) / scale, labels)]
-            + percentiles.map { $0.metric.sample(Double(histogram.valueAtPercentile($0.percentile)) / scale, labels) }
+        let n = Int(histogram.totalCount)
+        return [mean.sample((n > 0 ? histogram.mean : 0) / scale, labels)]
+            + percentiles.filter { n >= ValidityStatistics.samplesNeeded(percentile: $0.percentile) }.map {
+                $0.metric.sample(Double(histogram.valueAtPercentile($0.percentile)) / scale, labels)
+            }
             + [max.sample(Double(histogram.max) / scale, labels)]
     }
 }

@@ -132,3 +132,20 @@ enum Aggregates {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension AggregateRow {
+    /// The ratio to native's interval contains 1: the modes differ by no more than their noise.
+    var ratioWithinNoise: Bool {
+        guard let low = ratio_ci_low, let high = ratio_ci_high else { return false }
+        return low <= 1 && high >= 1
+    }
+
+    /// `1.253 [1.201, 1.305]`, `within noise (0.987 [0.921, 1.058])` or `-`, for tables and the report.
+    var ratioText: String {
+        guard let value = ratio_to_native else { return "-" }
+        let text =
+            String(format: "%.3f", value)
+            + (ratio_ci_low.map { String(format: " [%.3f, %.3f]", $0, ratio_ci_high ?? $0) } ?? "")
+        return ratioWithinNoise ? "within noise (\(text))" : text
+    }
+}

@@ -41,6 +41,11 @@ struct Comparison {
         var min_detectable_change_pct: Double?
         /// The runs' testbed fingerprints differ (other machines): the change may be the hardware's.
         var testbed_differs: Bool
+        /// The change's interval contains 0 (not significant): the runs differ by no more than their noise.
+        var within_noise: Bool?
+        /// Steps of the cell whose verdict is `suspect`, in A and in B (their values are flagged, not dropped).
+        var a_suspect: Int = 0
+        var b_suspect: Int = 0
     }
 
     var rows: [Row]
@@ -105,6 +110,9 @@ struct Comparison {
                         row.significant = abs(single.mean - other.mean) > half
                     }
                 }
+                row.within_noise = row.significant.map { !$0 }
+                row.a_suspect = suspectSteps(a, cell.id)
+                row.b_suspect = suspectSteps(b, cell.id)
                 rows.append(row)
             }
         }
@@ -127,6 +135,16 @@ struct Comparison {
             values.append(s.value)
         }
         return values
+    }
+
+    /// The steps of a cell whose samples carry the verdict `suspect`.
+    static func suspectSteps(_ run: ReportRun, _ cell: String) -> Int {
+        Set(
+            run.samples.filter { $0.labels["cell"] == cell && $0.labels["verdict"] == "suspect" }.compactMap {
+                $0.labels["step"]
+            }
+        )
+        .count
     }
 
     /// Whether the two runs' testbed fingerprints (their agents' machines) differ.
@@ -163,7 +181,8 @@ struct Comparison {
             String(format: "%.4g", mean) + (half.map { String(format: " ± %.3g", $0) } ?? "") + " (n=\(n))"
         }
         for r in rows {
-            let verdict = r.significant.map { $0 ? (r.worse ? "yes, worse" : "yes, better") : "no" } ?? "undecided"
+            let verdict =
+                r.significant.map { $0 ? (r.worse ? "yes, worse" : "yes, better") : "within noise" } ?? "undecided"
             let welch: String = r.method + (r.p_value.map { String(format: " p=%.3g", $0) } ?? "")
             var mannWhitney = "-"
             if let p = r.mann_whitney_p {
@@ -175,13 +194,20 @@ struct Comparison {
                 value(r.a_mean, r.a_ci_half_width, r.a_n), value(r.b_mean, r.b_ci_half_width, r.b_n),
                 r.change_pct.map { String(format: "%+.2f%%", $0) } ?? "-", verdict, welch, mannWhitney, detectable,
             ]
+            if r.a_suspect + r.b_suspect > 0 { row.append("SUSPECT STEPS A:\(r.a_suspect) B:\(r.b_suspect)") }
             if r.testbed_differs { row.append("OTHER TESTBED") }
             table.append(row)
         }
         var lines = ["A: \(nameA)", "B: \(nameB)", CLI.columns(table)]
         lines.append(
             "significant: Welch's t test (two-sided, alpha \(svgNumber(alpha))) where both runs have two or more repetitions; "
-                + "with one on a side, whether it lies outside the other's interval; one on each side: undecided")
+                + "with one on a side, whether it lies outside the other's interval; one on each side: undecided; "
+                + "'within noise': the change's interval contains 0")
+        if rows.contains(where: { $0.a_suspect + $0.b_suspect > 0 }) {
+            lines.append(
+                "SUSPECT STEPS: steps of the cell whose checks failed (see `lockstep check`): their values are in the means"
+            )
+        }
         lines.append(
             "mann-whitney: the Mann-Whitney U test's two-sided p (exact without ties up to 8 a side, else normal); "
                 + "'-' with one repetition on each side")

@@ -204,11 +204,7 @@ struct ReportFigures {
                             ("data-run", run.name), ("data-cell", a.cell), ("data-metric", metric),
                             ("data-value", String(a.mean)), ("class", a.confidence_met || a.n < 2 ? "" : "unmet"),
                         ], [.text(text)]))
-                let ratio =
-                    a.ratio_to_native.map { value in
-                        String(format: "%.3f", value)
-                            + (a.ratio_ci_low.map { String(format: " [%.3f, %.3f]", $0, a.ratio_ci_high ?? $0) } ?? "")
-                    } ?? "-"
+                let ratio = a.ratioText
                 cells.append(
                     .element("td", a.ratio_to_native.map { [("data-ratio", String($0))] } ?? [], [.text(ratio)]))
             }

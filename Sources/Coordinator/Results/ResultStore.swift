@@ -20,6 +20,7 @@ final class ResultStore {
         }
         do {
             try fm.createDirectory(atPath: "\(directory)/histograms", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: "\(directory)/checks", withIntermediateDirectories: true)
         } catch {
             throw ResultsError("cannot create results directory \(directory): \(error.localizedDescription)")
         }
@@ -42,6 +43,7 @@ final class ResultStore {
         try keepSamples(ofSteps: finished)
         let histograms = "\(directory)/histograms"
         try? FileManager.default.createDirectory(atPath: histograms, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: "\(directory)/checks", withIntermediateDirectories: true)
         for file in (try? FileManager.default.contentsOfDirectory(atPath: histograms)) ?? []
         where !finished.contains(String(file.dropLast(".hgrm".count))) {
             try? FileManager.default.removeItem(atPath: "\(histograms)/\(file)")
@@ -124,6 +126,19 @@ final class ResultStore {
     }
 
     /// Writes `histograms/<step>.hgrm`.
+    /// Writes `checks/<step>.json`: what the step's validity checks read (``StepEvidence``).
+    func writeEvidence(_ evidence: StepEvidence) throws {
+        try replace("checks/\(evidence.step).json", with: try Self.json(evidence))
+    }
+
+    /// Reads `checks/<step>.json` of the results folder `directory`; `nil` when the step has none
+    /// (older versions, failed steps).
+    static func evidence(in directory: String, step: String) -> StepEvidence? {
+        let url = URL(fileURLWithPath: directory).appendingPathComponent("checks/\(step).json")
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        return try? JSONDecoder().decode(StepEvidence.self, from: data)
+    }
+
     func writeHistogram(step: String, text: String) throws {
         try replace("histograms/\(step).hgrm", with: Data(text.utf8))
     }
@@ -132,20 +147,35 @@ final class ResultStore {
     /// column per metric any step has (the first sample of a metric in a step counts).
     func writeSummary() throws {
         var columns: [String] = []
-        var rows: [(step: String, workload: String, values: [String: Double])] = []
+        var rows: [(step: String, workload: String, verdict: String, values: [String: Double])] = []
         for sample in try samples() where sample.labels["kind"] != "interval" {
             guard let step = sample.labels["step"] else { continue }
-            if rows.last?.step != step { rows.append((step, sample.labels["workload"] ?? "", [:])) }
+            if rows.last?.step != step {
+                rows.append((step, sample.labels["workload"] ?? "", sample.labels["verdict"] ?? "", [:]))
+            }
             if rows[rows.count - 1].values[sample.metric] == nil {
                 rows[rows.count - 1].values[sample.metric] = sample.value
                 if !columns.contains(sample.metric) { columns.append(sample.metric) }
             }
         }
-        var lines = [(["step", "workload"] + columns).joined(separator: ",")]
+        // Every percentile a step's workload declares, also where no step had samples enough for it.
         for row in rows {
-            lines.append(
-                ([row.step, row.workload] + columns.map { row.values[$0].map { String(format: "%.6g", $0) } ?? "" })
-                    .joined(separator: ","))
+            guard let type = WorkloadRegistry.type(named: row.workload) else { continue }
+            for metric in type.catalog.metrics where metric.percentile != nil && !columns.contains(metric.name) {
+                if row.values[SummaryTable.meanName(of: metric.name)] != nil { columns.append(metric.name) }
+            }
+        }
+        var lines = [(["step", "workload", "verdict"] + columns).joined(separator: ",")]
+        for row in rows {
+            let cells = columns.map { name -> String in
+                if let value = row.values[name] { return String(format: "%.6g", value) }
+                guard let type = WorkloadRegistry.type(named: row.workload),
+                    let q = type.catalog.metrics.first(where: { $0.name == name })?.percentile,
+                    row.values[SummaryTable.meanName(of: name)] != nil
+                else { return "" }
+                return "n/a (needs \(ValidityStatistics.samplesNeeded(percentile: q)))"
+            }
+            lines.append(([row.step, row.workload, row.verdict] + cells).joined(separator: ","))
         }
         try replace("summary.csv", with: Data((lines.joined(separator: "\n") + "\n").utf8))
     }

@@ -53,6 +53,20 @@ struct RunInfo: Codable {
         var headline: Double?
         /// An external engine's version and exact command line (fio), as the agent ran it.
         var engine: String?
+        /// `valid` or `suspect` (``StepChecks``); `nil` in run.json files of older versions.
+        var verdict: Verdict?
+        /// Every validity check with its figures.
+        var checks: [StepCheck]?
+        /// `--retry-suspect`: the earlier attempts of this step that were suspect, each with its checks.
+        var suspect_attempts: [Attempt]?
+    }
+
+    /// A suspect attempt of a step that was run again (`--retry-suspect`).
+    struct Attempt: Codable {
+        var headline: Double?
+        var checks: [StepCheck]
+        /// What the retry changed (`warm-up 1s -> 3s`).
+        var adjusted: String?
     }
 
     /// One planned step: its id and its full encoded spec (workload, timing, placement; secrets redacted).

@@ -111,49 +111,83 @@ struct BenchmarkRun {
                 try await Task.sleep(nanoseconds: UInt64(cooldown))
             }
             ranBefore = true
-            var attempt = 1
-            var outcome: StepOutcome
-            while true {
-                // An agent that went away since the last step (a reboot) is connected afresh first.
-                do {
-                    try await reconnectLost(session, &state)
-                } catch let error as WireError where attempt > 1 {
-                    throw WireError(error.code, "\(error.message) (step \(scheduled.id) was to run again)")
+            var current = scheduled
+            var outcome = try await runAttempts(current, &runner, &schedule, session, &state)
+            var suspectAttempts: [RunInfo.Attempt] = []
+            var judged = judge(outcome, current, state)
+            while Verdict(judged.checks) == .suspect, suspectAttempts.count < plan.retrySuspect,
+                let (again, change) = Self.retry(current, after: judged.checks)
+            {
+                outcome.checks = judged.checks
+                progress("step \(scheduled.id): \(Self.verdictText(outcome)): running it again with \(change)")
+                suspectAttempts.append(
+                    RunInfo.Attempt(
+                        headline: outcome.headline(in: outcome.samples(runID: state.log.runID)), checks: judged.checks,
+                        adjusted: change))
+                if let last = state.info.steps.indices.last, state.info.steps[last].id == scheduled.id {
+                    state.info.steps.removeLast()
                 }
-                do {
-                    outcome = try await runStep(scheduled, &runner, &schedule, session, &state)
-                    break
-                } catch let error as WireError {
-                    // An agent went away during the step (its loss may be read after another
-                    // agent's report of what it did to them): the step fails, the agents still here
-                    // abandon it, the lost one is connected afresh and the step runs again.
-                    guard plan.reconnectWaitNs > 0 else { throw error }
-                    await session.mailbox.catchUp()
-                    guard attempt < Self.stepAttempts, lostAgent(session) != nil else { throw error }
-                    attempt += 1
-                    let name = lostAgent(session)?.name ?? "?"
-                    progress("step \(scheduled.id): \(error.message); agent \(name) went away: running the step again")
-                    markRunningStepFailed(error.message, &state)
-                    state.info.steps_redone = (state.info.steps_redone ?? 0) + 1
-                    session.abortAll(reason: "step \(scheduled.id) is run again: agent \(name) went away")
-                    await session.mailbox.settle(forNs: 1_000_000_000)
-                    try state.store.writeRunInfo(state.info)
-                }
+                state.outcomes.removeLast()
+                current = again
+                outcome = try await runAttempts(current, &runner, &schedule, session, &state)
+                judged = judge(outcome, current, state)
             }
-            schedule.record(scheduled, headline: try record(outcome, scheduled, session, &state))
-            if let (achieved, offered) = Self.shortfall(outcome) {
+            outcome.checks = judged.checks
+            state.outcomes[state.outcomes.count - 1] = outcome
+            let samples = outcome.samples(runID: state.log.runID)
+            schedule.record(
+                scheduled,
+                headline: try record(
+                    outcome, samples: samples, evidence: judged.evidence, attempts: suspectAttempts, current, session,
+                    &state))
+            if let (achieved, offered) = Self.shortfall(outcome, samples: samples) {
                 let skipped = schedule.saturated(scheduled)
+                let cause = Self.shortfallCause(outcome)
                 progress(
-                    String(
-                        format: "step %@: achieved %.0f/s of %.0f/s offered: the SUT saturated", scheduled.id, achieved,
-                        offered) + (skipped.isEmpty ? "" : "; higher rates skipped: \(skipped.joined(separator: ", "))")
+                    String(format: "step %@: achieved %.0f/s of %.0f/s offered: ", scheduled.id, achieved, offered)
+                        + cause + (skipped.isEmpty ? "" : "; higher rates skipped: \(skipped.joined(separator: ", "))")
                 )
                 state.log.record(
                     "step.saturated", step: scheduled.id,
                     [
-                        "achieved": String(achieved), "offered": String(offered),
+                        "achieved": String(achieved), "offered": String(offered), "cause": cause,
                         "skipped": skipped.joined(separator: ","),
                     ])
+            }
+        }
+    }
+
+    /// Runs one attempt of a step; an agent lost during it is connected afresh and the step runs
+    /// again (at most ``stepAttempts`` times, with `--reconnect-wait`).
+    private func runAttempts(
+        _ scheduled: ScheduledStep, _ runner: inout StepRunner, _ schedule: inout some StepSchedule,
+        _ session: LabSession, _ state: inout RunState
+    ) async throws -> StepOutcome {
+        var attempt = 1
+        while true {
+            // An agent that went away since the last step (a reboot) is connected afresh first.
+            do {
+                try await reconnectLost(session, &state)
+            } catch let error as WireError where attempt > 1 {
+                throw WireError(error.code, "\(error.message) (step \(scheduled.id) was to run again)")
+            }
+            do {
+                return try await runStep(scheduled, &runner, &schedule, session, &state)
+            } catch let error as WireError {
+                // An agent went away during the step (its loss may be read after another
+                // agent's report of what it did to them): the step fails, the agents still here
+                // abandon it, the lost one is connected afresh and the step runs again.
+                guard plan.reconnectWaitNs > 0 else { throw error }
+                await session.mailbox.catchUp()
+                guard attempt < Self.stepAttempts, lostAgent(session) != nil else { throw error }
+                attempt += 1
+                let name = lostAgent(session)?.name ?? "?"
+                progress("step \(scheduled.id): \(error.message); agent \(name) went away: running the step again")
+                markRunningStepFailed(error.message, &state)
+                state.info.steps_redone = (state.info.steps_redone ?? 0) + 1
+                session.abortAll(reason: "step \(scheduled.id) is run again: agent \(name) went away")
+                await session.mailbox.settle(forNs: 1_000_000_000)
+                try state.store.writeRunInfo(state.info)
             }
         }
     }
@@ -179,15 +213,22 @@ struct BenchmarkRun {
 
     /// An open-loop step whose achieved rate fell short of the offered by more than
     /// ``OpenLoop/saturationShortfall``: both rates; `nil` otherwise (and in closed loop).
-    static func shortfall(_ outcome: StepOutcome) -> (achieved: Double, offered: Double)? {
-        let type = outcome.plan.workload.type
-        guard let offered = outcome.plan.openLoopRate,
-            let metric = type.intervalRate ?? type.catalog.headline.first(where: { $0.unit.hasSuffix("/s") }),
-            let achieved = outcome.samples(runID: "").first(where: {
-                $0.metric == metric.name && $0.labels["kind"] != "interval" && $0.labels["peer"] == nil
-            })?.value
-        else { return nil }
+    static func shortfall(_ outcome: StepOutcome, samples: [MetricSample]) -> (achieved: Double, offered: Double)? {
+        guard let offered = outcome.plan.openLoopRate, let achieved = achievedRate(outcome, samples: samples) else {
+            return nil
+        }
         return achieved < offered * (1 - OpenLoop.saturationShortfall) ? (achieved, offered) : nil
+    }
+
+    /// An open-loop step's achieved rate: its workload's interval rate metric (or first per-second
+    /// headline) among the step's own samples, all peers together.
+    static func achievedRate(_ outcome: StepOutcome, samples: [MetricSample]) -> Double? {
+        let type = outcome.plan.workload.type
+        guard let metric = type.intervalRate ?? type.catalog.headline.first(where: { $0.unit.hasSuffix("/s") })
+        else { return nil }
+        return samples.first(where: {
+            $0.metric == metric.name && $0.labels["kind"] != "interval" && $0.labels["peer"] == nil
+        })?.value
     }
 
     /// Where the step runs and who takes part: the SUT (a guest placed for its mode, with the host
@@ -260,28 +301,33 @@ struct BenchmarkRun {
         return outcome
     }
 
-    /// Writes the step's samples, histogram, aggregates or summary and its `complete` entry in
-    /// `run.json`, in that order (a step is marked complete only once its samples are on disk);
-    /// returns its headline for the schedule.
+    /// Writes the step's samples, histogram, checks' evidence, aggregates or summary and its
+    /// `complete` entry in `run.json` with its verdict, in that order (a step is marked complete only
+    /// once its samples are on disk); returns its headline for the schedule.
     private func record(
-        _ outcome: StepOutcome, _ scheduled: ScheduledStep, _ session: LabSession, _ state: inout RunState
+        _ outcome: StepOutcome, samples: [MetricSample], evidence: StepEvidence, attempts: [RunInfo.Attempt],
+        _ scheduled: ScheduledStep, _ session: LabSession, _ state: inout RunState
     ) throws -> Double? {
-        let samples = outcome.samples(runID: state.log.runID)
         try state.store.append(samples)
         if let hgrm = outcome.hgrm { try state.store.writeHistogram(step: scheduled.id, text: hgrm) }
+        try state.store.writeEvidence(evidence)
         let headline = outcome.headline(in: samples)
         let window = outcome.window
         state.info.steps[state.info.steps.count - 1] = RunInfo.Step(
             id: scheduled.id, status: .complete, window_start_ns: window.start, window_end_ns: window.end,
             start_skew_ns: outcome.startSkewNs, clock_offset_error_ns: outcome.clockErrorNs, cell: scheduled.cell,
             repetition: scheduled.repetition, headline: headline,
-            engine: outcome.sides.compactMap(\.result.outcome.value.engineCommand).first)
+            engine: outcome.sides.compactMap(\.result.outcome.value.engineCommand).first, verdict: outcome.verdict,
+            checks: outcome.checks, suspect_attempts: attempts.isEmpty ? nil : attempts)
+        updateRepeatability(cell: scheduled.cell, with: outcome.checks ?? [], &state)
         state.info.agents = agentInfo(session, state.tracks)
         try writeAggregates(&state)
         try state.store.writeRunInfo(state.info)
-        state.log.record("step.written", step: scheduled.id)
+        state.log.record("step.written", step: scheduled.id, ["verdict": outcome.verdict?.rawValue ?? ""])
         state.done += 1
-        progress("step \(scheduled.id): done, \(StepOutcome.headlineText(outcome, headline))")
+        progress(
+            "step \(scheduled.id): done, \(StepOutcome.headlineText(outcome, headline)), \(Self.verdictText(outcome))")
+        for check in outcome.failedChecks { progress("  \(check.summary)") }
         if let observer, let observed = state.observed {
             observer.stepFinished(
                 observed, samples: samples, outcome: outcome,

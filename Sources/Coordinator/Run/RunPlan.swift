@@ -39,6 +39,9 @@ struct RunPlan: Sendable {
     /// How long an agent that went away mid-run (restarted, rebooted) is tried again before the run
     /// fails; 0 (the default): the run fails at once, as a short run should.
     var reconnectWaitNs: Int64 = RunPlan.defaultReconnectWaitNs
+    /// `--retry-suspect N`: a suspect step runs again up to this many times with what its verdict
+    /// suggests (a longer warm-up or window); every attempt is recorded.
+    var retrySuspect = 0
     /// Off: a night's plan asks for it (`--reconnect-wait 10s`, minutes for a rebooting host).
     static let defaultReconnectWaitNs: Int64 = 0
     /// A plan's rule: `steps` are its cells, each repeated by the rule; `nil`: each step runs once.

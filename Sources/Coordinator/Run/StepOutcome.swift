@@ -34,6 +34,13 @@ struct StepOutcome {
     var repetition: Int? = nil
     /// Labels the mode adds to every sample (`accel` of a `kvm` guest).
     var modeLabels: [String: String] = [:]
+    /// The validity checks once the step is recorded (``StepChecks``); `nil` before.
+    var checks: [StepCheck]?
+
+    /// `valid` or `suspect` once checked.
+    var verdict: Verdict? { checks.map(Verdict.init) }
+    /// The checks that failed.
+    var failedChecks: [StepCheck] { (checks ?? []).filter { !$0.passed } }
 
     var workload: Workload { plan.workload }
     /// The SUT agent's side.
@@ -102,6 +109,7 @@ struct StepOutcome {
         labels["run"] = runID
         labels["mode"] = plan.placement.mode.rawValue
         labels.merge(modeLabels) { $1 }
+        if let verdict { labels["verdict"] = verdict.rawValue }
         if let cell { labels["cell"] = cell }
         if let repetition { labels["repetition"] = String(repetition) }
         let digests = sides.compactMap { side in side.result.provenanceDigest.map { (side.name, $0) } }

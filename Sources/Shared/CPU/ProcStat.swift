@@ -101,6 +101,8 @@ package struct CPUUsage: Codable, Equatable, Sendable {
     package var softirqTicks: UInt64 = 0
     /// A `kvm` guest's host: where the busy time went (vCPUs, qemu, vhost, the rest).
     package var breakdown: CPUBreakdown?
+    /// CPU used in the window by processes that were not part of the step (the quiet-host check).
+    package var others: OtherProcesses?
 
     package init(
         busySeconds: Double, idleSeconds: Double, utilizationPercent: Double?, perCPUPercent: [Int: Double],

@@ -117,19 +117,41 @@ package struct LoadThreads: Codable, Equatable, Sendable {
     /// Open loop: requests intended inside the window that left more than ``OpenLoop/lateNs`` after
     /// their intended time, or not at all; `nil` in closed loop.
     package var lateRequests: UInt64?
+    /// Each worker thread's CPU time over the window, seconds (the generator-headroom check reads the
+    /// busiest); `nil` from agents before 0.9.
+    package var threadCPUSeconds: [Double]?
+    /// The first worker thread's latencies in send order at fixed ticks (the independence check).
+    package var latencySeries: LatencySeries?
+    /// Open loop: the first worker thread's gaps between consecutive sends inside the window,
+    /// microseconds, at most ``LoadThreads/maxGaps`` (the arrivals check).
+    package var sendGapsUs: [Float]?
 
-    package init(threads: Int, cpuSeconds: Double, lateRequests: UInt64? = nil) {
+    /// Send gaps kept per step.
+    package static let maxGaps = 4096
+
+    package init(
+        threads: Int, cpuSeconds: Double, lateRequests: UInt64? = nil, threadCPUSeconds: [Double]? = nil,
+        latencySeries: LatencySeries? = nil, sendGapsUs: [Float]? = nil
+    ) {
         self.threads = threads
         self.cpuSeconds = cpuSeconds
         self.lateRequests = lateRequests
+        self.threadCPUSeconds = threadCPUSeconds
+        self.latencySeries = latencySeries
+        self.sendGapsUs = sendGapsUs
     }
 
-    /// Several generators' threads as one: counts, CPU and late requests add.
+    /// Several generators' threads as one: counts, CPU and late requests add, the threads' CPU
+    /// times are listed together, the first generator's series and gaps stand for all.
     package static func merged(_ loads: [LoadThreads]) -> LoadThreads {
         let late = loads.compactMap(\.lateRequests)
+        let perThread = loads.compactMap(\.threadCPUSeconds)
         return LoadThreads(
             threads: loads.map(\.threads).reduce(0, +), cpuSeconds: loads.map(\.cpuSeconds).reduce(0, +),
-            lateRequests: late.isEmpty ? nil : late.reduce(0, +))
+            lateRequests: late.isEmpty ? nil : late.reduce(0, +),
+            threadCPUSeconds: perThread.count == loads.count ? perThread.flatMap { $0 } : nil,
+            latencySeries: loads.lazy.compactMap(\.latencySeries).first,
+            sendGapsUs: loads.lazy.compactMap(\.sendGapsUs).first)
     }
 }
 

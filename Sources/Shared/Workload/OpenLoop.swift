@@ -11,6 +11,15 @@ package protocol OpenLoopSpec: WorkloadSpec {
     var rate: Double? { get set }
 }
 
+/// How an open loop spaces its intended send times.
+package enum Arrivals: String, Codable, Sendable, CaseIterable {
+    /// One every `1/rate` (the default; wrk2's pacing).
+    case uniform
+    /// Exponential gaps with mean `1/rate`, a Poisson process (Lancet's and the open-loop queueing
+    /// model's); the arrivals check tests the gaps against it (Anderson-Darling).
+    case poisson
+}
+
 /// Open-loop rates: limits, labels and how peers split one.
 package enum OpenLoop {
     /// The highest rate a step may ask for, per second.

@@ -19,6 +19,8 @@ package struct RRSpec: OpenLoopSpec {
     /// Open loop: intended transactions per second over all flows (each flow still has one in
     /// flight); `nil`: closed loop.
     package var rate: Double?
+    /// Open loop: how the intended send times are spaced; `nil`: uniform.
+    package var arrivals: Arrivals?
 
     package init(
         proto: RRProtocol = .tcp, requestSize: Int = 100, responseSize: Int = 200, flows: Int = 1,
@@ -67,14 +69,18 @@ extension RRSpec {
         [
             "protocol": proto.rawValue, "request_bytes": String(requestSize), "response_bytes": String(responseSize),
             "flows": String(flows),
-        ].merging(OpenLoop.labels(rate)) { a, _ in a }
+        ].merging(OpenLoop.labels(rate)) { a, _ in a }.merging(arrivals == .poisson ? ["arrivals": "poisson"] : [:]) {
+            a, _ in a
+        }
     }
 
-    package var stepName: String { "rr-\(proto.rawValue)" + OpenLoop.suffix(rate) }
+    package var stepName: String {
+        "rr-\(proto.rawValue)" + OpenLoop.suffix(rate) + (rate != nil && arrivals == .poisson ? "-poisson" : "")
+    }
 
     package var summary: String {
         "\(proto.rawValue.uppercased())_RR \(requestSize)/\(responseSize) bytes, \(flows) flow(s)"
-            + OpenLoop.summary(rate)
+            + OpenLoop.summary(rate) + (rate != nil && arrivals == .poisson ? " (Poisson arrivals)" : "")
     }
 
 }

@@ -94,6 +94,9 @@ package protocol WorkloadResult: Codable, Equatable, Sendable {
     var completions: UInt64? { get }
     /// An external engine's version and exact command line (fio), for run.json; `nil` for lockstep's own.
     var engineCommand: String? { get }
+    /// A load generator's (or bulk end's) threads, their CPU, series and gaps, for the validity checks;
+    /// `nil` for a result without threads of lockstep's own.
+    var generatorLoad: LoadThreads? { get }
 }
 
 extension WorkloadResult {
@@ -103,6 +106,8 @@ extension WorkloadResult {
     package var completions: UInt64? { nil }
     /// lockstep's own engine.
     package var engineCommand: String? { nil }
+    /// No generator threads.
+    package var generatorLoad: LoadThreads? { nil }
 }
 
 /// A result that carries a latency histogram of its operations (the load generators').

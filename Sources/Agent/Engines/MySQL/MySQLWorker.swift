@@ -79,6 +79,8 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
         }
     }
     private(set) var cpuNs: Int64 = 0
+    /// Latencies in send order and send gaps for the validity checks (made when the thread starts).
+    private(set) var recorder: LatencySeriesRecorder?
     private(set) var stoppedNs: Int64 = 0
     private(set) var error: WireError?
     private var late: UInt64 = 0
@@ -139,6 +141,8 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
             exited.raise()
         }
         MonotonicClock.sleepThenSpin(until: startNs, spinNs: 0)
+        let recorder = LatencySeriesRecorder(windowStart: windowStart)
+        self.recorder = recorder
         var cpuStart: Int64?
         // Open loop: each transaction starts at its intended time (the rate split over the threads),
         // and its latency counts from that time.
@@ -159,6 +163,7 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
             let now = MonotonicClock.now()
             let begun = from ?? now
             if let from, from >= windowStart, OpenLoopPacer.isLate(intendedNs: from, sentNs: now) { late += 1 }
+            if from != nil { recorder.sent(now) }
             if now >= windowEnd { break }
             let before = counts
             if cpuStart == nil && now >= windowStart { cpuStart = EngineThread.cpuNs() }
@@ -176,6 +181,7 @@ final class MySQLWorker: LoadWorker, @unchecked Sendable {
                 transactions += 1
                 inWindow += counts - before
                 histogram.record(UInt64(max(done - begun, 1)))
+                recorder.record(sentNs: begun, doneNs: done)
             }
             latencySum.add(UInt64(max(done - begun, 1)))
             committed.add(1)

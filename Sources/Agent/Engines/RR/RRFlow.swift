@@ -73,6 +73,8 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     /// Open loop: this flow's intended send times (``RRSpec/rate`` split over the flows).
     private var pacer: OpenLoopPacer?
     private var late: UInt64 = 0
+    /// Latencies in send order and send gaps for the validity checks (made when the thread starts).
+    private(set) var recorder: LatencySeriesRecorder?
     /// CPU time of this thread from its first transaction in the window to its end.
     private(set) var cpuNs: Int64 = 0
     private var cpuAtWindow: Int64 = 0
@@ -116,7 +118,9 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag) {
         // Only the first flow spins for a precise start; on few cores more spinners would delay each other.
         pacer = OpenLoopPacer(
-            rate: spec.rate.map { $0 / Double(spec.flows) }, startNs: startNs, index: index, count: spec.flows)
+            rate: spec.rate.map { $0 / Double(spec.flows) }, startNs: startNs, index: index, count: spec.flows,
+            arrivals: spec.arrivals, seed: UInt64(index + 1))
+        recorder = LatencySeriesRecorder(windowStart: windowStart)
         run(startAt: startNs, spin: index == 0, windowStart: windowStart, windowEnd: windowEnd, stop: stop)
     }
     var hasExited: Bool { exited.isRaised }
@@ -176,6 +180,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
             if t0 >= windowStart {
                 if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
                 histogram.record(UInt64(t1 - from))
+                recorder?.record(sentNs: from, doneNs: t1)
                 transactions &+= 1
                 recordOneWay(t0: t0, t1: t1, response)
             }
@@ -224,6 +229,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
                 if t0 >= windowStart {
                     if cpuAtWindow == 0 { cpuAtWindow = EngineThread.cpuNs() }
                     histogram.record(UInt64(t1 - from))
+                    recorder?.record(sentNs: from, doneNs: t1)
                     transactions &+= 1
                     recordOneWay(t0: t0, t1: t1, response)
                 }
@@ -257,6 +263,7 @@ final class RRFlow: LoadWorker, @unchecked Sendable {
         guard pacer!.nextNs < windowEnd, let intended = pacer!.awaitNext(stop: stop) else { return nil }
         let now = MonotonicClock.now()
         if intended >= windowStart && OpenLoopPacer.isLate(intendedNs: intended, sentNs: now) { late &+= 1 }
+        recorder?.sent(now)
         return now >= windowEnd || stop.isRaised ? nil : (now, intended)
     }
 

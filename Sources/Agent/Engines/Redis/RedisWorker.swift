@@ -59,6 +59,8 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
     private let rate: Double?
     private let place: (index: Int, count: Int)
     private var late: UInt64 = 0
+    /// Latencies in send order and send gaps for the validity checks (made when the thread starts).
+    private(set) var recorder: LatencySeriesRecorder?
     /// How long the worker waits for replies still in flight after the window.
     static let drainNs: Int64 = 2_000_000_000
     /// The epoll tag of the open loop's timer (connections are tagged by their index).
@@ -103,6 +105,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
     /// Runs from `startNs` until the window ends and every reply is in (or the drain time passes).
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, spin: Bool, stop: StopFlag) {
         stopOnFailure = stop
+        recorder = LatencySeriesRecorder(windowStart: windowStart)
         defer {
             stoppedNs = MonotonicClock.now()
             exited.raise()
@@ -156,6 +159,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
                 else { break }
                 let intended = pacer!.nextNs
                 if intended >= windowStart && OpenLoopPacer.isLate(intendedNs: intended, sentNs: now) { late &+= 1 }
+                recorder?.sent(now)
                 connections[free].issue(keys: keys, rng: &rng, sentNs: intended)
                 pacer!.advance()
                 cursor = (free + 1) % connections.count
@@ -267,6 +271,7 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
         }
         if reply.isSet { sets &+= 1 } else { gets &+= 1 }
         histogram.record(UInt64(max(now - reply.sentNs, 1)))
+        recorder?.record(sentNs: reply.sentNs, doneNs: now)
     }
 
     private func watch(_ epoll: Int32, _ connection: RedisConnection, index: Int, write: Bool) {

@@ -26,11 +26,14 @@ protocol LoadWorker: StallWatched {
     func run(startNs: Int64, windowStart: Int64, windowEnd: Int64, index: Int, stop: StopFlag)
     /// Open loop: the window's late requests (``LoadThreads/lateRequests``); `nil` in closed loop.
     var lateRequests: UInt64? { get }
+    /// The thread's latencies in send order and send gaps (`nil`: it keeps none); read after it returned.
+    var recorder: LatencySeriesRecorder? { get }
 }
 
 extension LoadWorker {
     /// Closed loop unless the worker says otherwise.
     var lateRequests: UInt64? { nil }
+    var recorder: LatencySeriesRecorder? { nil }
 }
 
 /// What the supervisor hands the engine when every worker has returned without failing.
@@ -128,6 +131,10 @@ struct LoadSupervisor<Worker: LoadWorker>: Sendable {
         return LoadTotals(
             startedNs: startedNs, stoppedNs: stoppedNs, windowStartNs: windowStart,
             windowEndNs: max(windowStart, min(windowEnd, stoppedNs)), tally: tally,
-            load: LoadThreads(threads: workers.count, cpuSeconds: Double(cpuNs) / 1e9, lateRequests: late))
+            load: LoadThreads(
+                threads: workers.count, cpuSeconds: Double(cpuNs) / 1e9, lateRequests: late,
+                threadCPUSeconds: workers.map { Double($0.cpuNs) / 1e9 },
+                latencySeries: workers.first?.recorder?.series,
+                sendGapsUs: late == nil ? nil : workers.first?.recorder?.sendGaps))
     }
 }

@@ -31,13 +31,16 @@ package struct Metric: Hashable, Sendable {
     package let help: String
     /// Which way is an improvement.
     package let better: Better
+    /// The percentile (0...100) a latency metric reads off its histogram; `nil` for any other metric.
+    package let percentile: Double?
 
-    package init(_ name: String, unit: String, kind: Kind, better: Better, help: String) {
+    package init(_ name: String, unit: String, kind: Kind, better: Better, help: String, percentile: Double? = nil) {
         self.name = name
         self.unit = unit
         self.kind = kind
         self.better = better
         self.help = help
+        self.percentile = percentile
     }
 
     /// A sample of this metric.
@@ -97,12 +100,14 @@ package struct LatencyMetrics: Sendable {
         unit: String, percentiles: [(name: String, value: Double)], of what: String, prefix: String = "latency"
     ) {
         self.unit = unit
-        func metric(_ name: String, _ help: String) -> Metric {
-            Metric("\(prefix)_\(name)_\(unit)", unit: unit, kind: .histogram, better: .lower, help: help)
+        func metric(_ name: String, _ help: String, _ percentile: Double? = nil) -> Metric {
+            Metric(
+                "\(prefix)_\(name)_\(unit)", unit: unit, kind: .histogram, better: .lower, help: help,
+                percentile: percentile)
         }
         mean = metric("mean", "mean latency of \(what)")
         self.percentiles = percentiles.map {
-            (metric($0.name, "\($0.value)th percentile latency of \(what)"), $0.value)
+            (metric($0.name, "\($0.value)th percentile latency of \(what)", $0.value), $0.value)
         }
         max = metric("max", "largest latency of \(what)")
     }

@@ -95,6 +95,8 @@ package enum MySQLWorkload: WorkloadType {
 }
 
 extension MySQLClientResult: WorkloadResult {
+    /// Its threads, for the validity checks.
+    package var generatorLoad: LoadThreads? { load }
     /// The result's name on the wire.
     package static let resultKind = "mysqlClient"
     /// Operations it completed in the window.

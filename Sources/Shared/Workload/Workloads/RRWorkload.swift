@@ -82,6 +82,8 @@ package enum RRWorkload: WorkloadType {
 }
 
 extension RRClientResult: WorkloadResult {
+    /// Its threads, for the validity checks.
+    package var generatorLoad: LoadThreads? { load }
     /// The result's name on the wire.
     package static let resultKind = "rrClient"
     /// Operations it completed in the window.

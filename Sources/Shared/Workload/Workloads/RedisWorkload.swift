@@ -87,6 +87,8 @@ package enum RedisWorkload: WorkloadType {
 }
 
 extension RedisClientResult: WorkloadResult {
+    /// Its threads, for the validity checks.
+    package var generatorLoad: LoadThreads? { load }
     /// The result's name on the wire.
     package static let resultKind = "redisClient"
     /// Operations it completed in the window.

@@ -56,6 +56,8 @@ package enum StreamWorkload: WorkloadType {
 }
 
 extension StreamSenderResult: WorkloadResult {
+    /// Its threads, for the validity checks.
+    package var generatorLoad: LoadThreads? { load }
     /// The result's name on the wire.
     package static let resultKind = "streamSender"
 
@@ -68,6 +70,8 @@ extension StreamSenderResult: WorkloadResult {
 }
 
 extension StreamReceiverResult: WorkloadResult {
+    /// Its threads, for the validity checks.
+    package var generatorLoad: LoadThreads? { load }
     /// The result's name on the wire.
     package static let resultKind = "streamReceiver"
 
