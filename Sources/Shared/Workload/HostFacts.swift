@@ -25,6 +25,8 @@ package struct HostFacts: Codable, Equatable, Sendable {
     /// What the agent's CPUs look like from where it runs (a guest's from inside the guest):
     /// model, vector flags, topology, clock, memory; `nil` from older agents.
     package var cpu: CPUView?
+    /// How its idle CPUs sleep (cpuidle driver and governor, boot options, haltpoll); `nil` from older agents.
+    package var idle: IdlePolicy?
 
     package init(
         hostname: String, kernel: String, cpuModel: String, cores: Int, softwareVersion: String,
@@ -53,6 +55,7 @@ package struct HostFacts: Codable, Equatable, Sendable {
             cpuModel: cpu.model, cores: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), softwareVersion: softwareVersion,
             realtimeStarts: MonotonicClock.realtimeStarts)
         facts.cpu = cpu
+        facts.idle = IdlePolicy.current()
         if provenance { facts.provenance = Provenance.current() }
         return facts
     }
