@@ -128,6 +128,9 @@ enum ChartParts {
 
 /// Grouped bars with confidence whiskers (the paper's Fig. 3 for latency, Figs. 1-2 for goodput
 /// and cycles per byte): one group per point, one bar per series (mode, or run and mode).
+/// The fill of a bar whose steps are suspect: grey, whatever its series.
+let suspectColor = "#b8b8b8"
+
 struct BarChart: Sendable {
     struct Bar: Equatable, Sendable {
         var value: Double
@@ -136,6 +139,8 @@ struct BarChart: Sendable {
         var high: Double?
         /// What hovering the bar shows.
         var note: String
+        /// Drawn grey: a step behind it is suspect (the note says why).
+        var suspect = false
     }
 
     var title: String
@@ -167,12 +172,13 @@ struct BarChart: Sendable {
                 guard let bar else { continue }
                 let (x, width) = slot(group: g, series: s)
                 let top = y(bar.value)
-                let color = seriesColors[s % seriesColors.count]
+                let color = bar.suspect ? suspectColor : seriesColors[s % seriesColors.count]
                 marks.append(
                     .element(
                         "rect",
                         [
-                            ("class", "bar"), ("x", svgNumber(x + 1)), ("y", svgNumber(top)),
+                            ("class", bar.suspect ? "bar suspect" : "bar"), ("x", svgNumber(x + 1)),
+                            ("y", svgNumber(top)),
                             ("width", svgNumber(width - 2)),
                             ("height", svgNumber(max(frame.plotBottom - top, 0))), ("fill", color),
                         ], [.element("title", [], [.text(bar.note)])]))

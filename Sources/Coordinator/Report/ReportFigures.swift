@@ -99,7 +99,11 @@ struct ReportFigures {
                     groups.append(suffix.isEmpty ? g : "\(g) \(suffix)")
                     bars.append(
                         layout.names.map { name in
-                            bar(layout.entry(name, g).flatMap { $0.run.aggregate($0.cell.id, metric.name) }, metric)
+                            layout.entry(name, g).flatMap { entry in
+                                bar(
+                                    entry.run.aggregate(entry.cell.id, metric.name), metric,
+                                    suspect: entry.run.suspect(entry.cell.id))
+                            }
                         })
                 }
             }
@@ -172,13 +176,15 @@ struct ReportFigures {
 
     // MARK: - Pieces
 
-    private func bar(_ row: AggregateRow?, _ metric: Metric) -> BarChart.Bar? {
+    /// A cell's bar; grey with the failed checks in its hover note when any of its steps is suspect.
+    private func bar(_ row: AggregateRow?, _ metric: Metric, suspect: [String] = []) -> BarChart.Bar? {
         guard let row else { return nil }
         let half = row.ci_half_width
         return BarChart.Bar(
             value: row.mean, low: half.map { row.mean - $0 }, high: half.map { row.mean + $0 },
             note: "\(row.cell): \(format(row.mean)) \(metric.unit)" + (half.map { " ± \(format($0))" } ?? "")
-                + " (n=\(row.n))")
+                + " (n=\(row.n))" + (suspect.isEmpty ? "" : "\nSUSPECT: " + suspect.joined(separator: "\n")),
+            suspect: !suspect.isEmpty)
     }
 
     /// The numbers of a figure: per cell, each metric's mean ± interval (n), and its ratio to native.

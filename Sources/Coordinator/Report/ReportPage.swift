@@ -19,6 +19,7 @@ struct ReportPage {
             body.append(.element("p", [("class", "missing")], [.text("No workload results in these directories yet.")]))
         }
         body += figures.map(render)
+        body.append(verdicts())
         if let history { body.append(history.svg()) }
         body.append(timeSeries())
         body.append(runSection())
@@ -317,7 +318,7 @@ struct ReportPage {
 
     static let css = """
         body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1320px; color: #222; }
-        h1 { font-size: 26px; } h2 { font-size: 20px; margin-top: 36px; border-bottom: 1px solid #ddd; } h3 { font-size: 16px; }
+        tr.suspect td { color: #888; } h1 { font-size: 26px; } h2 { font-size: 20px; margin-top: 36px; border-bottom: 1px solid #ddd; } h3 { font-size: 16px; }
         table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
         th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
         th { background: #f4f4f4; } td.unmet { color: #a40; } tr.differs td { background: #fff3c4; }

@@ -89,6 +89,15 @@ struct ReportRun {
         return out
     }
 
+    /// The checks that failed in a cell's suspect steps (`step: generator-headroom, quiet-host`);
+    /// empty when every step of the cell is valid or was recorded before verdicts.
+    func suspect(_ cell: String) -> [String] {
+        let steps = Set(steps(of: cell))
+        return (info?.steps ?? []).filter { steps.contains($0.id) && $0.verdict == .suspect }.map { step in
+            "\(step.id): " + (step.checks ?? []).filter { !$0.passed }.map(\.summary).joined(separator: "; ")
+        }
+    }
+
     /// The headline metrics' aggregates of a workload, by cell and metric.
     func aggregate(_ cell: String, _ metric: String) -> AggregateRow? {
         aggregates.first { $0.cell == cell && $0.metric == metric }

@@ -25,6 +25,35 @@ struct StepCheck: Codable, Equatable, Sendable {
         case sampleSize = "sample-size"
         case quietHost = "quiet-host"
         case repeatability
+
+        /// What the check asks, its threshold and the reference it follows, in one line (the report
+        /// and `lockstep check --explain` print these; the README has the same lines).
+        var explanation: String {
+            switch self {
+            case .generatorHeadroom:
+                return
+                    "each generator thread's CPU over the window stays under 90% (Locust warns at 90%; Lancet exists because generators became the bottleneck)"
+            case .tooShort: return "the window, or an engine's run to completion, lasts at least 2 s"
+            case .arrivals:
+                return
+                    "open loop: the achieved rate within 10% of the offered, and with --arrivals poisson the send gaps pass Anderson-Darling against an exponential at twice the 1% critical value (Lancet)"
+            case .independence:
+                return
+                    "latencies in send order, one per millisecond, pass Spearman's lag-1 test at p > 1e-10, else at the first lag of 2, 5, 10, 25, ... with enough independent samples left for a p99 (Lancet's lag rule)"
+            case .steadyState:
+                return
+                    "the per-second rate has no Mann-Kendall trend moving it over 10%, no half-to-half shift over 25%, and no warm-up left by MSER (White 1997)"
+            case .sampleSize:
+                return
+                    "enough latencies for a p99 (700); a percentile q is shown only from 7/(1-q) samples, with its order-statistic 95% interval"
+            case .quietHost:
+                return
+                    "processes outside the step used at most 0.2 CPU on every agent's host during the window; the busiest are named"
+            case .repeatability:
+                return
+                    "a plan cell's headline varies by at most 25% (coefficient of variation) over 3 or more repetitions"
+            }
+        }
     }
 
     /// A process named by the quiet-host check: the host it ran on and its CPU in the window.
