@@ -54,7 +54,9 @@ extension Integration {
 
             let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
             #expect(summary.count == 3)
-            #expect(summary[0].hasPrefix("step,workload,transactions_per_sec,transactions,latency_mean_us"))
+            #expect(summary[0].hasPrefix("step,workload,verdict,transactions_per_sec,transactions,latency_mean_us"))
+            // Every step has a verdict, in summary.csv and in run.json with its checks.
+            #expect(summary[1].hasPrefix("rr-tcp-1,rr,valid,") || summary[1].hasPrefix("rr-tcp-1,rr,suspect,"))
             #expect(summary[2].hasPrefix("rr-udp-2,rr,"))
             // CPU is metered for RR too.
             #expect(summaryValue(samples, "sut_cpu_util_pct", step: "rr-tcp-1") != nil)

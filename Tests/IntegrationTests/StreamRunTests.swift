@@ -65,7 +65,7 @@ extension Integration {
                         && ($0["labels"] as? [String: String])?["kind"] == "interval"
                 })
             let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
-            #expect(summary.hasPrefix("step,workload,goodput_gbps"))
+            #expect(summary.hasPrefix("step,workload,verdict,goodput_gbps"))
             #expect(!FileManager.default.fileExists(atPath: out + "/histograms/stream-sut-tx-1.hgrm"))
         }
 

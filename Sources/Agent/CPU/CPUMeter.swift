@@ -37,6 +37,11 @@ final class CPUMeter: @unchecked Sendable {
     private func measure(startNs: Int64, endNs: Int64, qemu: QemuThreads?) -> CPUUsage? {
         // vhost-net's kernel threads are found once, before the window.
         let vhost = qemu.map { $0.vhost ? ThreadTimes.vhostThreads(of: $0.pid) : [] } ?? []
+        // Every process's CPU is read a quarter second before the window and after it, never at its
+        // edges: a /proc scan takes milliseconds that the step's own threads would wait for.
+        guard sleep(until: startNs - Self.scanLeadNs) else { return nil }
+        let scan0 = MonotonicClock.now()
+        let processes0 = ProcessScan.read()
         guard sleep(until: startNs) else { return nil }
         let counters = CycleCounters()
         defer { counters.close() }
@@ -45,8 +50,6 @@ final class CPUMeter: @unchecked Sendable {
         let c0 = counters.read()
         let threads0 = qemu.map { ThreadTimes.read(process: $0.pid, extra: vhost) }
         let readNs = MonotonicClock.now() - t0
-        // Every process's CPU, read after the window's edge so it does not delay the edge reading.
-        let processes0 = ProcessScan.read()
         _ = sleep(until: endNs)
         let t1 = MonotonicClock.now()
         guard let b = ProcStatReader.read() else { return nil }
@@ -54,7 +57,8 @@ final class CPUMeter: @unchecked Sendable {
         let threads1 = qemu.map { ThreadTimes.read(process: $0.pid, extra: vhost) }
         let t2 = MonotonicClock.now()
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let others = ProcessScan.others(before: processes0, after: ProcessScan.read(), ticksPerSecond: ticks)
+        var others = ProcessScan.others(before: processes0, after: ProcessScan.read(), ticksPerSecond: ticks)
+        others.seconds = Double(MonotonicClock.now() - scan0) / 1e9
         var usage = CPUUsage.between(a, b, ticksPerSecond: ticks, wallSeconds: Double(t1 - t0) / 1e9)
         if let qemu, let threads0, let threads1 {
             usage.breakdown = CPUBreakdown.between(
@@ -72,6 +76,9 @@ final class CPUMeter: @unchecked Sendable {
         usage.others = others
         return usage
     }
+
+    /// How long before the window the first process scan runs.
+    static let scanLeadNs: Int64 = 250_000_000
 
     /// Sleeps until `deadline` in slices of at most 100 ms (few wakeups beside the data plane); `false` if stopped first.
     private func sleep(until deadline: Int64) -> Bool {

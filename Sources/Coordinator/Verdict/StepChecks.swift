@@ -14,6 +14,9 @@ enum StepChecks {
     static let rateTolerance = 0.10
     /// Lancet's independence rule: consecutive latencies pass while Spearman's p-value stays above this.
     static let independenceP = 1e-10
+    /// Samples of the running median taken out of the latency series before the test (101 ms at
+    /// one per millisecond: longer than the stalls it must see, shorter than the drift it must not).
+    static let detrendWindow = 101
     /// The lags Lancet tries after the first, in order.
     static let lags = [2, 5, 10, 25, 50, 100, 250, 500, 1000]
     /// Steady state: a trend (Mann-Kendall p below `trendP`) that moves the rate by more than
@@ -109,7 +112,7 @@ enum StepChecks {
         guard let series = e.latencySeries, series.valuesUs.count >= 30 else {
             return .notApplicable(.independence, "fewer than 30 latencies in send order")
         }
-        let x = series.valuesUs.map(Double.init)
+        let x = ValidityStatistics.runningMedianResiduals(series.valuesUs.map(Double.init), window: detrendWindow)
         guard let first = ValidityStatistics.spearman(x, lag: 1) else {
             return .notApplicable(.independence, "the latencies do not vary")
         }

@@ -92,7 +92,8 @@ extension StepEvidence {
         hosts = o.sides.compactMap { side in
             guard let cpu = side.result.cpu, let others = cpu.others, cpu.wallSeconds > 0 else { return nil }
             return Host(
-                agent: side.name, role: side.role.rawValue, othersCPU: others.cpuSeconds / cpu.wallSeconds,
+                agent: side.name, role: side.role.rawValue,
+                othersCPU: others.cpuSeconds / max(others.seconds ?? cpu.wallSeconds, 1e-3),
                 top: others.top)
         }
         let meter = o.sides.first { $0.role == .host } ?? o.sides.first { $0.role == .sut }

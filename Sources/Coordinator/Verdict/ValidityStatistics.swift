@@ -109,6 +109,22 @@ enum ValidityStatistics {
         return best.d
     }
 
+    /// `x` less its running median over `window` samples (centred, shorter at the ends): what is
+    /// left once slow drift is taken out, which the steady-state check judges instead.
+    static func runningMedianResiduals(_ x: [Double], window: Int) -> [Double] {
+        guard x.count > 2, window > 1 else { return x }
+        let half = window / 2
+        var out = [Double](repeating: 0, count: x.count)
+        for i in x.indices {
+            let slice = x[max(0, i - half)...min(x.count - 1, i + half)].sorted()
+            let m =
+                slice.count % 2 == 1
+                ? slice[slice.count / 2] : (slice[slice.count / 2 - 1] + slice[slice.count / 2]) / 2
+            out[i] = x[i] - m
+        }
+        return out
+    }
+
     /// The median (`0` for none).
     static func median(_ x: [Double]) -> Double {
         guard !x.isEmpty else { return 0 }

@@ -39,9 +39,13 @@ package struct OtherProcesses: Codable, Equatable, Sendable {
     package var cpuSeconds: Double
     /// The busiest of them, most first (at most five).
     package var top: [ProcessCPU]
+    /// The time between the two scans, seconds (they bracket the window: a scan at its edges would
+    /// delay the step's threads).
+    package var seconds: Double?
 
-    package init(cpuSeconds: Double, top: [ProcessCPU]) {
+    package init(cpuSeconds: Double, top: [ProcessCPU], seconds: Double? = nil) {
         self.cpuSeconds = cpuSeconds
         self.top = top
+        self.seconds = seconds
     }
 }
