@@ -68,7 +68,8 @@ extension BenchmarkRun {
             return "the generator could not keep up (its busiest thread \(pct(generator)) busy), not the SUT"
         }
         if let sut, sut > StepChecks.generatorBusyLimit {
-            return "the SUT saturated (its busiest CPU \(pct(sut)) busy)"
+            return
+                "the SUT saturated (its busiest CPU \(pct(sut)) busy, the generator's busiest thread \(pct(generator)))"
         }
         return
             "neither the generator (\(pct(generator)) busy) nor the SUT's CPUs (\(pct(sut))) were at their limit: a limit elsewhere (pipeline depth, connections, the link)"

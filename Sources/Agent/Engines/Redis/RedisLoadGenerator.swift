@@ -43,9 +43,16 @@ final class RedisLoadGenerator: Engine, @unchecked Sendable {
         }
     }
 
+    /// How long the server may answer nothing before the step fails as stalled: 3 s, or half the
+    /// window in a longer one. A shorter stall is a measurement, not a failure: the workers end at the
+    /// window's end by themselves, and the steady-state check marks the step suspect.
+    static func stallTimeoutNs(_ timing: StepTiming) -> Int64 { max(3_000_000_000, timing.durationNs / 2) }
+
     func start(atNs: Int64) {
+        let stallNs = Self.stallTimeoutNs(step.timing)
+        for worker in workers { worker.stallSeconds = Int(stallNs / 1_000_000_000) }
         LoadSupervisor(
-            name: "redis", stepID: step.stepID, workers: workers, stallTimeoutNs: 3_000_000_000,
+            name: "redis", stepID: step.stepID, workers: workers, stallTimeoutNs: stallNs,
             cpus: step.placement.cpus(for: step.role), stop: stop, stopRequested: stopRequested, events: events
         ).start(atNs: atNs, timing: step.timing) { [keys] totals in
             let t = totals.tally

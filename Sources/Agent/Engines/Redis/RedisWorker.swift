@@ -61,6 +61,8 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
     private var late: UInt64 = 0
     /// Latencies in send order and send gaps for the validity checks (made when the thread starts).
     private(set) var recorder: LatencySeriesRecorder?
+    /// How long the server may answer nothing before the step fails (``RedisLoadGenerator/stallTimeoutNs``), seconds.
+    var stallSeconds = 3
     /// How long the worker waits for replies still in flight after the window.
     static let drainNs: Int64 = 2_000_000_000
     /// The epoll tag of the open loop's timer (connections are tagged by their index).
@@ -219,13 +221,14 @@ final class RedisWorker: LoadWorker, @unchecked Sendable {
                             WireError(
                                 stalled.isRaised ? .dataPlaneStalled : .dataPlane,
                                 stalled.isRaised
-                                    ? "data plane stalled: redis at \(target) answered nothing for 3 s"
+                                    ? "data plane stalled: redis at \(target) answered nothing for \(stallSeconds) s"
                                     : "redis at \(target) closed the connection (server gone or client dropped)"))
                     case .failed:
                         return fail(
                             stalled.isRaised
                                 ? WireError(
-                                    .dataPlaneStalled, "data plane stalled: redis at \(target) answered nothing for 3 s"
+                                    .dataPlaneStalled,
+                                    "data plane stalled: redis at \(target) answered nothing for \(stallSeconds) s"
                                 )
                                 : Socket.error("receive from redis at \(target)"))
                     }
