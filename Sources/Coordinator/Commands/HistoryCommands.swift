@@ -34,6 +34,7 @@ struct HistoryCommand: AsyncParsableCommand {
                         let added = try await store.add(entry)
                         print(
                             "history: \(entry.name): \(added.rawValue) (testbed \(entry.testbed.fingerprint), \(entry.cells.count) cell(s))"
+                                + entry.suspectNote
                         )
                     }
                 }
@@ -237,7 +238,9 @@ extension CLI {
         do {
             let entry = try HistoryEntry(ReportRun.load(directory, name: ReportRun.names([directory])[0]))
             let added = try await HistoryStore.with(db, create: true) { try await $0.add(entry) }
-            print("history: \(db): \(entry.name) \(added.rawValue) (testbed \(entry.testbed.fingerprint))")
+            print(
+                "history: \(db): \(entry.name) \(added.rawValue) (testbed \(entry.testbed.fingerprint))"
+                    + entry.suspectNote)
         } catch let error as any LockstepError {
             FileHandle.standardError.write(
                 Data(

@@ -39,6 +39,8 @@ struct HistoryEntry: Equatable, Sendable {
     /// Whether a larger value is better, per metric (`higher`, `lower`, `neither`).
     var better: [String: String]
     var repetitions: [Repetition]
+    /// The run's steps whose verdict was `suspect` (kept in the history, and named when it is added).
+    var suspectSteps: [String] = []
 
     /// SHA-256 of everything stored: adding the directory again after a resume stores the new content.
     var contentDigest: String {
@@ -92,5 +94,14 @@ extension HistoryEntry {
             }
         }
         self.repetitions = repetitions
+        suspectSteps = info.steps.filter { $0.verdict == .suspect }.map(\.id)
+    }
+
+    /// `; 2 suspect step(s) kept: rr-tcp-1, rr-udp-2 (lockstep check DIR)`, or nothing.
+    var suspectNote: String {
+        suspectSteps.isEmpty
+            ? ""
+            : "; \(suspectSteps.count) suspect step(s) kept: \(suspectSteps.prefix(5).joined(separator: ", "))"
+                + (suspectSteps.count > 5 ? ", ..." : "") + " (lockstep check \(directory))"
     }
 }
