@@ -58,6 +58,8 @@ int lockstep_timerfd_at(int fd, int64_t at_ns) {
     return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL) == 0 ? 0 : -errno;
 }
 
+int lockstep_current_cpu(void) { return sched_getcpu(); }
+
 int lockstep_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
 }

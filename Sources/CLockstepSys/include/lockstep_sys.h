@@ -20,6 +20,9 @@ int lockstep_timerfd_create(void);
 /// Arms `fd` to fire once at `at_ns` on CLOCK_MONOTONIC (absolute); 0 or -errno.
 int lockstep_timerfd_at(int fd, int64_t at_ns);
 
+/* The CPU the calling thread runs on now (sched_getcpu, through the vDSO), or -1. */
+int lockstep_current_cpu(void);
+
 /// Names the calling thread (PR_SET_NAME; the kernel keeps the first 15 bytes) so that `top -H`
 /// and `ps -L` show what each thread does. Returns 0 or -errno.
 int lockstep_set_thread_name(const char *name);

@@ -31,6 +31,8 @@ struct CheckCommand: AsyncParsableCommand {
     struct Judged {
         var step: String
         var checks: [StepCheck]?
+        /// The latency percentiles the step had samples for, with their 95% intervals.
+        var percentiles: [StepEvidence.Percentile] = []
     }
 
     /// Every finished step of `directory` with its checks computed again.
@@ -52,7 +54,7 @@ struct CheckCommand: AsyncParsableCommand {
             if let cell = step.cell {
                 checks.append(StepChecks.repeatability(steps.filter { $0.cell == cell }.compactMap(\.headline)))
             }
-            return Judged(step: step.id, checks: checks)
+            return Judged(step: step.id, checks: checks, percentiles: evidence.percentiles ?? [])
         }
     }
 
@@ -73,6 +75,13 @@ struct CheckCommand: AsyncParsableCommand {
                 "\(name)  \(verdict)  "
                     + (failed.isEmpty ? "every check passed" : failed.map(\.name).joined(separator: ", ")))
             for check in failed { lines.append("    \(check.summary)") }
+            if !j.percentiles.isEmpty {
+                lines.append(
+                    "    latency (95% order-statistic intervals): "
+                        + j.percentiles.map { p in
+                            String(format: "p%g %.4g us [%.4g, %.4g]", p.q, p.value, p.low, p.high)
+                        }.joined(separator: ", "))
+            }
         }
         let suspect = judged.filter { $0.checks.map(Verdict.init) == .suspect }.count
         lines.append("\(judged.count) step(s): \(judged.count - suspect) valid, \(suspect) suspect")

@@ -140,13 +140,14 @@ struct PlanSchedulePreview {
 enum AggregateTable {
     static func render(_ rows: [AggregateRow], rule: RepetitionRule) -> String {
         let headlines = rows.filter(\.headline)
-        var table = [["cell", "metric", "n", "mean", "± ci", "width %", "met", "vs native [ci]"]]
+        var table = [["cell", "metric", "n", "mean", "± ci", "width %", "met", "vs native [ci]", "suspect"]]
         for r in headlines {
             let ratio = r.ratioText
             table.append([
                 r.cell, r.metric, String(r.n), String(format: "%.4g", r.mean),
                 r.ci_half_width.map { String(format: "%.3g", $0) } ?? "-",
                 r.ci_width_pct.map { String(format: "%.1f", $0) } ?? "-", r.confidence_met ? "yes" : "NO", ratio,
+                r.suspect_steps.map { "\($0) of \(r.n)" } ?? "-",
             ])
         }
         var lines = [CLI.columns(table)]
@@ -165,6 +166,11 @@ enum AggregateTable {
         }
         if let note = Emulation.note(cells: headlines.filter { $0.accel?.contains("tcg") ?? false }.map(\.cell)) {
             lines.append(note)
+        }
+        if headlines.contains(where: { $0.suspect_steps != nil }) {
+            lines.append(
+                "suspect: repetitions whose checks failed (their values are in the mean; `lockstep check DIR` says why)"
+            )
         }
         return lines.joined(separator: "\n")
     }

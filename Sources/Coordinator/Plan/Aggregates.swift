@@ -36,6 +36,8 @@ struct AggregateRow: Codable, Equatable, Sendable {
     var provenance_changed: [String]?
     /// A `kvm` cell's accelerator (`tcg`: emulated, not a performance result); absent elsewhere.
     var accel: String?
+    /// Repetitions of the cell whose verdict was `suspect` (their values are in the summary); absent when none.
+    var suspect_steps: Int?
 }
 
 /// A plan's aggregates: for every cell and metric, the repetitions' summary and confidence interval,
@@ -53,8 +55,10 @@ enum Aggregates {
         // cell -> host -> the provenance fingerprints its repetitions carried.
         var fingerprints: [String: [String: Set<String>]] = [:]
         var accels: [String: Set<String>] = [:]
+        var suspect: [String: Set<String>] = [:]
         for sample in samples where sample.labels["kind"] != "interval" {
             guard let cell = sample.labels["cell"], let step = sample.labels["step"] else { continue }
+            if sample.labels["verdict"] == Verdict.suspect.rawValue { suspect[cell, default: []].insert(step) }
             if let accel = sample.labels["accel"] { accels[cell, default: []].insert(accel) }
             for (host, digest) in ProvenanceLabel(label: sample.labels[ProvenanceLabel.key]).digests {
                 fingerprints[cell, default: [:]][host, default: []].insert(digest)
@@ -81,6 +85,7 @@ enum Aggregates {
                     ci_width_pct: summary.widthPercent, confidence_met: summary.meets(widthPercent: rule.widthPercent),
                     labels: cell.step.workload.spec.labels)
                 row.accel = accels[cell.id].map { $0.sorted().joined(separator: ",") }
+                row.suspect_steps = suspect[cell.id]?.count
                 let changed = (fingerprints[cell.id] ?? [:]).filter { $0.value.count > 1 }.keys.sorted()
                 if !changed.isEmpty { row.provenance_changed = changed }
                 if let base = native[cell.id], let baseValues = values[base]?[metric],
@@ -116,7 +121,7 @@ enum Aggregates {
         let header = [
             "cell", "workload", "mode", "metric", "unit", "headline", "n", "mean", "stddev", "median", "min", "max",
             "ci_level", "ci_half_width", "ci_width_pct", "confidence_met", "native_cell", "ratio_to_native",
-            "ratio_ci_low", "ratio_ci_high",
+            "ratio_ci_low", "ratio_ci_high", "suspect_steps",
         ]
         func number(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         var lines = [header.joined(separator: ",")]
@@ -127,6 +132,7 @@ enum Aggregates {
                     number(r.stddev), number(r.median), number(r.min), number(r.max), number(r.ci_level),
                     number(r.ci_half_width), number(r.ci_width_pct), String(r.confidence_met), r.native_cell ?? "",
                     number(r.ratio_to_native), number(r.ratio_ci_low), number(r.ratio_ci_high),
+                    String(r.suspect_steps ?? 0),
                 ].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -41,6 +41,8 @@ enum StepChecks {
 
     static func generatorHeadroom(_ e: StepEvidence) -> StepCheck {
         let threads = e.generators.flatMap { g in g.threadBusy.map { (g.agent, $0) } }
+        let cpus = Set(e.generators.flatMap { $0.threadCPUs ?? [] }.flatMap { $0 }).sorted()
+        let ran = cpus.isEmpty ? "" : " (threads seen on CPUs \(cpus.map(String.init).joined(separator: ",")))"
         guard let busiest = threads.max(by: { $0.1 < $1.1 }) else {
             return .notApplicable(.generatorHeadroom, "no load generator of lockstep's in this step")
         }
@@ -51,11 +53,12 @@ enum StepChecks {
             return StepCheck(
                 .generatorHeadroom, passed: false,
                 note:
-                    "a generator thread on \(busiest.0) was busy \(pct)% of the window: the generator, not the SUT, may have set the rate",
+                    "a generator thread on \(busiest.0) was busy \(pct)% of the window: the generator, not the SUT, may have set the rate"
+                    + ran,
                 figures: figures)
         }
         return StepCheck(
-            .generatorHeadroom, passed: true, note: "the busiest generator thread was busy \(pct)% of the window",
+            .generatorHeadroom, passed: true, note: "the busiest generator thread was busy \(pct)% of the window" + ran,
             figures: figures)
     }
 
@@ -260,12 +263,10 @@ enum StepChecks {
     /// The repeatability of a cell: the coefficient of variation of its headline over the
     /// repetitions so far (at least 3 to apply).
     static func repeatability(_ headlines: [Double]) -> StepCheck {
-        guard headlines.count >= 3 else {
+        guard headlines.count >= 3, let summary = Statistics.summary(headlines, level: 0.95) else {
             return .notApplicable(.repeatability, "fewer than 3 repetitions of the cell")
         }
-        let mean = headlines.reduce(0, +) / Double(headlines.count)
-        let variance = headlines.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(headlines.count - 1)
-        let cv = mean != 0 ? variance.squareRoot() / abs(mean) : 0
+        let cv = summary.mean != 0 ? summary.standardDeviation / abs(summary.mean) : 0
         let figures = ["cv": cv, "repetitions": Double(headlines.count), "limit": repeatabilityCV]
         guard cv <= repeatabilityCV else {
             return StepCheck(

@@ -10,6 +10,8 @@ struct StepEvidence: Codable, Equatable, Sendable {
     struct Generator: Codable, Equatable, Sendable {
         var agent: String
         var threadBusy: [Double]
+        /// The CPUs each thread was seen on through the window.
+        var threadCPUs: [[Int]]?
     }
 
     /// One host's CPU used by processes outside the step, per second of the window.
@@ -66,7 +68,9 @@ extension StepEvidence {
         generators = o.peers.compactMap { side in
             guard let threads = side.result.outcome.value.generatorLoad?.threadCPUSeconds else { return nil }
             let seconds = Double(max(side.result.windowEndNs - side.result.windowStartNs, 1)) / 1e9
-            return Generator(agent: side.name, threadBusy: threads.map { $0 / seconds })
+            return Generator(
+                agent: side.name, threadBusy: threads.map { $0 / seconds },
+                threadCPUs: side.result.outcome.value.generatorLoad?.threadCPUs)
         }
         let load = o.peers.first?.result.outcome.value.generatorLoad
         offeredRate = o.plan.openLoopRate

@@ -125,13 +125,16 @@ package struct LoadThreads: Codable, Equatable, Sendable {
     /// Open loop: the first worker thread's gaps between consecutive sends inside the window,
     /// microseconds, at most ``LoadThreads/maxGaps`` (the arrivals check).
     package var sendGapsUs: [Float]?
+    /// The CPUs each worker thread was seen running on through the window (sampled once per
+    /// millisecond tick): where the generator really ran.
+    package var threadCPUs: [[Int]]?
 
     /// Send gaps kept per step.
     package static let maxGaps = 4096
 
     package init(
         threads: Int, cpuSeconds: Double, lateRequests: UInt64? = nil, threadCPUSeconds: [Double]? = nil,
-        latencySeries: LatencySeries? = nil, sendGapsUs: [Float]? = nil
+        latencySeries: LatencySeries? = nil, sendGapsUs: [Float]? = nil, threadCPUs: [[Int]]? = nil
     ) {
         self.threads = threads
         self.cpuSeconds = cpuSeconds
@@ -139,6 +142,7 @@ package struct LoadThreads: Codable, Equatable, Sendable {
         self.threadCPUSeconds = threadCPUSeconds
         self.latencySeries = latencySeries
         self.sendGapsUs = sendGapsUs
+        self.threadCPUs = threadCPUs
     }
 
     /// Several generators' threads as one: counts, CPU and late requests add, the threads' CPU
@@ -146,12 +150,14 @@ package struct LoadThreads: Codable, Equatable, Sendable {
     package static func merged(_ loads: [LoadThreads]) -> LoadThreads {
         let late = loads.compactMap(\.lateRequests)
         let perThread = loads.compactMap(\.threadCPUSeconds)
+        let placed = loads.compactMap(\.threadCPUs)
         return LoadThreads(
             threads: loads.map(\.threads).reduce(0, +), cpuSeconds: loads.map(\.cpuSeconds).reduce(0, +),
             lateRequests: late.isEmpty ? nil : late.reduce(0, +),
             threadCPUSeconds: perThread.count == loads.count ? perThread.flatMap { $0 } : nil,
             latencySeries: loads.lazy.compactMap(\.latencySeries).first,
-            sendGapsUs: loads.lazy.compactMap(\.sendGapsUs).first)
+            sendGapsUs: loads.lazy.compactMap(\.sendGapsUs).first,
+            threadCPUs: placed.count == loads.count ? placed.flatMap { $0 } : nil)
     }
 }
 

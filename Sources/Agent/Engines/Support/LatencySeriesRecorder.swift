@@ -1,8 +1,10 @@
+import CLockstepSys
 import Shared
 
 /// Builds one worker thread's ``LatencySeries`` on that thread: one compare per completed request
 /// in the window, and an append once per tick (a millisecond, doubling whenever the series is full).
-/// Also keeps an open loop's first send gaps for the arrivals check.
+/// Also keeps an open loop's first send gaps for the arrivals check, and the CPUs the thread was
+/// seen on at those ticks (where the generator really ran).
 final class LatencySeriesRecorder {
     private let windowStart: Int64
     private var tickNs: Int64
@@ -12,6 +14,8 @@ final class LatencySeriesRecorder {
     private let capacity: Int
     private var lastSend: Int64 = 0
     private var gaps: [Float] = []
+    /// CPUs 0...63 the thread was seen on at a tick, as bits.
+    private var cpuMask: UInt64 = 0
 
     /// A recorder for the window that starts at `windowStart`, ticking every `tickNs`, keeping at
     /// most `capacity` samples.
@@ -40,6 +44,8 @@ final class LatencySeriesRecorder {
 
     /// Every tick up to `sentNs` gets the wait from it to `doneNs`.
     private func fill(upTo sentNs: Int64, doneNs: Int64) {
+        let cpu = lockstep_current_cpu()
+        if cpu >= 0 && cpu < 64 { cpuMask |= 1 << UInt64(cpu) }
         while nextTick <= sentNs {
             if values.count == capacity { halve() }
             values.append(Float(max(doneNs - nextTick, 0)) / 1e3)
@@ -57,6 +63,8 @@ final class LatencySeriesRecorder {
 
     /// The series so far (`nil` when no request of the window completed).
     var series: LatencySeries? { values.isEmpty ? nil : LatencySeries(tickNs: tickNs, valuesUs: values) }
+    /// The CPUs the thread was seen on at its ticks, ascending.
+    var cpus: [Int] { (0..<64).filter { cpuMask & (1 << UInt64($0)) != 0 } }
     /// The send gaps so far (`nil` when fewer than two requests left in the window).
     var sendGaps: [Float]? { gaps.isEmpty ? nil : gaps }
 }

@@ -135,6 +135,7 @@ struct LoadSupervisor<Worker: LoadWorker>: Sendable {
                 threads: workers.count, cpuSeconds: Double(cpuNs) / 1e9, lateRequests: late,
                 threadCPUSeconds: workers.map { Double($0.cpuNs) / 1e9 },
                 latencySeries: workers.first?.recorder?.series,
-                sendGapsUs: late == nil ? nil : workers.first?.recorder?.sendGaps))
+                sendGapsUs: late == nil ? nil : workers.first?.recorder?.sendGaps,
+                threadCPUs: workers.allSatisfy { $0.recorder != nil } ? workers.map { $0.recorder!.cpus } : nil))
     }
 }
