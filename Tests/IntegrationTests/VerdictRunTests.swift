@@ -47,5 +47,35 @@ extension Integration {
             #expect(again[0].checks?.first { $0.name == "quiet-host" }?.passed == false)
             #expect(CheckCommand.render(again).contains("suspect  quiet-host"))
         }
+        /// `--retry-suspect 1`: a step whose window is too short runs once more with a longer one; the
+        /// first attempt is kept in run.json with what changed, the second is the step's result.
+        @Test func aSuspectStepRunsAgainWithALongerWindowAndKeepsItsFirstAttempt() async throws {
+            let pair = try await InProcessPair()
+            let out = pair.scratch.path + "/retry"
+            var plan = RunPlan(
+                sut: pair.sut.endpoint, peer: pair.peer.endpoint, sutDataHost: "127.0.0.1", token: pair.token,
+                steps: [
+                    PlannedStep(
+                        Workload(RRSpec(proto: .tcp)),
+                        timing: StepTiming(warmupNs: 200_000_000, durationNs: 500_000_000),
+                        placement: Placement())
+                ], outDirectory: out, command: "test")
+            plan.retrySuspect = 1
+            let outcomes = try await BenchmarkRun(plan: plan, progress: { _ in }).run()
+            await pair.shutdown()
+            #expect(outcomes.count == 1)
+            // The recorded step ran the 2 s window the too-short check asks for.
+            #expect(abs(try #require(outcomes.first).windowSeconds - 2) < 0.1)
+            let info = try jsonObject(out + "/run.json")
+            let steps = try #require(info["steps"] as? [[String: Any]])
+            #expect(steps.count == 1)
+            let attempts = try #require(steps[0]["suspect_attempts"] as? [[String: Any]])
+            #expect(attempts.count == 1)
+            #expect((attempts[0]["adjusted"] as? String) == "window 0.5s -> 2s")
+            let first = try #require(attempts[0]["checks"] as? [[String: Any]])
+            #expect(first.contains { $0["name"] as? String == "too-short" && $0["passed"] as? Bool == false })
+            let last = try #require(steps[0]["checks"] as? [[String: Any]])
+            #expect(last.contains { $0["name"] as? String == "too-short" && $0["passed"] as? Bool == true })
+        }
     }
 }

@@ -197,3 +197,33 @@ import Testing
         #expect(halved.valuesUs.count <= 8)
     }
 }
+
+/// What `--retry-suspect` changes for each kind of failure.
+@Suite struct RetrySuspectTests {
+    static let step = ScheduledStep(
+        id: "rr-tcp-1",
+        planned: PlannedStep(
+            Workload(RRSpec()), timing: StepTiming(warmupNs: 500_000_000, durationNs: 1_000_000_000),
+            placement: Placement()))
+
+    @Test func aWarmUpStillGoingGetsTheWarmUpMSERAsked() throws {
+        let steady = StepCheck(.steadyState, passed: false, note: "", figures: ["warmup_needed_s": 3.5])
+        let (next, change) = try #require(BenchmarkRun.retry(Self.step, after: [steady]))
+        #expect(next.planned.timing.warmupNs == 3_500_000_000)
+        #expect(change == "warm-up 0.5s -> 3.5s")
+    }
+
+    @Test func tooShortOrTooFewSamplesGetsALongerWindow() throws {
+        let short = StepCheck(.tooShort, passed: false, note: "")
+        let (next, change) = try #require(BenchmarkRun.retry(Self.step, after: [short]))
+        #expect(next.planned.timing.durationNs == 2_000_000_000)
+        #expect(change == "window 1s -> 2s")
+        #expect(next.id == Self.step.id)
+    }
+
+    @Test func aBusyHostOrGeneratorIsTheUsersToFix() {
+        let quiet = StepCheck(.quietHost, passed: false, note: "")
+        let headroom = StepCheck(.generatorHeadroom, passed: false, note: "")
+        #expect(BenchmarkRun.retry(Self.step, after: [quiet, headroom]) == nil)
+    }
+}

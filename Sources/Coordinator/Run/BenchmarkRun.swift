@@ -111,35 +111,13 @@ struct BenchmarkRun {
                 try await Task.sleep(nanoseconds: UInt64(cooldown))
             }
             ranBefore = true
-            var current = scheduled
-            var outcome = try await runAttempts(current, &runner, &schedule, session, &state)
-            var suspectAttempts: [RunInfo.Attempt] = []
-            var judged = judge(outcome, current, state)
-            while Verdict(judged.checks) == .suspect, suspectAttempts.count < plan.retrySuspect,
-                let (again, change) = Self.retry(current, after: judged.checks)
-            {
-                outcome.checks = judged.checks
-                progress("step \(scheduled.id): \(Self.verdictText(outcome)): running it again with \(change)")
-                suspectAttempts.append(
-                    RunInfo.Attempt(
-                        headline: outcome.headline(in: outcome.samples(runID: state.log.runID)), checks: judged.checks,
-                        adjusted: change))
-                if let last = state.info.steps.indices.last, state.info.steps[last].id == scheduled.id {
-                    state.info.steps.removeLast()
-                }
-                state.outcomes.removeLast()
-                current = again
-                outcome = try await runAttempts(current, &runner, &schedule, session, &state)
-                judged = judge(outcome, current, state)
-            }
-            outcome.checks = judged.checks
-            state.outcomes[state.outcomes.count - 1] = outcome
+            let (outcome, evidence, attempts, current) = try await runJudged(
+                scheduled, &runner, &schedule, session, &state)
             let samples = outcome.samples(runID: state.log.runID)
             schedule.record(
                 scheduled,
                 headline: try record(
-                    outcome, samples: samples, evidence: judged.evidence, attempts: suspectAttempts, current, session,
-                    &state))
+                    outcome, samples: samples, evidence: evidence, attempts: attempts, current, session, &state))
             if let (achieved, offered) = Self.shortfall(outcome, samples: samples) {
                 let skipped = schedule.saturated(scheduled)
                 let cause = Self.shortfallCause(outcome)
@@ -155,6 +133,38 @@ struct BenchmarkRun {
                     ])
             }
         }
+    }
+
+    /// Runs a step and judges it; with `--retry-suspect N` a suspect step runs again (at most N
+    /// times) with what its verdict suggests. Returns the last attempt with its checks, its evidence,
+    /// the earlier suspect attempts and the step as it last ran.
+    private func runJudged(
+        _ scheduled: ScheduledStep, _ runner: inout StepRunner, _ schedule: inout some StepSchedule,
+        _ session: LabSession, _ state: inout RunState
+    ) async throws -> (StepOutcome, StepEvidence, [RunInfo.Attempt], ScheduledStep) {
+        var current = scheduled
+        var outcome = try await runAttempts(current, &runner, &schedule, session, &state)
+        var attempts: [RunInfo.Attempt] = []
+        var judged = judge(outcome, current, state)
+        while Verdict(judged.checks) == .suspect, attempts.count < plan.retrySuspect,
+            let (again, change) = Self.retry(current, after: judged.checks)
+        {
+            outcome.checks = judged.checks
+            progress("step \(scheduled.id): \(Self.verdictText(outcome)): running it again with \(change)")
+            let headline = outcome.headline(in: outcome.samples(runID: state.log.runID))
+            attempts.append(RunInfo.Attempt(headline: headline, checks: judged.checks, adjusted: change))
+            // The attempt leaves no entry: the step is run (and announced) again under its id.
+            if let last = state.info.steps.indices.last, state.info.steps[last].id == scheduled.id {
+                state.info.steps.removeLast()
+            }
+            state.outcomes.removeLast()
+            current = again
+            outcome = try await runAttempts(current, &runner, &schedule, session, &state)
+            judged = judge(outcome, current, state)
+        }
+        outcome.checks = judged.checks
+        state.outcomes[state.outcomes.count - 1] = outcome
+        return (outcome, judged.evidence, attempts, current)
     }
 
     /// Runs one attempt of a step; an agent lost during it is connected afresh and the step runs
