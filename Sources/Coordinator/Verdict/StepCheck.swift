@@ -39,7 +39,7 @@ struct StepCheck: Codable, Equatable, Sendable {
                     "open loop: the achieved rate within 10% of the offered, and with --arrivals poisson the send gaps pass Anderson-Darling against an exponential at twice the 1% critical value (Lancet)"
             case .independence:
                 return
-                    "latencies in send order, one per millisecond, pass Spearman's lag-1 test at p > 1e-10, else at the first lag of 2, 5, 10, 25, ... with enough independent samples left for a p99 (Lancet's lag rule)"
+                    "latencies in send order, one per millisecond, pass Spearman's lag-1 test at p > 1e-10, else at the first lag of 2, 5, 10, 25, ... no more than 10 ms apart and with 100 independent samples left (Lancet's lag rule)"
             case .steadyState:
                 return
                     "the per-second rate has no Mann-Kendall trend moving it over 10%, no half-to-half shift over 25%, and no warm-up left by MSER (White 1997)"

@@ -17,6 +17,11 @@ enum StepChecks {
     /// Samples of the running median taken out of the latency series before the test (101 ms at
     /// one per millisecond: longer than the stalls it must see, shorter than the drift it must not).
     static let detrendWindow = 101
+    /// Latencies may stay correlated over at most this long (the first independent lag's interval):
+    /// longer, they come in episodes (stalls, pauses) that the percentiles sample as clusters.
+    static let longestCorrelationMs = 10.0
+    /// And the window must hold at least this many samples that far apart.
+    static let fewestIndependentSamples = 100.0
     /// The lags Lancet tries after the first, in order.
     static let lags = [2, 5, 10, 25, 50, 100, 250, 500, 1000]
     /// Steady state: a trend (Mann-Kendall p below `trendP`) that moves the rate by more than
@@ -133,22 +138,25 @@ enum StepChecks {
             return r.p > independenceP
         }
         // Lancet's rule: correlated samples are taken further apart, at the first lag that passes;
-        // the step holds as many independent samples as its window has such intervals.
-        let needed = Double(ValidityStatistics.samplesNeeded(percentile: 99))
-        let independent = passing.map { e.windowSeconds * 1e3 / (Double($0) * tickMs) }
+        // the step holds as many independent samples as its window has such intervals. Correlation
+        // that lasts longer than `longestCorrelationMs` is an episode (a stall), not sampling noise.
+        let interval = passing.map { Double($0) * tickMs }
+        let independent = interval.map { e.windowSeconds * 1e3 / $0 }
         if let passing { figures["lag"] = Double(passing) }
-        figures["interval_ms"] = passing.map { Double($0) * tickMs }
+        figures["interval_ms"] = interval
         figures["independent_samples"] = independent
         let head = String(format: "consecutive latencies correlated (lag-1 rho %.3f)", first.rho)
-        guard let passing, let independent, independent >= needed else {
+        guard let passing, let interval, let independent, interval <= longestCorrelationMs,
+            independent >= fewestIndependentSamples
+        else {
             return StepCheck(
                 .independence, passed: false,
                 note: head
-                    + (passing.map {
+                    + (interval.map {
                         String(
                             format:
-                                "; independent only %.0f ms apart: %.0f independent samples, fewer than a p99 needs (%.0f)",
-                            Double($0) * tickMs, independent ?? 0, needed)
+                                "; independent only %.0f ms apart (%.0f independent samples): episodes longer than %.0f ms",
+                            $0, independent ?? 0, longestCorrelationMs)
                     } ?? "; no lag up to 1000 is independent"),
                 figures: figures)
         }
@@ -156,8 +164,8 @@ enum StepChecks {
             .independence, passed: true,
             note: head
                 + String(
-                    format: "; independent %.0f ms apart (lag %d): %.0f independent samples", Double(passing) * tickMs,
-                    passing, independent),
+                    format: "; independent %.0f ms apart (lag %d): %.0f independent samples", interval, passing,
+                    independent),
             figures: figures)
     }
 
