@@ -74,9 +74,7 @@ extension StepEvidence {
         }
         let load = o.peers.first?.result.outcome.value.generatorLoad
         offeredRate = o.plan.openLoopRate
-        if offeredRate != nil, let shortfall = BenchmarkRun.achievedRate(o, samples: samples) {
-            achievedRate = shortfall
-        }
+        achievedRate = offeredRate == nil ? nil : BenchmarkRun.achievedRate(o, samples: samples)
         arrivals = offeredRate == nil ? nil : (o.workload.spec.labels["arrivals"] ?? "uniform")
         sendGapsUs = offeredRate == nil ? nil : load?.sendGapsUs
         latencySeries = load?.latencySeries
