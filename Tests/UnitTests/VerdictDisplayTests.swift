@@ -16,8 +16,8 @@ import Testing
         #expect(!rows.contains("latency_p999_us"))
         #expect(rows.contains("latency_mean_us") && rows.contains("latency_max_us"))
         // The table finds the withheld percentile's histogram by its mean.
-        #expect(SummaryTable.meanName(of: "latency_p999_us") == "latency_mean_us")
-        #expect(SummaryTable.meanName(of: "owd_request_p99_us") == "owd_request_mean_us")
+        #expect(LatencyMetrics.meanName(of: "latency_p999_us") == "latency_mean_us")
+        #expect(LatencyMetrics.meanName(of: "owd_request_p99_us") == "owd_request_mean_us")
     }
 
     @Test func aSuspectBarIsGreyAndSaysWhyOnHover() {
@@ -74,5 +74,48 @@ import Testing
         let idle = IdlePolicy.current(root: root)
         #expect(idle.driver == "haltpoll" && idle.governor == "haltpoll" && idle.haltPollNs == 0)
         #expect(idle.bootOptions == ["idle=poll", "cpuidle_haltpoll.force=1"])
+    }
+}
+
+/// A plan's aggregates count suspect repetitions, and a ratio whose interval holds 1 is within noise.
+@Suite struct VerdictAggregateTests {
+    static let cell = PlanFile.Cell(
+        id: "rr-tcp-native", step: PlannedStep(Workload(RRSpec()), timing: StepTiming(), placement: Placement()))
+
+    static func sample(_ step: String, _ value: Double, verdict: String) -> MetricSample {
+        RRWorkload.transactionsPerSec.sample(value, ["cell": cell.id, "step": step, "verdict": verdict])
+    }
+
+    @Test func aCellCountsItsSuspectRepetitions() throws {
+        let rule = RepetitionRule(
+            minimum: 3, maximum: 3, level: 0.95, widthPercent: 5, shuffle: false, seed: 0, cooldownNs: 0)
+        let mixed = [
+            Self.sample("s1", 100, verdict: "valid"), Self.sample("s2", 101, verdict: "suspect"),
+            Self.sample("s3", 99, verdict: "valid"),
+        ]
+        let row = try #require(Aggregates.rows(samples: mixed, cells: [Self.cell], rule: rule).first)
+        #expect(row.n == 3 && row.suspect_steps == 1)
+        #expect(Aggregates.csv([row]).split(separator: "\n")[1].hasSuffix(",1"))
+        let clean = mixed.map { s -> MetricSample in
+            var s = s
+            s.labels["verdict"] = "valid"
+            return s
+        }
+        #expect(
+            try #require(Aggregates.rows(samples: clean, cells: [Self.cell], rule: rule).first).suspect_steps == nil)
+    }
+
+    @Test func aRatioWhoseIntervalHoldsOneIsWithinNoise() throws {
+        let rule = ReportRun.singleRule
+        var row = try #require(
+            Aggregates.rows(samples: [Self.sample("s1", 100, verdict: "valid")], cells: [Self.cell], rule: rule).first)
+        row.ratio_to_native = 1.02
+        row.ratio_ci_low = 0.95
+        row.ratio_ci_high = 1.09
+        #expect(row.ratioWithinNoise)
+        #expect(row.ratioText == "within noise (1.020 [0.950, 1.090])")
+        row.ratio_ci_low = 1.01
+        #expect(!row.ratioWithinNoise)
+        #expect(row.ratioText == "1.020 [1.010, 1.090]")
     }
 }

@@ -27,19 +27,13 @@ enum SummaryTable {
         case .metric(let name, let format, let scale, let percentile):
             guard let row = rows.first(where: { $0.metric == name }) else {
                 // A percentile is withheld when its histogram's mean is there but the samples were too few.
-                guard let percentile, rows.contains(where: { $0.metric == meanName(of: name) }) else { return "-" }
+                guard let percentile, rows.contains(where: { $0.metric == LatencyMetrics.meanName(of: name) }) else {
+                    return "-"
+                }
                 return "n/a (needs \(ValidityStatistics.samplesNeeded(percentile: percentile)))"
             }
             return String(format: format, row.value / scale)
         }
-    }
-
-    /// `latency_mean_us` for `latency_p999_us`: the mean of the same histogram.
-    static func meanName(of percentileName: String) -> String {
-        percentileName.split(separator: "_").map { (part: Substring) -> String in
-            let isPercentile = part.count > 1 && part.first == "p" && part.dropFirst().allSatisfy { $0.isNumber }
-            return isPercentile ? "mean" : String(part)
-        }.joined(separator: "_")
     }
 
     private static func table(_ header: [String], _ body: [[String]]) -> String {

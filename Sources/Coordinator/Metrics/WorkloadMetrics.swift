@@ -115,6 +115,14 @@ extension CommonMetrics {
 }
 
 extension LatencyMetrics {
+    /// `latency_mean_us` for `latency_p999_us`: the mean of the same histogram.
+    static func meanName(of percentileName: String) -> String {
+        percentileName.split(separator: "_").map { (part: Substring) -> String in
+            let isPercentile = part.count > 1 && part.first == "p" && part.dropFirst().allSatisfy { $0.isNumber }
+            return isPercentile ? "mean" : String(part)
+        }.joined(separator: "_")
+    }
+
     /// The mean, each percentile and the maximum of a histogram in nanoseconds, in this unit. A
     /// percentile the histogram has too few samples for (``ValidityStatistics/samplesNeeded(percentile:)``:
     /// p99 needs 700, p99.9 7,000) is not written: tables show it as `n/a (needs N)`.

@@ -162,7 +162,7 @@ final class ResultStore {
         for row in rows {
             guard let type = WorkloadRegistry.type(named: row.workload) else { continue }
             for metric in type.catalog.metrics where metric.percentile != nil && !columns.contains(metric.name) {
-                if row.values[SummaryTable.meanName(of: metric.name)] != nil { columns.append(metric.name) }
+                if row.values[LatencyMetrics.meanName(of: metric.name)] != nil { columns.append(metric.name) }
             }
         }
         var lines = [(["step", "workload", "verdict"] + columns).joined(separator: ",")]
@@ -171,7 +171,7 @@ final class ResultStore {
                 if let value = row.values[name] { return String(format: "%.6g", value) }
                 guard let type = WorkloadRegistry.type(named: row.workload),
                     let q = type.catalog.metrics.first(where: { $0.name == name })?.percentile,
-                    row.values[SummaryTable.meanName(of: name)] != nil
+                    row.values[LatencyMetrics.meanName(of: name)] != nil
                 else { return "" }
                 return "n/a (needs \(ValidityStatistics.samplesNeeded(percentile: q)))"
             }
